@@ -1,0 +1,43 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub username: String,
+    /// Lower-cased username: uniqueness and look-ups are case-insensitive.
+    #[sea_orm(unique)]
+    pub username_lower: String,
+    pub email: Option<String>,
+    #[sea_orm(unique)]
+    pub email_lower: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub display_name: Option<String>,
+    pub external_id: Option<String>,
+    pub active: bool,
+    /// `admin` or `member`; group admins are members with admin rows in group_members.
+    pub role: String,
+    pub password_hash: Option<String>,
+    pub must_change_password: bool,
+    pub failed_logins: i32,
+    pub locked_until: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_many = "super::group_member::Entity")]
+    GroupMember,
+}
+
+impl Related<super::group_member::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::GroupMember.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,11 @@
+//! Users, credentials, password policy, one-time tokens, first-admin setup, sign-in checks.
+mod error;
+pub mod login;
+mod model;
+pub mod password;
+pub mod setup;
+pub mod tokens;
+pub mod users;
+
+pub use error::AccountsError;
+pub use model::{Role, User, UserState, UserSummary};

@@ -1,0 +1,88 @@
+//! One-time tokens (setup, and later invite and reset links): 256-bit random,
+//! stored as SHA-256, single use, expiring per purpose; a new one voids older ones.
+use crate::crypto::{random_token, token_hash};
+use crate::store::{self, StoreError};
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// The first admin's account, offered at start-up while no admin can sign in.
+    Setup,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Setup => "setup",
+        }
+    }
+
+    pub fn lifetime(self) -> Duration {
+        match self {
+            Purpose::Setup => Duration::hours(1),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct OneTimeToken {
+    pub id: Uuid,
+    pub purpose: Purpose,
+    pub user_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A freshly issued token with its secret, which exists only here and in the link.
+pub struct Issued {
+    pub token: OneTimeToken,
+    pub secret: String,
+}
+
+pub async fn issue(
+    c: &impl store::Connection,
+    purpose: Purpose,
+    user_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Issued, StoreError> {
+    store::tokens::void_live(c, purpose, user_id, now).await?;
+    let secret = random_token();
+    let token = OneTimeToken {
+        id: Uuid::now_v7(),
+        purpose,
+        user_id,
+        created_at: now,
+        expires_at: now + purpose.lifetime(),
+    };
+    store::tokens::insert(c, &token, token_hash(&secret)).await?;
+    Ok(Issued { token, secret })
+}
+
+/// The live token behind a secret, without using it up (to show a form).
+pub async fn peek(
+    c: &impl store::Connection,
+    secret: &str,
+    purpose: Purpose,
+    now: DateTime<Utc>,
+) -> Result<Option<OneTimeToken>, StoreError> {
+    store::tokens::find_live(c, &token_hash(secret), purpose, now).await
+}
+
+/// Uses a token up. `None` when it is unknown, expired, voided, or was used first by
+/// a concurrent request.
+pub async fn consume(
+    c: &impl store::Connection,
+    secret: &str,
+    purpose: Purpose,
+    now: DateTime<Utc>,
+) -> Result<Option<OneTimeToken>, StoreError> {
+    let Some(token) = peek(c, secret, purpose, now).await? else {
+        return Ok(None);
+    };
+    if store::tokens::consume(c, token.id, now).await? {
+        Ok(Some(token))
+    } else {
+        Ok(None)
+    }
+}

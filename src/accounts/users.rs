@@ -1,0 +1,260 @@
+//! Creating, listing, disabling, enabling and deleting users.
+use super::{AccountsError, Role, User, password};
+use crate::audit::{self, Actor, Event, Target};
+use crate::services::Services;
+use crate::store::{self, StoreError};
+use rand::Rng;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub username: String,
+    pub email: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub admin: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum InitialPassword {
+    /// No password yet: the user is "invited" until one is set.
+    None,
+    /// Chosen by the person (setup page, `--password-stdin`).
+    Chosen(String),
+    /// Generated and shown once to the admin; the user must change it at first sign-in.
+    Temporary,
+}
+
+pub struct Created {
+    pub user: User,
+    /// The generated temporary password, to show once.
+    pub temporary_password: Option<String>,
+}
+
+const MAX_NAME: usize = 256;
+
+fn clean_optional(value: Option<String>, field: &'static str) -> Result<Option<String>, AccountsError> {
+    match value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) {
+        Some(v) if v.chars().count() > MAX_NAME => Err(AccountsError::invalid(field, "is longer than 256 characters")),
+        Some(v) if v.chars().any(char::is_control) => Err(AccountsError::invalid(field, "contains control characters")),
+        other => Ok(other),
+    }
+}
+
+fn validate_username(username: &str) -> Result<String, AccountsError> {
+    let u = username.trim();
+    if u.is_empty() {
+        return Err(AccountsError::invalid("username", "is required"));
+    }
+    if u.chars().count() > MAX_NAME {
+        return Err(AccountsError::invalid("username", "is longer than 256 characters"));
+    }
+    if u.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(AccountsError::invalid("username", "must not contain spaces or control characters"));
+    }
+    Ok(u.to_string())
+}
+
+/// A deliberately plain check: one @, something either side, a dot in the domain.
+/// Whether the address really works is what the invite mail finds out.
+pub fn validate_email(email: &str) -> Result<String, AccountsError> {
+    let e = email.trim();
+    let bad = || AccountsError::invalid("email", format!("'{e}' is not a valid email address"));
+    let (local, domain) = e.split_once('@').ok_or_else(bad)?;
+    let ok = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && e.len() <= 254
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok { Ok(e.to_string()) } else { Err(bad()) }
+}
+
+/// 20 characters from an alphabet without look-alikes (~99 bits), grouped for reading aloud.
+fn temporary_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    let chars: Vec<char> = (0..20)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
+    chars
+        .chunks(5)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Validates a new user and hashes its password, touching no storage yet (hashing
+/// takes ~17 ms and must not hold a database transaction open).
+pub async fn prepare(svc: &Services, new: NewUser, initial: InitialPassword) -> Result<Created, AccountsError> {
+    let username = validate_username(&new.username)?;
+    let email = new.email.as_deref().map(validate_email).transpose()?;
+    let given_name = clean_optional(new.given_name, "given_name")?;
+    let family_name = clean_optional(new.family_name, "family_name")?;
+
+    let (password_hash, temporary_password, must_change) = match initial {
+        InitialPassword::None => (None, None, false),
+        InitialPassword::Chosen(p) => {
+            password::check_policy(&p, &username, email.as_deref())?;
+            (Some(password::hash(p).await?), None, false)
+        }
+        InitialPassword::Temporary => {
+            let p = temporary_password();
+            (Some(password::hash(p.clone()).await?), Some(p), true)
+        }
+    };
+
+    let now = svc.now();
+    let display_name = match (&given_name, &family_name) {
+        (Some(g), Some(f)) => Some(format!("{g} {f}")),
+        (Some(n), None) | (None, Some(n)) => Some(n.clone()),
+        (None, None) => None,
+    };
+    let user = User {
+        id: Uuid::now_v7(),
+        username,
+        email,
+        given_name,
+        family_name,
+        display_name,
+        external_id: None,
+        active: true,
+        role: if new.admin { Role::Admin } else { Role::Member },
+        password_hash,
+        must_change_password: must_change,
+        failed_logins: 0,
+        locked_until: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    Ok(Created {
+        user,
+        temporary_password,
+    })
+}
+
+/// Stores a prepared user inside the caller's transaction, with its audit event.
+pub async fn insert_prepared(c: &impl store::Connection, actor: &Actor, user: &User) -> Result<(), AccountsError> {
+    if store::users::find_by_username(c, &user.username).await?.is_some() {
+        return Err(AccountsError::UsernameTaken(user.username.clone()));
+    }
+    if let Some(e) = &user.email
+        && store::users::find_by_email(c, e).await?.is_some()
+    {
+        return Err(AccountsError::EmailTaken(e.clone()));
+    }
+    match store::users::insert(c, user).await {
+        Ok(()) => {}
+        // Lost a race with another node between the checks and the insert.
+        Err(StoreError::Conflict(what)) if what.contains("email") => {
+            return Err(AccountsError::EmailTaken(user.email.clone().unwrap_or_default()));
+        }
+        Err(StoreError::Conflict(_)) => return Err(AccountsError::UsernameTaken(user.username.clone())),
+        Err(e) => return Err(e.into()),
+    }
+    let detail = serde_json::json!({
+        "role": user.role,
+        "password": match (&user.password_hash, user.must_change_password) {
+            (None, _) => "none",
+            (Some(_), true) => "temporary",
+            (Some(_), false) => "chosen",
+        },
+    });
+    audit::record(
+        c,
+        &Event::new(actor, "user.create", Some(Target::user(user.id, &user.username))).with_detail(detail),
+        user.created_at,
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn create(
+    svc: &Services,
+    actor: &Actor,
+    new: NewUser,
+    initial: InitialPassword,
+) -> Result<Created, AccountsError> {
+    let created = prepare(svc, new, initial).await?;
+    let tx = svc.store.begin().await?;
+    insert_prepared(&tx, actor, &created.user).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(created)
+}
+
+pub async fn find(svc: &Services, username: &str) -> Result<User, AccountsError> {
+    store::users::find_by_username(svc.store.conn(), username)
+        .await?
+        .ok_or_else(|| AccountsError::UserNotFound(username.to_string()))
+}
+
+pub async fn list(svc: &Services) -> Result<Vec<User>, AccountsError> {
+    Ok(store::users::list(svc.store.conn()).await?)
+}
+
+/// Disable (reversible) or enable. Disabling also cancels the user's unsent mail.
+pub async fn set_active(svc: &Services, actor: &Actor, username: &str, active: bool) -> Result<User, AccountsError> {
+    let now = svc.now();
+    let tx = svc.store.begin().await?;
+    let user = store::users::find_by_username(&tx, username)
+        .await?
+        .ok_or_else(|| AccountsError::UserNotFound(username.to_string()))?;
+    if user.active != active {
+        store::users::set_active(&tx, user.id, active, now).await?;
+        if !active {
+            store::outbox::cancel_for_user(&tx, user.id, "user disabled").await?;
+        }
+        let action = if active { "user.enable" } else { "user.disable" };
+        audit::record(&tx, &Event::new(actor, action, Some(Target::user(user.id, &user.username))), now).await?;
+    }
+    let updated = store::users::find_by_id(&tx, user.id)
+        .await?
+        .ok_or_else(|| AccountsError::UserNotFound(username.to_string()))?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(updated)
+}
+
+/// Deletes the user for good: username and email are free again at once. The audit
+/// trail keeps the user's id and name.
+pub async fn delete(svc: &Services, actor: &Actor, username: &str) -> Result<User, AccountsError> {
+    let now = svc.now();
+    let tx = svc.store.begin().await?;
+    let user = store::users::find_by_username(&tx, username)
+        .await?
+        .ok_or_else(|| AccountsError::UserNotFound(username.to_string()))?;
+    store::outbox::cancel_for_user(&tx, user.id, "user deleted").await?;
+    store::users::delete(&tx, user.id).await?;
+    audit::record(
+        &tx,
+        &Event::new(actor, "user.delete", Some(Target::user(user.id, &user.username)))
+            .with_detail(serde_json::json!({ "email": user.email })),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(user)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temporary_passwords_pass_the_policy() {
+        for _ in 0..50 {
+            let p = temporary_password();
+            assert_eq!(p.len(), 23);
+            password::check_policy(&p, "someone", Some("someone@clinic.org")).expect("policy");
+        }
+    }
+
+    #[test]
+    fn emails_are_checked_plainly() {
+        assert!(validate_email("cnurse@email.xyz").is_ok());
+        for bad in ["", "no-at", "@x.org", "a@b", "a@.org", "a b@x.org", "a@x.org."] {
+            assert!(validate_email(bad).is_err(), "{bad}");
+        }
+    }
+}

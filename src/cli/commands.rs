@@ -1,0 +1,253 @@
+//! Admin commands. Each returns the JSON object to print.
+use super::Command;
+use crate::accounts::users::{self, InitialPassword, NewUser};
+use crate::accounts::{AccountsError, UserSummary};
+use crate::app;
+use crate::audit::{self, Actor, Event};
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::directory;
+use crate::mail::transport::Transport;
+use crate::mail::worker::Worker;
+use crate::mail::{self, MailStatus, TestMailHtml, TestMailText};
+use crate::services::Services;
+use crate::store::StoreError;
+use clap::Subcommand;
+use serde_json::{Value, json};
+use std::io::BufRead;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a user. With neither password option the user has no password yet.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        given_name: Option<String>,
+        #[arg(long)]
+        family_name: Option<String>,
+        /// Make the user an administrator.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from the first line of standard input.
+        #[arg(long, conflicts_with = "temporary_password")]
+        password_stdin: bool,
+        /// Generate a temporary password, print it once; it must be changed at first sign-in.
+        #[arg(long)]
+        temporary_password: bool,
+    },
+    /// List users.
+    List,
+    /// Disable a user (reversible): sign-in refused, unsent mail cancelled.
+    Disable { username: String },
+    /// Enable a disabled user again.
+    Enable { username: String },
+    /// Delete a user for good; frees the username and email at once.
+    Delete { username: String },
+}
+
+#[derive(Subcommand)]
+pub enum GroupCommand {
+    /// Create a group.
+    Create { name: String },
+    /// Add a user to a group.
+    AddMember {
+        group: String,
+        username: String,
+        /// Make the user an admin of this group.
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum MailCommand {
+    /// Send a test message through the outbox, to check the mail settings.
+    Test {
+        #[arg(long)]
+        to: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// The newest events first.
+    List {
+        /// Only events about this target id (a user or group id).
+        #[arg(long)]
+        target: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
+}
+
+/// What a command prints, and a message when it must exit non-zero anyway.
+pub struct Output {
+    pub json: Value,
+    pub failure: Option<String>,
+}
+
+impl From<Value> for Output {
+    fn from(json: Value) -> Self {
+        Self { json, failure: None }
+    }
+}
+
+pub async fn run(command: Command, config: Config) -> Result<Output, String> {
+    let svc = app::open(config, Arc::new(SystemClock), true)
+        .await
+        .map_err(|e| e.to_string())?;
+    let actor = Actor::cli();
+    let result = match command {
+        Command::Migrate => Ok(json!({ "migrated": true, "pending": 0 }).into()),
+        Command::User(cmd) => user(&svc, &actor, cmd).await.map(Output::from),
+        Command::Group(cmd) => group(&svc, &actor, cmd).await.map(Output::from),
+        Command::Mail(MailCommand::Test { to }) => mail_test(&svc, &actor, &to).await,
+        Command::Audit(AuditCommand::List { target, limit }) => audit::recent(svc.store.conn(), target.as_deref(), limit.min(1000))
+            .await
+            .map(|events| json!({ "events": events }).into())
+            .map_err(|e| e.to_string()),
+        Command::Serve { .. } => Err("serve is not an admin command".into()),
+    };
+    svc.store.close().await;
+    result
+}
+
+async fn user(svc: &Services, actor: &Actor, cmd: UserCommand) -> Result<Value, String> {
+    let now = svc.now();
+    let summary = |u: &crate::accounts::User| serde_json::to_value(UserSummary::of(u, now)).unwrap_or(Value::Null);
+    match cmd {
+        UserCommand::Create {
+            username,
+            email,
+            given_name,
+            family_name,
+            admin,
+            password_stdin,
+            temporary_password,
+        } => {
+            let initial = if password_stdin {
+                InitialPassword::Chosen(read_password()?)
+            } else if temporary_password {
+                InitialPassword::Temporary
+            } else {
+                InitialPassword::None
+            };
+            let new = NewUser {
+                username,
+                email: Some(email),
+                given_name,
+                family_name,
+                admin,
+            };
+            let created = users::create(svc, actor, new, initial).await.map_err(|e| e.to_string())?;
+            let mut out = json!({
+                "id": created.user.id,
+                "username": created.user.username,
+                "email": created.user.email,
+                "role": created.user.role,
+                "state": created.user.state(now),
+                "must_change_password": created.user.must_change_password,
+            });
+            if let Some(p) = created.temporary_password {
+                out["temporary_password"] = Value::String(p);
+            }
+            Ok(out)
+        }
+        UserCommand::List => {
+            let all = users::list(svc).await.map_err(|e| e.to_string())?;
+            Ok(json!({ "users": all.iter().map(summary).collect::<Vec<_>>() }))
+        }
+        UserCommand::Disable { username } => users::set_active(svc, actor, &username, false)
+            .await
+            .map(|u| summary(&u))
+            .map_err(|e| e.to_string()),
+        UserCommand::Enable { username } => users::set_active(svc, actor, &username, true)
+            .await
+            .map(|u| summary(&u))
+            .map_err(|e| e.to_string()),
+        UserCommand::Delete { username } => users::delete(svc, actor, &username)
+            .await
+            .map(|u| json!({ "id": u.id, "username": u.username, "deleted": true }))
+            .map_err(|e| e.to_string()),
+    }
+}
+
+/// One line from stdin, without its line ending; policy is checked by the domain.
+fn read_password() -> Result<String, String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        return Err(AccountsError::WeakPassword("none given on stdin".into()).to_string());
+    }
+    Ok(password)
+}
+
+async fn group(svc: &Services, actor: &Actor, cmd: GroupCommand) -> Result<Value, String> {
+    match cmd {
+        GroupCommand::Create { name } => directory::create_group(svc, actor, &name)
+            .await
+            .map(|g| json!({ "id": g.id, "name": g.display_name }))
+            .map_err(|e| e.to_string()),
+        GroupCommand::AddMember { group, username, admin } => directory::add_member(svc, actor, &group, &username, admin)
+            .await
+            .map(|m| json!(m))
+            .map_err(|e| e.to_string()),
+    }
+}
+
+/// Queues a test mail, then makes one delivery attempt right away (claimed like the
+/// worker claims it, so a running server never sends it twice) and reports the outcome.
+async fn mail_test(svc: &Services, actor: &Actor, to: &str) -> Result<Output, String> {
+    let issuer = svc.config.base_url();
+    let message = mail::render(
+        "Tessera test message",
+        &TestMailText { issuer: &issuer },
+        &TestMailHtml { issuer: &issuer },
+    )
+    .map_err(|e| e.to_string())?;
+    let now = svc.now();
+    let queued = async {
+        let tx = svc.store.begin().await?;
+        let queued = mail::queue(&tx, now, "test", None, to, message).await?;
+        audit::record(&tx, &Event::new(actor, "mail.test", None).with_detail(json!({ "to": to, "mail_id": queued.id })), now).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok::<_, mail::MailError>(queued)
+    }
+    .await
+    .map_err(|e| e.to_string())?;
+
+    let transport = Transport::from_config(&svc.config)?;
+    let transport_name = transport.describe();
+    let worker = Worker {
+        svc: svc.clone(),
+        transport,
+        poll: Duration::from_secs(5),
+    };
+    let after = worker.deliver(queued.id).await.map_err(|e| e.to_string())?.unwrap_or(queued);
+    let json = json!({
+        "id": after.id,
+        "to": after.to_address,
+        "transport": transport_name,
+        "status": after.status,
+        "attempts": after.attempts,
+        "last_error": after.last_error,
+    });
+    let failure = match after.status {
+        MailStatus::Sent => None,
+        MailStatus::Queued => Some(format!(
+            "not delivered yet ({}); a running server will retry",
+            after.last_error.as_deref().unwrap_or("unknown error")
+        )),
+        _ => Some(format!("not delivered: {}", after.last_error.as_deref().unwrap_or("unknown error"))),
+    };
+    Ok(Output { json, failure })
+}

@@ -1,0 +1,282 @@
+//! Configuration: optional `tessera.toml`, then `TESSERA_*` environment variables, which win.
+//! Every error names the setting it is about, so a bad value stops start-up with one clear line.
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use url::Url;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{setting}: {message}")]
+pub struct ConfigError {
+    pub setting: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(setting: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            setting: setting.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    pub issuer: Url,
+    pub data_dir: PathBuf,
+    pub smtp_url: Option<String>,
+    pub mail_from: lettre::message::Mailbox,
+    /// Base64 of 32 bytes; when absent the key is kept in `<data_dir>/secret.key`.
+    pub secret_key: Option<String>,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Keys of `tessera.toml`; each maps to `TESSERA_<KEY>` in the environment.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    listen: Option<String>,
+    issuer: Option<String>,
+    data_dir: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    secret_key: Option<String>,
+    log_format: Option<String>,
+}
+
+impl Config {
+    /// Reads `path` (or `./tessera.toml` when it exists) and the process environment.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("TESSERA_"))
+            .collect();
+        let explicit = path
+            .map(Path::to_path_buf)
+            .or_else(|| env.get("TESSERA_CONFIG").map(PathBuf::from));
+        let file = match explicit {
+            Some(p) => Some(read_file(&p)?),
+            None => {
+                let default = Path::new("tessera.toml");
+                if default.exists() {
+                    Some(read_file(default)?)
+                } else {
+                    None
+                }
+            }
+        };
+        Self::from_sources(file.unwrap_or_default(), &env)
+    }
+
+    /// Defaults for a data directory, as tests and the benchmark use them.
+    pub fn for_data_dir(data_dir: &Path) -> Result<Self, ConfigError> {
+        let file = FileConfig {
+            data_dir: Some(data_dir.display().to_string()),
+            ..FileConfig::default()
+        };
+        Self::from_sources(file, &HashMap::new())
+    }
+
+    fn from_sources(file: FileConfig, env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let pick = |key: &str, from_file: Option<String>| -> Option<String> {
+            env.get(&format!("TESSERA_{}", key.to_uppercase()))
+                .cloned()
+                .or(from_file)
+                .filter(|v| !v.trim().is_empty())
+        };
+
+        let data_dir = PathBuf::from(pick("data_dir", file.data_dir).unwrap_or_else(|| "./data".into()));
+        let database_url = match pick("database_url", file.database_url) {
+            Some(url) => {
+                if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                    return Err(ConfigError::new(
+                        "TESSERA_DATABASE_URL",
+                        "must start with sqlite: or postgres://",
+                    ));
+                }
+                url
+            }
+            None => format!("sqlite://{}?mode=rwc", data_dir.join("tessera.db").display()),
+        };
+
+        let listen_text = pick("listen", file.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen = listen_text.parse::<SocketAddr>().map_err(|_| {
+            ConfigError::new(
+                "TESSERA_LISTEN",
+                format!("'{listen_text}' is not an address:port such as 127.0.0.1:8080"),
+            )
+        })?;
+
+        let issuer_text = pick("issuer", file.issuer).unwrap_or_else(|| "http://localhost:8080".into());
+        let issuer = parse_issuer(&issuer_text)?;
+
+        let smtp_url = pick("smtp_url", file.smtp_url);
+        if let Some(url) = &smtp_url {
+            let scheme_ok = url.starts_with("smtp://") || url.starts_with("smtps://");
+            if !scheme_ok || Url::parse(url).is_err() {
+                return Err(ConfigError::new(
+                    "TESSERA_SMTP_URL",
+                    "must be smtp://host:port or smtps://host:port (user:password@ and ?tls=required allowed)",
+                ));
+            }
+        }
+
+        let from_text = pick("mail_from", file.mail_from).unwrap_or_else(|| "Tessera <tessera@localhost>".into());
+        let mail_from = from_text.parse().map_err(|_| {
+            ConfigError::new(
+                "TESSERA_MAIL_FROM",
+                format!("'{from_text}' is not a mail address such as Tessera <id@clinic.example>"),
+            )
+        })?;
+
+        let secret_key = pick("secret_key", file.secret_key);
+        if let Some(key) = &secret_key
+            && crate::crypto::SecretKey::from_base64(key).is_none()
+        {
+            return Err(ConfigError::new(
+                "TESSERA_SECRET_KEY",
+                "must be base64 of exactly 32 bytes (e.g. `openssl rand -base64 32`)",
+            ));
+        }
+
+        let log_format = match pick("log_format", file.log_format).as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "TESSERA_LOG_FORMAT",
+                    format!("'{other}' is not text or json"),
+                ));
+            }
+        };
+
+        Ok(Self {
+            database_url,
+            listen,
+            issuer,
+            data_dir,
+            smtp_url,
+            mail_from,
+            secret_key,
+            log_format,
+        })
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+
+    /// Cookies get `Secure` (and the `__Host-` prefix) when the issuer is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.issuer.scheme() == "https"
+    }
+
+    /// The issuer without a trailing slash, for building absolute links.
+    pub fn base_url(&self) -> String {
+        self.issuer.as_str().trim_end_matches('/').to_string()
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::new("TESSERA_CONFIG", format!("cannot read {}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| {
+        ConfigError::new(
+            "TESSERA_CONFIG",
+            format!("{}: {}", path.display(), e.message()),
+        )
+    })
+}
+
+fn parse_issuer(text: &str) -> Result<Url, ConfigError> {
+    let bad = |why: &str| ConfigError::new("TESSERA_ISSUER", format!("'{text}' {why}"));
+    let url = Url::parse(text).map_err(|_| bad("is not a URL"))?;
+    if url.scheme() != "https" && url.scheme() != "http" {
+        return Err(bad("must be an http(s) URL"));
+    }
+    // OIDC Core §2: the issuer has no query or fragment.
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("must not have a query or fragment"));
+    }
+    if url.scheme() == "http" && !matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]")) {
+        return Err(bad("must be https unless the host is localhost"));
+    }
+    Ok(url)
+}
+
+/// A database URL safe to print: the password replaced.
+pub fn redacted_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let c = Config::from_sources(FileConfig::default(), &env(&[])).expect("defaults");
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.issuer.as_str(), "http://localhost:8080/");
+        assert_eq!(c.database_url, "sqlite://./data/tessera.db?mode=rwc");
+        assert!(!c.secure_cookies());
+    }
+
+    #[test]
+    fn environment_wins_over_file() {
+        let file = FileConfig {
+            listen: Some("127.0.0.1:1".into()),
+            ..FileConfig::default()
+        };
+        let c = Config::from_sources(file, &env(&[("TESSERA_LISTEN", "127.0.0.1:2")])).expect("ok");
+        assert_eq!(c.listen.port(), 2);
+    }
+
+    #[test]
+    fn bad_values_name_their_setting() {
+        for (key, value) in [
+            ("TESSERA_LISTEN", "nope"),
+            ("TESSERA_ISSUER", "http://idp.clinic.example"),
+            ("TESSERA_DATABASE_URL", "mysql://x"),
+            ("TESSERA_SMTP_URL", "http://mail"),
+            ("TESSERA_MAIL_FROM", "not an address"),
+            ("TESSERA_SECRET_KEY", "short"),
+        ] {
+            let err = Config::from_sources(FileConfig::default(), &env(&[(key, value)])).expect_err(key);
+            assert_eq!(err.setting, key);
+        }
+    }
+
+    #[test]
+    fn toml_rejects_unknown_keys() {
+        assert!(toml::from_str::<FileConfig>("listen = \"127.0.0.1:1\"\nlisten_port = 3").is_err());
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redacted_url("postgres://u:secret@db/x"),
+            "postgres://u:***@db/x"
+        );
+    }
+}

@@ -1,0 +1,109 @@
+//! Groups (clinics, sites, departments) and who belongs to them.
+use crate::accounts::AccountsError;
+use crate::audit::{self, Actor, Event, Target};
+use crate::services::Services;
+use crate::store::{self, StoreError};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Group {
+    pub id: Uuid,
+    pub display_name: String,
+    pub external_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    #[error("group name: {0}")]
+    InvalidName(&'static str),
+    #[error("a group named '{0}' already exists")]
+    NameTaken(String),
+    #[error("no group '{0}'")]
+    GroupNotFound(String),
+    #[error(transparent)]
+    Accounts(#[from] AccountsError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub async fn create_group(svc: &Services, actor: &Actor, name: &str) -> Result<Group, DirectoryError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(DirectoryError::InvalidName("is required"));
+    }
+    if name.chars().count() > 256 || name.chars().any(char::is_control) {
+        return Err(DirectoryError::InvalidName("must be at most 256 characters, without control characters"));
+    }
+    let now = svc.now();
+    let group = Group {
+        id: Uuid::now_v7(),
+        display_name: name.to_string(),
+        external_id: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    let tx = svc.store.begin().await?;
+    if store::groups::find_by_name(&tx, name).await?.is_some() {
+        return Err(DirectoryError::NameTaken(name.to_string()));
+    }
+    match store::groups::insert(&tx, &group).await {
+        Err(StoreError::Conflict(_)) => return Err(DirectoryError::NameTaken(name.to_string())),
+        other => other?,
+    }
+    audit::record(&tx, &Event::new(actor, "group.create", Some(Target::group(group.id, name))), now).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(group)
+}
+
+#[derive(Debug, Serialize)]
+pub struct Membership {
+    pub group: String,
+    pub username: String,
+    pub group_admin: bool,
+    /// False when the user was already a member (nothing changed).
+    pub added: bool,
+}
+
+pub async fn add_member(
+    svc: &Services,
+    actor: &Actor,
+    group_name: &str,
+    username: &str,
+    group_admin: bool,
+) -> Result<Membership, DirectoryError> {
+    let now = svc.now();
+    let tx = svc.store.begin().await?;
+    let group = store::groups::find_by_name(&tx, group_name)
+        .await?
+        .ok_or_else(|| DirectoryError::GroupNotFound(group_name.to_string()))?;
+    let user = store::users::find_by_username(&tx, username)
+        .await?
+        .ok_or_else(|| AccountsError::UserNotFound(username.to_string()))?;
+    let added = store::groups::add_member(&tx, group.id, user.id, group_admin, now).await?;
+    if added {
+        audit::record(
+            &tx,
+            &Event::new(actor, "group.add_member", Some(Target::group(group.id, &group.display_name)))
+                .with_detail(serde_json::json!({ "user_id": user.id, "username": user.username, "group_admin": group_admin })),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(Membership {
+        group: group.display_name,
+        username: user.username,
+        group_admin,
+        added,
+    })
+}
+
+pub async fn groups_of(svc: &Services, user_id: Uuid) -> Result<Vec<String>, DirectoryError> {
+    Ok(store::groups::names_for_user(svc.store.conn(), user_id).await?)
+}

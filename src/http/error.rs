@@ -1,0 +1,82 @@
+//! Errors as HTTP responses, in one place. Pages get a readable HTML page; the
+//! cause of a server error goes to the log (with the request id), never to the page.
+use super::web::page;
+use crate::accounts::AccountsError;
+use crate::directory::DirectoryError;
+use crate::store::StoreError;
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Internal(String),
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (status, title, message) = match &self {
+            WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Something is not right", m.as_str()),
+            WebError::Forbidden(m) => (StatusCode::FORBIDDEN, "Not allowed", m.as_str()),
+            WebError::NotFound => (StatusCode::NOT_FOUND, "Page not found", "There is no page at this address."),
+            WebError::Internal(cause) => {
+                tracing::error!(error = %cause, "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "Tessera could not finish this request. Please try again; if it keeps happening, tell your administrator.",
+                )
+            }
+        };
+        page(status, &ErrorPage { title, message })
+    }
+}
+
+impl From<StoreError> for WebError {
+    fn from(e: StoreError) -> Self {
+        WebError::Internal(e.to_string())
+    }
+}
+
+impl From<AccountsError> for WebError {
+    fn from(e: AccountsError) -> Self {
+        match e {
+            AccountsError::Store(_) | AccountsError::Hashing(_) | AccountsError::Mail(_) => WebError::Internal(e.to_string()),
+            AccountsError::UserNotFound(_) => WebError::NotFound,
+            other => WebError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+impl From<DirectoryError> for WebError {
+    fn from(e: DirectoryError) -> Self {
+        match e {
+            DirectoryError::Store(s) => s.into(),
+            DirectoryError::Accounts(a) => a.into(),
+            DirectoryError::GroupNotFound(_) => WebError::NotFound,
+            other => WebError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+pub async fn not_found() -> WebError {
+    WebError::NotFound
+}
+
+pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    WebError::Internal("a request handler panicked".into()).into_response()
+}

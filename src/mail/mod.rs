@@ -1,0 +1,151 @@
+//! Mail: a durable outbox written in the transaction that causes the mail, and a
+//! worker that delivers it (SMTP, or `.eml` files in development) with retries.
+pub mod transport;
+pub mod worker;
+
+use crate::accounts::User;
+use crate::store::{self, StoreError};
+use askama::Template;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailStatus {
+    Queued,
+    Sending,
+    Sent,
+    Failed,
+    Cancelled,
+}
+
+impl MailStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailStatus::Queued => "queued",
+            MailStatus::Sending => "sending",
+            MailStatus::Sent => "sent",
+            MailStatus::Failed => "failed",
+            MailStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Unknown text reads as failed, so a bad row is shown, never re-sent.
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "queued" => MailStatus::Queued,
+            "sending" => MailStatus::Sending,
+            "sent" => MailStatus::Sent,
+            "cancelled" => MailStatus::Cancelled,
+            _ => MailStatus::Failed,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxMail {
+    pub id: Uuid,
+    pub purpose: String,
+    pub user_id: Option<Uuid>,
+    pub to_address: String,
+    pub subject: String,
+    #[serde(skip)]
+    pub body_text: String,
+    #[serde(skip)]
+    pub body_html: Option<String>,
+    pub status: MailStatus,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("the user has no email address")]
+    NoAddress,
+    #[error("mail goes only to active users; this user is disabled")]
+    RecipientInactive,
+    #[error("'{0}' is not a valid mail address")]
+    InvalidAddress(String),
+    #[error("mail template failed: {0}")]
+    Template(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A rendered message: subject, plain text and HTML.
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+}
+
+pub fn render(subject: impl Into<String>, text: &impl Template, html: &impl Template) -> Result<Rendered, MailError> {
+    Ok(Rendered {
+        subject: subject.into(),
+        text: text.render().map_err(|e| MailError::Template(e.to_string()))?,
+        html: Some(html.render().map_err(|e| MailError::Template(e.to_string()))?),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "mail/test.txt")]
+pub struct TestMailText<'a> {
+    pub issuer: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/test.html")]
+pub struct TestMailHtml<'a> {
+    pub issuer: &'a str,
+}
+
+/// Writes a mail to the outbox inside the caller's transaction.
+pub async fn queue(
+    c: &impl store::Connection,
+    now: DateTime<Utc>,
+    purpose: &str,
+    user_id: Option<Uuid>,
+    to: &str,
+    message: Rendered,
+) -> Result<OutboxMail, MailError> {
+    if to.parse::<lettre::Address>().is_err() {
+        return Err(MailError::InvalidAddress(to.to_string()));
+    }
+    let mail = OutboxMail {
+        id: Uuid::now_v7(),
+        purpose: purpose.to_string(),
+        user_id,
+        to_address: to.to_string(),
+        subject: message.subject,
+        body_text: message.text,
+        body_html: message.html,
+        status: MailStatus::Queued,
+        attempts: 0,
+        next_attempt_at: now,
+        last_error: None,
+        created_at: now,
+        sent_at: None,
+    };
+    store::outbox::insert(c, &mail).await?;
+    Ok(mail)
+}
+
+/// Queues mail to a user, refusing users who are disabled or have no address.
+pub async fn queue_for_user(
+    c: &impl store::Connection,
+    now: DateTime<Utc>,
+    purpose: &str,
+    user: &User,
+    message: Rendered,
+) -> Result<OutboxMail, MailError> {
+    let to = match (&user.email, user.active) {
+        (None, _) => return Err(MailError::NoAddress),
+        (Some(_), false) => return Err(MailError::RecipientInactive),
+        (Some(e), true) => e.clone(),
+    };
+    queue(c, now, purpose, Some(user.id), &to, message).await
+}

@@ -1,0 +1,23 @@
+//! What the domain needs to do its work, shared by the HTTP server and the CLI.
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::crypto::SecretKey;
+use crate::store::Store;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+#[derive(Clone)]
+pub struct Services {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub secret: SecretKey,
+    /// Wakes this node's mail worker when mail is queued (other nodes find it by polling).
+    pub mail_wake: Arc<Notify>,
+}
+
+impl Services {
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}

@@ -1,0 +1,52 @@
+use super::Result;
+use crate::audit::{Event, StoredEvent};
+use chrono::{DateTime, Utc};
+use entity::audit_event::{ActiveModel, Column, Entity};
+use sea_orm::{ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+pub async fn append(c: &impl ConnectionTrait, e: &Event, at: DateTime<Utc>) -> Result<()> {
+    let row = ActiveModel {
+        id: NotSet,
+        at: Set(at),
+        actor_kind: Set(e.actor.kind.as_str().to_string()),
+        actor_id: Set(e.actor.id.clone()),
+        actor_label: Set(e.actor.label.clone()),
+        action: Set(e.action.to_string()),
+        target_kind: Set(e.target.as_ref().map(|t| t.kind.to_string())),
+        target_id: Set(e.target.as_ref().map(|t| t.id.clone())),
+        target_label: Set(e.target.as_ref().map(|t| t.label.clone())),
+        source_ip: Set(e.source_ip.clone()),
+        outcome: Set(e.outcome.as_str().to_string()),
+        detail: Set(e.detail.clone()),
+    };
+    Entity::insert(row).exec_without_returning(c).await?;
+    Ok(())
+}
+
+/// Newest first; optionally only events about one target.
+pub async fn recent(c: &impl ConnectionTrait, target_id: Option<&str>, limit: u64) -> Result<Vec<StoredEvent>> {
+    let mut q = Entity::find();
+    if let Some(t) = target_id {
+        q = q.filter(Column::TargetId.eq(t));
+    }
+    Ok(q.order_by_desc(Column::Id)
+        .limit(limit)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|m| StoredEvent {
+            id: m.id,
+            at: m.at,
+            actor_kind: m.actor_kind,
+            actor_id: m.actor_id,
+            actor_label: m.actor_label,
+            action: m.action,
+            target_kind: m.target_kind,
+            target_id: m.target_id,
+            target_label: m.target_label,
+            source_ip: m.source_ip,
+            outcome: m.outcome,
+            detail: m.detail,
+        })
+        .collect())
+}

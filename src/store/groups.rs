@@ -1,0 +1,74 @@
+use super::Result;
+use crate::directory::Group;
+use chrono::{DateTime, Utc};
+use entity::{group, group_member};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+fn to_domain(m: group::Model) -> Group {
+    Group {
+        id: m.id,
+        display_name: m.display_name,
+        external_id: m.external_id,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        version: m.version,
+    }
+}
+
+pub async fn insert(c: &impl ConnectionTrait, g: &Group) -> Result<()> {
+    let row = group::ActiveModel {
+        id: Set(g.id),
+        display_name: Set(g.display_name.clone()),
+        display_name_lower: Set(g.display_name.to_lowercase()),
+        external_id: Set(g.external_id.clone()),
+        created_at: Set(g.created_at),
+        updated_at: Set(g.updated_at),
+        version: Set(g.version),
+    };
+    group::Entity::insert(row).exec_without_returning(c).await?;
+    Ok(())
+}
+
+pub async fn find_by_name(c: &impl ConnectionTrait, name: &str) -> Result<Option<Group>> {
+    Ok(group::Entity::find()
+        .filter(group::Column::DisplayNameLower.eq(name.to_lowercase()))
+        .one(c)
+        .await?
+        .map(to_domain))
+}
+
+/// Adds a membership; returns false (and changes nothing) when it already exists.
+pub async fn add_member(
+    c: &impl ConnectionTrait,
+    group_id: Uuid,
+    user_id: Uuid,
+    is_admin: bool,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let exists = group_member::Entity::find_by_id((group_id, user_id)).one(c).await?;
+    if exists.is_some() {
+        return Ok(false);
+    }
+    let row = group_member::ActiveModel {
+        group_id: Set(group_id),
+        user_id: Set(user_id),
+        is_admin: Set(is_admin),
+        created_at: Set(now),
+    };
+    group_member::Entity::insert(row).exec_without_returning(c).await?;
+    Ok(true)
+}
+
+/// The groups a user belongs to, by name.
+pub async fn names_for_user(c: &impl ConnectionTrait, user_id: Uuid) -> Result<Vec<String>> {
+    Ok(group::Entity::find()
+        .inner_join(group_member::Entity)
+        .filter(group_member::Column::UserId.eq(user_id))
+        .order_by_asc(group::Column::DisplayNameLower)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|g| g.display_name)
+        .collect())
+}

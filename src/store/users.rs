@@ -1,0 +1,173 @@
+use super::{Result, StoreError};
+use crate::accounts::{Role, User};
+use chrono::{DateTime, Utc};
+use entity::user::{self, ActiveModel, Column, Entity};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+fn to_domain(m: user::Model) -> Result<User> {
+    let role = Role::parse(&m.role).ok_or_else(|| StoreError::Corrupt(format!("user {} has role '{}'", m.id, m.role)))?;
+    Ok(User {
+        id: m.id,
+        username: m.username,
+        email: m.email,
+        given_name: m.given_name,
+        family_name: m.family_name,
+        display_name: m.display_name,
+        external_id: m.external_id,
+        active: m.active,
+        role,
+        password_hash: m.password_hash,
+        must_change_password: m.must_change_password,
+        failed_logins: m.failed_logins,
+        locked_until: m.locked_until,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        version: m.version,
+    })
+}
+
+fn one(m: Option<user::Model>) -> Result<Option<User>> {
+    m.map(to_domain).transpose()
+}
+
+pub async fn insert(c: &impl ConnectionTrait, u: &User) -> Result<()> {
+    let row = ActiveModel {
+        id: Set(u.id),
+        username: Set(u.username.clone()),
+        username_lower: Set(u.username.to_lowercase()),
+        email: Set(u.email.clone()),
+        email_lower: Set(u.email.as_deref().map(str::to_lowercase)),
+        given_name: Set(u.given_name.clone()),
+        family_name: Set(u.family_name.clone()),
+        display_name: Set(u.display_name.clone()),
+        external_id: Set(u.external_id.clone()),
+        active: Set(u.active),
+        role: Set(u.role.as_str().to_string()),
+        password_hash: Set(u.password_hash.clone()),
+        must_change_password: Set(u.must_change_password),
+        failed_logins: Set(u.failed_logins),
+        locked_until: Set(u.locked_until),
+        created_at: Set(u.created_at),
+        updated_at: Set(u.updated_at),
+        version: Set(u.version),
+    };
+    Entity::insert(row).exec_without_returning(c).await?;
+    Ok(())
+}
+
+pub async fn find_by_id(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<User>> {
+    one(Entity::find_by_id(id).one(c).await?)
+}
+
+pub async fn find_by_username(c: &impl ConnectionTrait, username: &str) -> Result<Option<User>> {
+    one(Entity::find()
+        .filter(Column::UsernameLower.eq(username.to_lowercase()))
+        .one(c)
+        .await?)
+}
+
+pub async fn find_by_email(c: &impl ConnectionTrait, email: &str) -> Result<Option<User>> {
+    one(Entity::find()
+        .filter(Column::EmailLower.eq(email.to_lowercase()))
+        .one(c)
+        .await?)
+}
+
+/// Sign-in accepts the username or the primary email.
+pub async fn find_by_login(c: &impl ConnectionTrait, identifier: &str) -> Result<Option<User>> {
+    match find_by_username(c, identifier).await? {
+        Some(u) => Ok(Some(u)),
+        None => find_by_email(c, identifier).await,
+    }
+}
+
+pub async fn list(c: &impl ConnectionTrait) -> Result<Vec<User>> {
+    Entity::find()
+        .order_by_asc(Column::UsernameLower)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(to_domain)
+        .collect()
+}
+
+/// Admins who can sign in: while there are none, start-up offers a setup link.
+pub async fn count_admins_with_password(c: &impl ConnectionTrait) -> Result<u64> {
+    Ok(Entity::find()
+        .filter(Column::Role.eq(Role::Admin.as_str()))
+        .filter(Column::Active.eq(true))
+        .filter(Column::PasswordHash.is_not_null())
+        .count(c)
+        .await?)
+}
+
+/// Sets `active`, bumping the version. Returns false when the user is gone.
+pub async fn set_active(c: &impl ConnectionTrait, id: Uuid, active: bool, now: DateTime<Utc>) -> Result<bool> {
+    let res = Entity::update_many()
+        .col_expr(Column::Active, Expr::value(active))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .filter(Column::Id.eq(id))
+        .exec(c)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+pub async fn delete(c: &impl ConnectionTrait, id: Uuid) -> Result<bool> {
+    Ok(Entity::delete_by_id(id).exec(c).await?.rows_affected == 1)
+}
+
+/// Counts a failed sign-in atomically (concurrent failures on several nodes all count);
+/// returns the new count.
+pub async fn increment_failed_logins(c: &impl ConnectionTrait, id: Uuid) -> Result<i32> {
+    Entity::update_many()
+        .col_expr(Column::FailedLogins, Expr::col(Column::FailedLogins).add(1))
+        .filter(Column::Id.eq(id))
+        .exec(c)
+        .await?;
+    let user = find_by_id(c, id).await?.ok_or_else(|| StoreError::Corrupt(format!("user {id} vanished")))?;
+    Ok(user.failed_logins)
+}
+
+pub async fn lock_until(c: &impl ConnectionTrait, id: Uuid, until: DateTime<Utc>) -> Result<()> {
+    Entity::update_many()
+        .col_expr(Column::LockedUntil, Expr::value(until))
+        .filter(Column::Id.eq(id))
+        .exec(c)
+        .await?;
+    Ok(())
+}
+
+/// After a good password: clear the failure count and lock, and store a rehash if one was made.
+pub async fn record_successful_login(c: &impl ConnectionTrait, id: Uuid, rehash: Option<String>) -> Result<()> {
+    let mut update = Entity::update_many()
+        .col_expr(Column::FailedLogins, Expr::value(0))
+        .col_expr(Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None));
+    if let Some(hash) = rehash {
+        update = update.col_expr(Column::PasswordHash, Expr::value(hash));
+    }
+    update.filter(Column::Id.eq(id)).exec(c).await?;
+    Ok(())
+}
+
+pub async fn set_password(
+    c: &impl ConnectionTrait,
+    id: Uuid,
+    hash: &str,
+    must_change: bool,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let res = Entity::update_many()
+        .col_expr(Column::PasswordHash, Expr::value(hash))
+        .col_expr(Column::MustChangePassword, Expr::value(must_change))
+        .col_expr(Column::FailedLogins, Expr::value(0))
+        .col_expr(Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .filter(Column::Id.eq(id))
+        .exec(c)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
