@@ -55,7 +55,8 @@ pub async fn open(config: Config, clock: Arc<dyn Clock>, migrate: bool) -> Resul
 }
 
 fn prepare_data_dir(dir: &Path) -> Result<(), ConfigError> {
-    let fail = |e: std::io::Error| ConfigError::new("TESSERA_DATA_DIR", format!("{} is not writable: {e}", dir.display()));
+    let fail =
+        |e: std::io::Error| ConfigError::new("TESSERA_DATA_DIR", format!("{} is not writable: {e}", dir.display()));
     if !dir.exists() {
         // The directory holds the secret key, the SQLite file and outgoing mail: owner only.
         let mut builder = std::fs::DirBuilder::new();
@@ -93,7 +94,10 @@ fn load_secret_key(config: &Config) -> Result<SecretKey, ConfigError> {
             tracing::info!(path = %path.display(), "generated a new secret key");
             Ok(key)
         }
-        Err(e) => Err(ConfigError::new(setting, format!("cannot read {}: {e}", path.display()))),
+        Err(e) => Err(ConfigError::new(
+            setting,
+            format!("cannot read {}: {e}", path.display()),
+        )),
     }
 }
 

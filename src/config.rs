@@ -58,9 +58,7 @@ struct FileConfig {
 impl Config {
     /// Reads `path` (or `./tessera.toml` when it exists) and the process environment.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
-        let env: HashMap<String, String> = std::env::vars()
-            .filter(|(k, _)| k.starts_with("TESSERA_"))
-            .collect();
+        let env: HashMap<String, String> = std::env::vars().filter(|(k, _)| k.starts_with("TESSERA_")).collect();
         let explicit = path
             .map(Path::to_path_buf)
             .or_else(|| env.get("TESSERA_CONFIG").map(PathBuf::from));
@@ -190,12 +188,8 @@ impl Config {
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError::new("TESSERA_CONFIG", format!("cannot read {}: {e}", path.display())))?;
-    toml::from_str(&text).map_err(|e| {
-        ConfigError::new(
-            "TESSERA_CONFIG",
-            format!("{}: {}", path.display(), e.message()),
-        )
-    })
+    toml::from_str(&text)
+        .map_err(|e| ConfigError::new("TESSERA_CONFIG", format!("{}: {}", path.display(), e.message())))
 }
 
 fn parse_issuer(text: &str) -> Result<Url, ConfigError> {
@@ -274,9 +268,6 @@ mod tests {
 
     #[test]
     fn redacts_passwords() {
-        assert_eq!(
-            redacted_url("postgres://u:secret@db/x"),
-            "postgres://u:***@db/x"
-        );
+        assert_eq!(redacted_url("postgres://u:secret@db/x"), "postgres://u:***@db/x");
     }
 }

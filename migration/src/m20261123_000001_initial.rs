@@ -148,11 +148,7 @@ impl MigrationTrait for Migration {
                 .col(uuid(GroupMembers::UserId))
                 .col(boolean(GroupMembers::IsAdmin))
                 .col(timestamp_with_time_zone(GroupMembers::CreatedAt))
-                .primary_key(
-                    Index::create()
-                        .col(GroupMembers::GroupId)
-                        .col(GroupMembers::UserId),
-                )
+                .primary_key(Index::create().col(GroupMembers::GroupId).col(GroupMembers::UserId))
                 .foreign_key(
                     ForeignKey::create()
                         .from(GroupMembers::Table, GroupMembers::GroupId)

@@ -79,8 +79,12 @@ pub async fn check_password(
                 store::users::lock_until(&tx, user.id, until).await?;
                 audit::record(
                     &tx,
-                    &Event::new(&Actor::system(), "user.lock", Some(Target::user(user.id, &user.username)))
-                        .with_detail(serde_json::json!({ "until": until, "failures": failures })),
+                    &Event::new(
+                        &Actor::system(),
+                        "user.lock",
+                        Some(Target::user(user.id, &user.username)),
+                    )
+                    .with_detail(serde_json::json!({ "until": until, "failures": failures })),
                     now,
                 )
                 .await?;
@@ -94,14 +98,20 @@ pub async fn check_password(
             store::users::record_successful_login(&tx, user.id, rehash).await?;
             audit::record(
                 &tx,
-                &Event::new(&Actor::user(user.id, &user.username), "login.password", Some(Target::user(user.id, &user.username)))
-                    .from_ip(source_ip.clone())
-                    .with_detail(serde_json::json!({ "rehashed": rehashed })),
+                &Event::new(
+                    &Actor::user(user.id, &user.username),
+                    "login.password",
+                    Some(Target::user(user.id, &user.username)),
+                )
+                .from_ip(source_ip.clone())
+                .with_detail(serde_json::json!({ "rehashed": rehashed })),
                 now,
             )
             .await?;
             tx.commit().await.map_err(StoreError::from)?;
-            Ok(store::users::find_by_id(svc.store.conn(), user.id).await?.unwrap_or(user))
+            Ok(store::users::find_by_id(svc.store.conn(), user.id)
+                .await?
+                .unwrap_or(user))
         }
     }
 }

@@ -24,9 +24,8 @@ fn argon2() -> Argon2<'static> {
 }
 
 /// Each hash holds 19 MiB and a core for ~17 ms: never more at once than cores.
-static HASH_SLOTS: LazyLock<Semaphore> = LazyLock::new(|| {
-    Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
-});
+static HASH_SLOTS: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
 
 async fn off_executor<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AccountsError> {
     let _slot = HASH_SLOTS
@@ -54,7 +53,9 @@ pub async fn hash(password: String) -> Result<String, AccountsError> {
 pub enum Verified {
     No,
     /// Correct; carries a new hash when the stored one used other parameters.
-    Yes { rehash: Option<String> },
+    Yes {
+        rehash: Option<String>,
+    },
 }
 
 pub async fn verify(password: String, stored: String) -> Result<Verified, AccountsError> {
@@ -71,7 +72,11 @@ pub async fn verify(password: String, stored: String) -> Result<Verified, Accoun
                 let want = params();
                 (p.m_cost(), p.t_cost(), p.p_cost()) != (want.m_cost(), want.t_cost(), want.p_cost())
             });
-        let rehash = if outdated { Some(hash_blocking(&password)?) } else { None };
+        let rehash = if outdated {
+            Some(hash_blocking(&password)?)
+        } else {
+            None
+        };
         Ok(Verified::Yes { rehash })
     })
     .await?
@@ -136,7 +141,13 @@ mod tests {
     #[test]
     fn policy_accepts_a_passphrase_and_refuses_weak_ones() {
         assert!(check_policy("correct horse battery", "nurse", Some("n@clinic.org")).is_ok());
-        for bad in ["short", "qwertyuiop123", "Summer2024!!!", "aaaaaaaaaaaaaaa", &"x".repeat(129)] {
+        for bad in [
+            "short",
+            "qwertyuiop123",
+            "Summer2024!!!",
+            "aaaaaaaaaaaaaaa",
+            &"x".repeat(129),
+        ] {
             assert!(check_policy(bad, "nurse", None).is_err(), "{bad}");
         }
         assert!(check_policy("camille.nurse.2026", "camille.nurse", None).is_err());
@@ -153,14 +164,21 @@ mod tests {
         );
         assert_eq!(verify("wrong".into(), h).await.expect("verify"), Verified::No);
 
-        let weak = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(8, 1, 1, None).expect("p"))
-            .hash_password(b"correct horse battery", &SaltString::generate(&mut OsRng))
-            .expect("hash")
-            .to_string();
+        let weak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8, 1, 1, None).expect("p"),
+        )
+        .hash_password(b"correct horse battery", &SaltString::generate(&mut OsRng))
+        .expect("hash")
+        .to_string();
         match verify("correct horse battery".into(), weak).await.expect("verify") {
             Verified::Yes { rehash: Some(new) } => assert!(new.contains("m=19456,t=2,p=1")),
             other => panic!("expected a rehash, got {other:?}"),
         }
-        assert_eq!(verify("x".into(), "not a hash".into()).await.expect("verify"), Verified::No);
+        assert_eq!(
+            verify("x".into(), "not a hash".into()).await.expect("verify"),
+            Verified::No
+        );
     }
 }

@@ -28,7 +28,9 @@ pub async fn offer_if_needed(svc: &Services) -> Result<Option<String>, AccountsE
 
 /// Whether a setup link is still good (to decide between the form and an error page).
 pub async fn is_valid(svc: &Services, secret: &str) -> Result<bool, AccountsError> {
-    Ok(tokens::peek(svc.store.conn(), secret, Purpose::Setup, svc.now()).await?.is_some())
+    Ok(tokens::peek(svc.store.conn(), secret, Purpose::Setup, svc.now())
+        .await?
+        .is_some())
 }
 
 pub struct FirstAdmin {
@@ -41,7 +43,12 @@ pub struct FirstAdmin {
 
 /// Creates the first admin and uses the link up, in one transaction: either both
 /// happen or neither does.
-pub async fn complete(svc: &Services, secret: &str, admin: FirstAdmin, source_ip: Option<String>) -> Result<User, AccountsError> {
+pub async fn complete(
+    svc: &Services,
+    secret: &str,
+    admin: FirstAdmin,
+    source_ip: Option<String>,
+) -> Result<User, AccountsError> {
     let new = NewUser {
         username: admin.username,
         email: Some(admin.email),

@@ -50,7 +50,10 @@ fn validate_username(username: &str) -> Result<String, AccountsError> {
         return Err(AccountsError::invalid("username", "is longer than 256 characters"));
     }
     if u.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(AccountsError::invalid("username", "must not contain spaces or control characters"));
+        return Err(AccountsError::invalid(
+            "username",
+            "must not contain spaces or control characters",
+        ));
     }
     Ok(u.to_string())
 }
@@ -207,7 +210,12 @@ pub async fn set_active(svc: &Services, actor: &Actor, username: &str, active: b
             store::outbox::cancel_for_user(&tx, user.id, "user disabled").await?;
         }
         let action = if active { "user.enable" } else { "user.disable" };
-        audit::record(&tx, &Event::new(actor, action, Some(Target::user(user.id, &user.username))), now).await?;
+        audit::record(
+            &tx,
+            &Event::new(actor, action, Some(Target::user(user.id, &user.username))),
+            now,
+        )
+        .await?;
     }
     let updated = store::users::find_by_id(&tx, user.id)
         .await?

@@ -171,6 +171,10 @@ pub async fn record(c: &impl store::Connection, event: &Event, at: DateTime<Utc>
     store::audit::append(c, event, at).await
 }
 
-pub async fn recent(c: &impl store::Connection, target_id: Option<&str>, limit: u64) -> Result<Vec<StoredEvent>, StoreError> {
+pub async fn recent(
+    c: &impl store::Connection,
+    target_id: Option<&str>,
+    limit: u64,
+) -> Result<Vec<StoredEvent>, StoreError> {
     store::audit::recent(c, target_id, limit).await
 }

@@ -8,7 +8,7 @@ use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::directory;
 use crate::mail::transport::Transport;
-use crate::mail::worker::Worker;
+use crate::mail::worker::{self, Worker};
 use crate::mail::{self, MailStatus, TestMailHtml, TestMailText};
 use crate::services::Services;
 use crate::store::StoreError;
@@ -107,10 +107,12 @@ pub async fn run(command: Command, config: Config) -> Result<Output, String> {
         Command::User(cmd) => user(&svc, &actor, cmd).await.map(Output::from),
         Command::Group(cmd) => group(&svc, &actor, cmd).await.map(Output::from),
         Command::Mail(MailCommand::Test { to }) => mail_test(&svc, &actor, &to).await,
-        Command::Audit(AuditCommand::List { target, limit }) => audit::recent(svc.store.conn(), target.as_deref(), limit.min(1000))
-            .await
-            .map(|events| json!({ "events": events }).into())
-            .map_err(|e| e.to_string()),
+        Command::Audit(AuditCommand::List { target, limit }) => {
+            audit::recent(svc.store.conn(), target.as_deref(), limit.min(1000))
+                .await
+                .map(|events| json!({ "events": events }).into())
+                .map_err(|e| e.to_string())
+        }
         Command::Serve { .. } => Err("serve is not an admin command".into()),
     };
     svc.store.close().await;
@@ -144,7 +146,9 @@ async fn user(svc: &Services, actor: &Actor, cmd: UserCommand) -> Result<Value, 
                 family_name,
                 admin,
             };
-            let created = users::create(svc, actor, new, initial).await.map_err(|e| e.to_string())?;
+            let created = users::create(svc, actor, new, initial)
+                .await
+                .map_err(|e| e.to_string())?;
             let mut out = json!({
                 "id": created.user.id,
                 "username": created.user.username,
@@ -197,15 +201,18 @@ async fn group(svc: &Services, actor: &Actor, cmd: GroupCommand) -> Result<Value
             .await
             .map(|g| json!({ "id": g.id, "name": g.display_name }))
             .map_err(|e| e.to_string()),
-        GroupCommand::AddMember { group, username, admin } => directory::add_member(svc, actor, &group, &username, admin)
-            .await
-            .map(|m| json!(m))
-            .map_err(|e| e.to_string()),
+        GroupCommand::AddMember { group, username, admin } => {
+            directory::add_member(svc, actor, &group, &username, admin)
+                .await
+                .map(|m| json!(m))
+                .map_err(|e| e.to_string())
+        }
     }
 }
 
-/// Queues a test mail, then makes one delivery attempt right away (claimed like the
-/// worker claims it, so a running server never sends it twice) and reports the outcome.
+/// Queues a test mail claimed by this command, makes one delivery attempt through the
+/// settings this command sees, and reports the outcome. Should the attempt fail
+/// transiently, a running server retries it once the claim lapses.
 async fn mail_test(svc: &Services, actor: &Actor, to: &str) -> Result<Output, String> {
     let issuer = svc.config.base_url();
     let message = mail::render(
@@ -217,8 +224,13 @@ async fn mail_test(svc: &Services, actor: &Actor, to: &str) -> Result<Output, St
     let now = svc.now();
     let queued = async {
         let tx = svc.store.begin().await?;
-        let queued = mail::queue(&tx, now, "test", None, to, message).await?;
-        audit::record(&tx, &Event::new(actor, "mail.test", None).with_detail(json!({ "to": to, "mail_id": queued.id })), now).await?;
+        let queued = mail::queue_claimed(&tx, now, now + worker::claim_lease(), "test", to, message).await?;
+        audit::record(
+            &tx,
+            &Event::new(actor, "mail.test", None).with_detail(json!({ "to": to, "mail_id": queued.id })),
+            now,
+        )
+        .await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok::<_, mail::MailError>(queued)
     }
@@ -227,12 +239,16 @@ async fn mail_test(svc: &Services, actor: &Actor, to: &str) -> Result<Output, St
 
     let transport = Transport::from_config(&svc.config)?;
     let transport_name = transport.describe();
-    let worker = Worker {
+    let sender = Worker {
         svc: svc.clone(),
         transport,
         poll: Duration::from_secs(5),
     };
-    let after = worker.deliver(queued.id).await.map_err(|e| e.to_string())?.unwrap_or(queued);
+    let after = sender
+        .send_claimed(queued.clone())
+        .await
+        .map_err(|e| e.to_string())?
+        .unwrap_or(queued);
     let json = json!({
         "id": after.id,
         "to": after.to_address,
@@ -247,7 +263,10 @@ async fn mail_test(svc: &Services, actor: &Actor, to: &str) -> Result<Output, St
             "not delivered yet ({}); a running server will retry",
             after.last_error.as_deref().unwrap_or("unknown error")
         )),
-        _ => Some(format!("not delivered: {}", after.last_error.as_deref().unwrap_or("unknown error"))),
+        _ => Some(format!(
+            "not delivered: {}",
+            after.last_error.as_deref().unwrap_or("unknown error")
+        )),
     };
     Ok(Output { json, failure })
 }

@@ -3,7 +3,7 @@
 //! on error they print one line on stderr and exit non-zero.
 mod commands;
 
-use crate::app::{Server, ServeOptions};
+use crate::app::{ServeOptions, Server};
 use crate::clock::SystemClock;
 use crate::config::{Config, LogFormat};
 use clap::{Parser, Subcommand};
@@ -13,7 +13,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "tessera", version, about = "Identity provider: SCIM 2.0, OpenID Connect, admin console")]
+#[command(
+    name = "tessera",
+    version,
+    about = "Identity provider: SCIM 2.0, OpenID Connect, admin console"
+)]
 struct Cli {
     /// Configuration file (default: ./tessera.toml when present). Environment variables win over it.
     #[arg(long, global = true, value_name = "FILE")]

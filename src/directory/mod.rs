@@ -37,7 +37,9 @@ pub async fn create_group(svc: &Services, actor: &Actor, name: &str) -> Result<G
         return Err(DirectoryError::InvalidName("is required"));
     }
     if name.chars().count() > 256 || name.chars().any(char::is_control) {
-        return Err(DirectoryError::InvalidName("must be at most 256 characters, without control characters"));
+        return Err(DirectoryError::InvalidName(
+            "must be at most 256 characters, without control characters",
+        ));
     }
     let now = svc.now();
     let group = Group {
@@ -56,7 +58,12 @@ pub async fn create_group(svc: &Services, actor: &Actor, name: &str) -> Result<G
         Err(StoreError::Conflict(_)) => return Err(DirectoryError::NameTaken(name.to_string())),
         other => other?,
     }
-    audit::record(&tx, &Event::new(actor, "group.create", Some(Target::group(group.id, name))), now).await?;
+    audit::record(
+        &tx,
+        &Event::new(actor, "group.create", Some(Target::group(group.id, name))),
+        now,
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(group)
 }
@@ -89,8 +96,14 @@ pub async fn add_member(
     if added {
         audit::record(
             &tx,
-            &Event::new(actor, "group.add_member", Some(Target::group(group.id, &group.display_name)))
-                .with_detail(serde_json::json!({ "user_id": user.id, "username": user.username, "group_admin": group_admin })),
+            &Event::new(
+                actor,
+                "group.add_member",
+                Some(Target::group(group.id, &group.display_name)),
+            )
+            .with_detail(
+                serde_json::json!({ "user_id": user.id, "username": user.username, "group_admin": group_admin }),
+            ),
             now,
         )
         .await?;

@@ -32,7 +32,11 @@ impl IntoResponse for WebError {
         let (status, title, message) = match &self {
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Something is not right", m.as_str()),
             WebError::Forbidden(m) => (StatusCode::FORBIDDEN, "Not allowed", m.as_str()),
-            WebError::NotFound => (StatusCode::NOT_FOUND, "Page not found", "There is no page at this address."),
+            WebError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Page not found",
+                "There is no page at this address.",
+            ),
             WebError::Internal(cause) => {
                 tracing::error!(error = %cause, "internal error");
                 (
@@ -55,7 +59,9 @@ impl From<StoreError> for WebError {
 impl From<AccountsError> for WebError {
     fn from(e: AccountsError) -> Self {
         match e {
-            AccountsError::Store(_) | AccountsError::Hashing(_) | AccountsError::Mail(_) => WebError::Internal(e.to_string()),
+            AccountsError::Store(_) | AccountsError::Hashing(_) | AccountsError::Mail(_) => {
+                WebError::Internal(e.to_string())
+            }
             AccountsError::UserNotFound(_) => WebError::NotFound,
             other => WebError::BadRequest(other.to_string()),
         }

@@ -112,10 +112,39 @@ pub async fn queue(
     to: &str,
     message: Rendered,
 ) -> Result<OutboxMail, MailError> {
+    let mail = new_mail(now, purpose, user_id, to, message)?;
+    store::outbox::insert(c, &mail, None).await?;
+    Ok(mail)
+}
+
+/// Writes a mail already claimed by the caller until `claim_until`, for a sender that
+/// attempts it at once (`tessera mail test`): no worker takes it unless that claim lapses.
+pub async fn queue_claimed(
+    c: &impl store::Connection,
+    now: DateTime<Utc>,
+    claim_until: DateTime<Utc>,
+    purpose: &str,
+    to: &str,
+    message: Rendered,
+) -> Result<OutboxMail, MailError> {
+    let mut mail = new_mail(now, purpose, None, to, message)?;
+    mail.status = MailStatus::Sending;
+    mail.attempts = 1;
+    store::outbox::insert(c, &mail, Some(claim_until)).await?;
+    Ok(mail)
+}
+
+fn new_mail(
+    now: DateTime<Utc>,
+    purpose: &str,
+    user_id: Option<Uuid>,
+    to: &str,
+    message: Rendered,
+) -> Result<OutboxMail, MailError> {
     if to.parse::<lettre::Address>().is_err() {
         return Err(MailError::InvalidAddress(to.to_string()));
     }
-    let mail = OutboxMail {
+    Ok(OutboxMail {
         id: Uuid::now_v7(),
         purpose: purpose.to_string(),
         user_id,
@@ -129,9 +158,7 @@ pub async fn queue(
         last_error: None,
         created_at: now,
         sent_at: None,
-    };
-    store::outbox::insert(c, &mail).await?;
-    Ok(mail)
+    })
 }
 
 /// Queues mail to a user, refusing users who are disabled or have no address.

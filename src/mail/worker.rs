@@ -13,7 +13,7 @@ use uuid::Uuid;
 pub const MAX_ATTEMPTS: i32 = 10;
 
 /// How long a claim lasts: a node that dies mid-send frees its mail after this.
-fn claim_lease() -> Duration {
+pub fn claim_lease() -> Duration {
     Duration::minutes(5)
 }
 
@@ -60,11 +60,17 @@ impl Worker {
     /// Claims and sends one mail; returns its status afterwards, or None when
     /// it was not due or another worker had it.
     pub async fn deliver(&self, id: Uuid) -> Result<Option<OutboxMail>, StoreError> {
-        let conn = self.svc.store.conn();
         let now = self.svc.now();
-        let Some(mail) = store::outbox::claim(conn, id, now, now + claim_lease()).await? else {
-            return Ok(None);
-        };
+        match store::outbox::claim(self.svc.store.conn(), id, now, now + claim_lease()).await? {
+            Some(mail) => self.send_claimed(mail).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Sends a mail this worker holds the claim on and records the outcome.
+    pub async fn send_claimed(&self, mail: OutboxMail) -> Result<Option<OutboxMail>, StoreError> {
+        let conn = self.svc.store.conn();
+        let (id, now) = (mail.id, self.svc.now());
         // The rule "only to active users" is checked again at sending time: the user
         // may have been disabled or deleted since the mail was queued.
         if let Some(user_id) = mail.user_id {

@@ -2,7 +2,10 @@ use super::Result;
 use crate::audit::{Event, StoredEvent};
 use chrono::{DateTime, Utc};
 use entity::audit_event::{ActiveModel, Column, Entity};
-use sea_orm::{ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 
 pub async fn append(c: &impl ConnectionTrait, e: &Event, at: DateTime<Utc>) -> Result<()> {
     let row = ActiveModel {

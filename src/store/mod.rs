@@ -9,7 +9,9 @@ pub mod users;
 use crate::config::{Config, redacted_url};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqlErr, TransactionTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqlErr, TransactionTrait,
+};
 use std::time::Duration;
 
 pub use sea_orm::ConnectionTrait as Connection;
@@ -62,13 +64,9 @@ impl Store {
         } else {
             options.max_connections(16).min_connections(1);
         }
-        let db = Database::connect(options).await.map_err(|e| {
-            format!(
-                "cannot open database {}: {}",
-                redacted_url(&config.database_url),
-                e
-            )
-        })?;
+        let db = Database::connect(options)
+            .await
+            .map_err(|e| format!("cannot open database {}: {}", redacted_url(&config.database_url), e))?;
         Ok(Self { db })
     }
 

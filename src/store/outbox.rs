@@ -3,7 +3,9 @@ use crate::mail::{MailStatus, OutboxMail};
 use chrono::{DateTime, Utc};
 use entity::mail_outbox::{self, ActiveModel, Column, Entity};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 fn to_domain(m: mail_outbox::Model) -> OutboxMail {
@@ -24,7 +26,7 @@ fn to_domain(m: mail_outbox::Model) -> OutboxMail {
     }
 }
 
-pub async fn insert(c: &impl ConnectionTrait, m: &OutboxMail) -> Result<()> {
+pub async fn insert(c: &impl ConnectionTrait, m: &OutboxMail, claimed_until: Option<DateTime<Utc>>) -> Result<()> {
     let row = ActiveModel {
         id: Set(m.id),
         purpose: Set(m.purpose.clone()),
@@ -36,7 +38,7 @@ pub async fn insert(c: &impl ConnectionTrait, m: &OutboxMail) -> Result<()> {
         status: Set(m.status.as_str().to_string()),
         attempts: Set(m.attempts),
         next_attempt_at: Set(m.next_attempt_at),
-        claimed_until: Set(None),
+        claimed_until: Set(claimed_until),
         last_error: Set(None),
         created_at: Set(m.created_at),
         sent_at: Set(None),
@@ -81,7 +83,12 @@ pub async fn due(c: &impl ConnectionTrait, now: DateTime<Utc>, limit: u64) -> Re
 }
 
 /// Takes a mail for sending until `until`. Only one claimant wins, on any node.
-pub async fn claim(c: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<Option<OutboxMail>> {
+pub async fn claim(
+    c: &impl ConnectionTrait,
+    id: Uuid,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Option<OutboxMail>> {
     let claimable = Condition::any()
         .add(
             Condition::all()

@@ -22,7 +22,12 @@ pub async fn insert(c: &impl ConnectionTrait, t: &OneTimeToken, hash: Vec<u8>) -
 
 /// Voids every live token of this purpose for this user (or, with no user, the
 /// user-less ones such as setup): a newer link replaces older ones.
-pub async fn void_live(c: &impl ConnectionTrait, purpose: Purpose, user_id: Option<Uuid>, now: DateTime<Utc>) -> Result<u64> {
+pub async fn void_live(
+    c: &impl ConnectionTrait,
+    purpose: Purpose,
+    user_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<u64> {
     let owner = match user_id {
         Some(id) => Condition::all().add(Column::UserId.eq(id)),
         None => Condition::all().add(Column::UserId.is_null()),

@@ -7,7 +7,8 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Pagin
 use uuid::Uuid;
 
 fn to_domain(m: user::Model) -> Result<User> {
-    let role = Role::parse(&m.role).ok_or_else(|| StoreError::Corrupt(format!("user {} has role '{}'", m.id, m.role)))?;
+    let role =
+        Role::parse(&m.role).ok_or_else(|| StoreError::Corrupt(format!("user {} has role '{}'", m.id, m.role)))?;
     Ok(User {
         id: m.id,
         username: m.username,
@@ -127,7 +128,9 @@ pub async fn increment_failed_logins(c: &impl ConnectionTrait, id: Uuid) -> Resu
         .filter(Column::Id.eq(id))
         .exec(c)
         .await?;
-    let user = find_by_id(c, id).await?.ok_or_else(|| StoreError::Corrupt(format!("user {id} vanished")))?;
+    let user = find_by_id(c, id)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("user {id} vanished")))?;
     Ok(user.failed_logins)
 }
 

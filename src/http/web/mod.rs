@@ -17,7 +17,8 @@ pub fn routes() -> Router<AppState> {
 
 /// Pages allow only their own stylesheet and forms posting back to Tessera, and are
 /// never cached (they can carry one-time tokens).
-const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const PAGE_CSP: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 pub fn page(status: StatusCode, template: &impl Template) -> Response {
     match template.render() {

@@ -67,7 +67,11 @@ fn invalid_link() -> WebError {
     )
 }
 
-pub async fn show(State(svc): State<AppState>, jar: CookieJar, Query(q): Query<TokenQuery>) -> Result<Response, WebError> {
+pub async fn show(
+    State(svc): State<AppState>,
+    jar: CookieJar,
+    Query(q): Query<TokenQuery>,
+) -> Result<Response, WebError> {
     if q.token.is_empty() || !setup::is_valid(&svc, &q.token).await? {
         return Err(invalid_link());
     }
@@ -89,7 +93,10 @@ pub async fn submit(
     }
     let again = |status, message: String| render_form(status, &form.token, &form.csrf, &form, Some(message));
     if form.password != form.password_confirm {
-        return Ok(again(StatusCode::BAD_REQUEST, "The two passwords are not the same.".into()));
+        return Ok(again(
+            StatusCode::BAD_REQUEST,
+            "The two passwords are not the same.".into(),
+        ));
     }
     let optional = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let admin = FirstAdmin {
@@ -100,7 +107,12 @@ pub async fn submit(
         password: form.password.clone(),
     };
     match setup::complete(&svc, &form.token, admin, Some(peer.ip().to_string())).await {
-        Ok(user) => Ok(page(StatusCode::OK, &DonePage { username: &user.username })),
+        Ok(user) => Ok(page(
+            StatusCode::OK,
+            &DonePage {
+                username: &user.username,
+            },
+        )),
         Err(AccountsError::InvalidToken) => Err(invalid_link()),
         Err(
             e @ (AccountsError::Invalid { .. }
