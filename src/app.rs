@@ -163,15 +163,10 @@ impl Server {
             poll: options.mail_poll,
         };
         let worker = tokio::spawn(worker.run(stop.clone()));
-        let app = http::router(services.clone());
         let mut stop_http = stop;
-        let http = tokio::spawn(async move {
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(async move {
-                    let _ = stop_http.wait_for(|stopped| *stopped).await;
-                })
-                .await
-        });
+        let http = tokio::spawn(http::serve(listener, services.clone(), async move {
+            let _ = stop_http.wait_for(|stopped| *stopped).await;
+        }));
         Ok(Self {
             addr,
             setup_link,

@@ -1,13 +1,15 @@
 use sea_orm::entity::prelude::*;
 
-/// One row per (group, user); `is_admin` makes the user an admin of that group.
+/// A member of a group: a user or a group (exactly one of the two ids is set).
+/// `is_admin` makes a user member an admin of the group.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "group_members")]
 pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
+    #[sea_orm(primary_key)]
+    pub id: i64,
     pub group_id: Uuid,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub user_id: Uuid,
+    pub member_user_id: Option<Uuid>,
+    pub member_group_id: Option<Uuid>,
     pub is_admin: bool,
     pub created_at: DateTimeUtc,
 }
@@ -23,7 +25,7 @@ pub enum Relation {
     Group,
     #[sea_orm(
         belongs_to = "super::user::Entity",
-        from = "Column::UserId",
+        from = "Column::MemberUserId",
         to = "super::user::Column::Id",
         on_delete = "Cascade"
     )]

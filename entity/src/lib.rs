@@ -4,4 +4,8 @@ pub mod group;
 pub mod group_member;
 pub mod mail_outbox;
 pub mod one_time_token;
+pub mod scim_client;
+pub mod scim_client_group;
+pub mod scim_request;
 pub mod user;
+pub mod user_value;

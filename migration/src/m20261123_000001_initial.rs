@@ -14,6 +14,23 @@ enum Users {
     GivenName,
     FamilyName,
     DisplayName,
+    NameFormatted,
+    MiddleName,
+    HonorificPrefix,
+    HonorificSuffix,
+    NickName,
+    ProfileUrl,
+    Title,
+    UserType,
+    PreferredLanguage,
+    Locale,
+    Timezone,
+    EmployeeNumber,
+    CostCenter,
+    Organization,
+    Division,
+    Department,
+    ManagerId,
     ExternalId,
     Active,
     Role,
@@ -41,10 +58,60 @@ enum Groups {
 #[derive(DeriveIden)]
 enum GroupMembers {
     Table,
+    Id,
     GroupId,
-    UserId,
+    MemberUserId,
+    MemberGroupId,
     IsAdmin,
     CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum UserValues {
+    Table,
+    Id,
+    UserId,
+    Attr,
+    Position,
+    Kind,
+    KindLower,
+    Value,
+    ValueLower,
+    Display,
+    IsPrimary,
+    Data,
+}
+
+#[derive(DeriveIden)]
+enum ScimClients {
+    Table,
+    Id,
+    Name,
+    NameLower,
+    TokenHash,
+    CreatedAt,
+    LastUsedAt,
+    RevokedAt,
+}
+
+#[derive(DeriveIden)]
+enum ScimClientGroups {
+    Table,
+    ClientId,
+    GroupId,
+}
+
+#[derive(DeriveIden)]
+enum ScimRequests {
+    Table,
+    Id,
+    ClientId,
+    At,
+    Method,
+    Path,
+    Status,
+    Error,
+    Summary,
 }
 
 #[derive(DeriveIden)]
@@ -113,6 +180,23 @@ impl MigrationTrait for Migration {
                 .col(string_null(Users::GivenName))
                 .col(string_null(Users::FamilyName))
                 .col(string_null(Users::DisplayName))
+                .col(string_null(Users::NameFormatted))
+                .col(string_null(Users::MiddleName))
+                .col(string_null(Users::HonorificPrefix))
+                .col(string_null(Users::HonorificSuffix))
+                .col(string_null(Users::NickName))
+                .col(string_null(Users::ProfileUrl))
+                .col(string_null(Users::Title))
+                .col(string_null(Users::UserType))
+                .col(string_null(Users::PreferredLanguage))
+                .col(string_null(Users::Locale))
+                .col(string_null(Users::Timezone))
+                .col(string_null(Users::EmployeeNumber))
+                .col(string_null(Users::CostCenter))
+                .col(string_null(Users::Organization))
+                .col(string_null(Users::Division))
+                .col(string_null(Users::Department))
+                .col(string_null(Users::ManagerId))
                 .col(string_null(Users::ExternalId))
                 .col(boolean(Users::Active))
                 .col(string(Users::Role))
@@ -144,11 +228,12 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(GroupMembers::Table)
+                .col(big_pk_auto(GroupMembers::Id))
                 .col(uuid(GroupMembers::GroupId))
-                .col(uuid(GroupMembers::UserId))
+                .col(uuid_null(GroupMembers::MemberUserId))
+                .col(uuid_null(GroupMembers::MemberGroupId))
                 .col(boolean(GroupMembers::IsAdmin))
                 .col(timestamp_with_time_zone(GroupMembers::CreatedAt))
-                .primary_key(Index::create().col(GroupMembers::GroupId).col(GroupMembers::UserId))
                 .foreign_key(
                     ForeignKey::create()
                         .from(GroupMembers::Table, GroupMembers::GroupId)
@@ -157,19 +242,151 @@ impl MigrationTrait for Migration {
                 )
                 .foreign_key(
                     ForeignKey::create()
-                        .from(GroupMembers::Table, GroupMembers::UserId)
+                        .from(GroupMembers::Table, GroupMembers::MemberUserId)
+                        .to(Users::Table, Users::Id)
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(GroupMembers::Table, GroupMembers::MemberGroupId)
+                        .to(Groups::Table, Groups::Id)
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .to_owned(),
+        )
+        .await?;
+        // One row per (group, member); NULLs are distinct, so each index covers one member kind.
+        for (name, col) in [
+            ("idx_group_members_user", GroupMembers::MemberUserId),
+            ("idx_group_members_group", GroupMembers::MemberGroupId),
+        ] {
+            m.create_index(
+                Index::create()
+                    .name(name)
+                    .table(GroupMembers::Table)
+                    .col(GroupMembers::GroupId)
+                    .col(col)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        }
+        // "Which groups is this user in" must not scan the membership table.
+        m.create_index(
+            Index::create()
+                .name("idx_group_members_by_user")
+                .table(GroupMembers::Table)
+                .col(GroupMembers::MemberUserId)
+                .to_owned(),
+        )
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table(UserValues::Table)
+                .col(big_pk_auto(UserValues::Id))
+                .col(uuid(UserValues::UserId))
+                .col(string(UserValues::Attr))
+                .col(integer(UserValues::Position))
+                .col(string_null(UserValues::Kind))
+                .col(string_null(UserValues::KindLower))
+                .col(text_null(UserValues::Value))
+                .col(text_null(UserValues::ValueLower))
+                .col(string_null(UserValues::Display))
+                .col(boolean(UserValues::IsPrimary))
+                .col(json(UserValues::Data))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(UserValues::Table, UserValues::UserId)
                         .to(Users::Table, Users::Id)
                         .on_delete(ForeignKeyAction::Cascade),
                 )
                 .to_owned(),
         )
         .await?;
-        // "Which groups is this user in" must not scan the membership table.
         m.create_index(
             Index::create()
-                .name("idx_group_members_user")
-                .table(GroupMembers::Table)
-                .col(GroupMembers::UserId)
+                .name("idx_user_values_user")
+                .table(UserValues::Table)
+                .col(UserValues::UserId)
+                .col(UserValues::Attr)
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_user_values_value")
+                .table(UserValues::Table)
+                .col(UserValues::Attr)
+                .col(UserValues::ValueLower)
+                .to_owned(),
+        )
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table(ScimClients::Table)
+                .col(uuid(ScimClients::Id).primary_key())
+                .col(string(ScimClients::Name))
+                .col(string_uniq(ScimClients::NameLower))
+                .col(blob(ScimClients::TokenHash).unique_key())
+                .col(timestamp_with_time_zone(ScimClients::CreatedAt))
+                .col(timestamp_with_time_zone_null(ScimClients::LastUsedAt))
+                .col(timestamp_with_time_zone_null(ScimClients::RevokedAt))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(ScimClientGroups::Table)
+                .col(uuid(ScimClientGroups::ClientId))
+                .col(uuid(ScimClientGroups::GroupId))
+                .primary_key(
+                    Index::create()
+                        .col(ScimClientGroups::ClientId)
+                        .col(ScimClientGroups::GroupId),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(ScimClientGroups::Table, ScimClientGroups::ClientId)
+                        .to(ScimClients::Table, ScimClients::Id)
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(ScimClientGroups::Table, ScimClientGroups::GroupId)
+                        .to(Groups::Table, Groups::Id)
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(ScimRequests::Table)
+                .col(big_pk_auto(ScimRequests::Id))
+                .col(uuid(ScimRequests::ClientId))
+                .col(timestamp_with_time_zone(ScimRequests::At))
+                .col(string(ScimRequests::Method))
+                .col(text(ScimRequests::Path))
+                .col(integer(ScimRequests::Status))
+                .col(text_null(ScimRequests::Error))
+                .col(text_null(ScimRequests::Summary))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(ScimRequests::Table, ScimRequests::ClientId)
+                        .to(ScimClients::Table, ScimClients::Id)
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_scim_requests_client")
+                .table(ScimRequests::Table)
+                .col(ScimRequests::ClientId)
+                .col(ScimRequests::Id)
                 .to_owned(),
         )
         .await?;

@@ -8,4 +8,4 @@ pub mod tokens;
 pub mod users;
 
 pub use error::AccountsError;
-pub use model::{Role, User, UserState, UserSummary};
+pub use model::{MultiValue, Profile, Role, User, UserState, UserSummary};

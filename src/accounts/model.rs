@@ -40,6 +40,41 @@ pub enum UserState {
     Locked,
 }
 
+/// The rest of a person's record, as SCIM carries it (core and enterprise schema).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Profile {
+    pub name_formatted: Option<String>,
+    pub middle_name: Option<String>,
+    pub honorific_prefix: Option<String>,
+    pub honorific_suffix: Option<String>,
+    pub nick_name: Option<String>,
+    pub profile_url: Option<String>,
+    pub title: Option<String>,
+    pub user_type: Option<String>,
+    pub preferred_language: Option<String>,
+    pub locale: Option<String>,
+    pub timezone: Option<String>,
+    pub employee_number: Option<String>,
+    pub cost_center: Option<String>,
+    pub organization: Option<String>,
+    pub division: Option<String>,
+    pub department: Option<String>,
+    /// The manager's user id.
+    pub manager_id: Option<String>,
+}
+
+/// One element of a multi-valued attribute (an email, a phone number, an address, ...).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MultiValue {
+    pub attr: String,
+    pub kind: Option<String>,
+    pub value: Option<String>,
+    pub display: Option<String>,
+    pub primary: bool,
+    /// The element as the client sent it, for sub-attributes beyond the common ones.
+    pub data: serde_json::Value,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub id: Uuid,
@@ -48,6 +83,7 @@ pub struct User {
     pub given_name: Option<String>,
     pub family_name: Option<String>,
     pub display_name: Option<String>,
+    pub profile: Profile,
     pub external_id: Option<String>,
     pub active: bool,
     pub role: Role,
@@ -122,6 +158,7 @@ mod tests {
             given_name: None,
             family_name: None,
             display_name: None,
+            profile: Profile::default(),
             external_id: None,
             active: true,
             role: Role::Member,

@@ -121,6 +121,7 @@ pub async fn prepare(svc: &Services, new: NewUser, initial: InitialPassword) -> 
         given_name,
         family_name,
         display_name,
+        profile: Default::default(),
         external_id: None,
         active: true,
         role: if new.admin { Role::Admin } else { Role::Member },
@@ -207,7 +208,7 @@ pub async fn set_active(svc: &Services, actor: &Actor, username: &str, active: b
     if user.active != active {
         store::users::set_active(&tx, user.id, active, now).await?;
         if !active {
-            store::outbox::cancel_for_user(&tx, user.id, "user disabled").await?;
+            on_deactivated(&tx, user.id).await?;
         }
         let action = if active { "user.enable" } else { "user.disable" };
         audit::record(
@@ -222,6 +223,13 @@ pub async fn set_active(svc: &Services, actor: &Actor, username: &str, active: b
         .ok_or_else(|| AccountsError::UserNotFound(username.to_string()))?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(updated)
+}
+
+/// What deprovisioning means, wherever it comes from (CLI, SCIM, console): unsent
+/// mail is cancelled. Inside the caller's transaction.
+pub async fn on_deactivated(c: &impl store::Connection, user_id: Uuid) -> Result<(), StoreError> {
+    store::outbox::cancel_for_user(c, user_id, "user disabled").await?;
+    Ok(())
 }
 
 /// Deletes the user for good: username and email are free again at once. The audit

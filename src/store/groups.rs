@@ -2,7 +2,9 @@ use super::Result;
 use crate::directory::Group;
 use chrono::{DateTime, Utc};
 use entity::{group, group_member};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
 use uuid::Uuid;
 
 fn to_domain(m: group::Model) -> Group {
@@ -38,7 +40,7 @@ pub async fn find_by_name(c: &impl ConnectionTrait, name: &str) -> Result<Option
         .map(to_domain))
 }
 
-/// Adds a membership; returns false (and changes nothing) when it already exists.
+/// Adds a user membership; returns false (and changes nothing) when it already exists.
 pub async fn add_member(
     c: &impl ConnectionTrait,
     group_id: Uuid,
@@ -46,13 +48,19 @@ pub async fn add_member(
     is_admin: bool,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let exists = group_member::Entity::find_by_id((group_id, user_id)).one(c).await?;
+    let exists = group_member::Entity::find()
+        .filter(group_member::Column::GroupId.eq(group_id))
+        .filter(group_member::Column::MemberUserId.eq(user_id))
+        .one(c)
+        .await?;
     if exists.is_some() {
         return Ok(false);
     }
     let row = group_member::ActiveModel {
+        id: NotSet,
         group_id: Set(group_id),
-        user_id: Set(user_id),
+        member_user_id: Set(Some(user_id)),
+        member_group_id: Set(None),
         is_admin: Set(is_admin),
         created_at: Set(now),
     };
@@ -64,7 +72,7 @@ pub async fn add_member(
 pub async fn names_for_user(c: &impl ConnectionTrait, user_id: Uuid) -> Result<Vec<String>> {
     Ok(group::Entity::find()
         .inner_join(group_member::Entity)
-        .filter(group_member::Column::UserId.eq(user_id))
+        .filter(group_member::Column::MemberUserId.eq(user_id))
         .order_by_asc(group::Column::DisplayNameLower)
         .all(c)
         .await?

@@ -3,6 +3,9 @@
 pub mod audit;
 pub mod groups;
 pub mod outbox;
+pub mod scim;
+pub mod scim_clients;
+pub mod scim_filter;
 pub mod tokens;
 pub mod users;
 
@@ -21,6 +24,9 @@ pub enum StoreError {
     /// A unique constraint refused the write (the string names the constraint or column).
     #[error("already exists ({0})")]
     Conflict(String),
+    /// A query the store cannot express (an unknown or unsupported attribute in a filter).
+    #[error("{0}")]
+    Query(String),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]

@@ -1,12 +1,12 @@
 use super::{Result, StoreError};
-use crate::accounts::{Role, User};
+use crate::accounts::{Profile, Role, User};
 use chrono::{DateTime, Utc};
 use entity::user::{self, ActiveModel, Column, Entity};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-fn to_domain(m: user::Model) -> Result<User> {
+pub(super) fn to_domain(m: user::Model) -> Result<User> {
     let role =
         Role::parse(&m.role).ok_or_else(|| StoreError::Corrupt(format!("user {} has role '{}'", m.id, m.role)))?;
     Ok(User {
@@ -16,6 +16,25 @@ fn to_domain(m: user::Model) -> Result<User> {
         given_name: m.given_name,
         family_name: m.family_name,
         display_name: m.display_name,
+        profile: Profile {
+            name_formatted: m.name_formatted,
+            middle_name: m.middle_name,
+            honorific_prefix: m.honorific_prefix,
+            honorific_suffix: m.honorific_suffix,
+            nick_name: m.nick_name,
+            profile_url: m.profile_url,
+            title: m.title,
+            user_type: m.user_type,
+            preferred_language: m.preferred_language,
+            locale: m.locale,
+            timezone: m.timezone,
+            employee_number: m.employee_number,
+            cost_center: m.cost_center,
+            organization: m.organization,
+            division: m.division,
+            department: m.department,
+            manager_id: m.manager_id,
+        },
         external_id: m.external_id,
         active: m.active,
         role,
@@ -33,8 +52,9 @@ fn one(m: Option<user::Model>) -> Result<Option<User>> {
     m.map(to_domain).transpose()
 }
 
-pub async fn insert(c: &impl ConnectionTrait, u: &User) -> Result<()> {
-    let row = ActiveModel {
+fn to_row(u: &User) -> ActiveModel {
+    let p = &u.profile;
+    ActiveModel {
         id: Set(u.id),
         username: Set(u.username.clone()),
         username_lower: Set(u.username.to_lowercase()),
@@ -43,6 +63,23 @@ pub async fn insert(c: &impl ConnectionTrait, u: &User) -> Result<()> {
         given_name: Set(u.given_name.clone()),
         family_name: Set(u.family_name.clone()),
         display_name: Set(u.display_name.clone()),
+        name_formatted: Set(p.name_formatted.clone()),
+        middle_name: Set(p.middle_name.clone()),
+        honorific_prefix: Set(p.honorific_prefix.clone()),
+        honorific_suffix: Set(p.honorific_suffix.clone()),
+        nick_name: Set(p.nick_name.clone()),
+        profile_url: Set(p.profile_url.clone()),
+        title: Set(p.title.clone()),
+        user_type: Set(p.user_type.clone()),
+        preferred_language: Set(p.preferred_language.clone()),
+        locale: Set(p.locale.clone()),
+        timezone: Set(p.timezone.clone()),
+        employee_number: Set(p.employee_number.clone()),
+        cost_center: Set(p.cost_center.clone()),
+        organization: Set(p.organization.clone()),
+        division: Set(p.division.clone()),
+        department: Set(p.department.clone()),
+        manager_id: Set(p.manager_id.clone()),
         external_id: Set(u.external_id.clone()),
         active: Set(u.active),
         role: Set(u.role.as_str().to_string()),
@@ -53,9 +90,24 @@ pub async fn insert(c: &impl ConnectionTrait, u: &User) -> Result<()> {
         created_at: Set(u.created_at),
         updated_at: Set(u.updated_at),
         version: Set(u.version),
-    };
-    Entity::insert(row).exec_without_returning(c).await?;
+    }
+}
+
+pub async fn insert(c: &impl ConnectionTrait, u: &User) -> Result<()> {
+    Entity::insert(to_row(u)).exec_without_returning(c).await?;
     Ok(())
+}
+
+/// Writes every field of `u` if the stored version is still `expected_version`;
+/// false when another writer got there first (or the user is gone).
+pub async fn replace(c: &impl ConnectionTrait, u: &User, expected_version: i64) -> Result<bool> {
+    let res = Entity::update_many()
+        .set(to_row(u))
+        .filter(Column::Id.eq(u.id))
+        .filter(Column::Version.eq(expected_version))
+        .exec(c)
+        .await?;
+    Ok(res.rows_affected == 1)
 }
 
 pub async fn find_by_id(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<User>> {

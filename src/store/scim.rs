@@ -1,0 +1,458 @@
+//! Queries the SCIM service needs: multi-valued rows, listing with filters, sort
+//! and paging, groups and their members (added and removed row by row, so a change
+//! to a 10,000-member group touches only the rows it names).
+use super::Result;
+use super::scim_filter::{self, Table};
+use crate::accounts::{MultiValue, User};
+use crate::directory::Group;
+use crate::scim::filter::Filter;
+use chrono::{DateTime, Utc};
+use entity::{group, group_member, user, user_value};
+use sea_orm::sea_query::{Alias, Cond, Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Which users and groups a client may see: everything, or what is inside these groups.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub groups: Vec<Uuid>,
+}
+
+impl Scope {
+    pub fn is_limited(&self) -> bool {
+        !self.groups.is_empty()
+    }
+
+    fn users(&self) -> Option<Cond> {
+        self.is_limited().then(|| {
+            let q = Query::select()
+                .column(group_member::Column::MemberUserId)
+                .from(group_member::Entity)
+                .and_where(group_member::Column::GroupId.is_in(self.groups.clone()))
+                .and_where(group_member::Column::MemberUserId.is_not_null())
+                .to_owned();
+            Cond::all().add(user::Column::Id.in_subquery(q))
+        })
+    }
+
+    fn groups(&self) -> Option<Cond> {
+        self.is_limited()
+            .then(|| Cond::all().add(group::Column::Id.is_in(self.groups.clone())))
+    }
+}
+
+pub struct Page {
+    /// 1-based, as SCIM counts.
+    pub start_index: u64,
+    pub count: u64,
+}
+
+pub struct Sort {
+    pub column: &'static str,
+    pub descending: bool,
+}
+
+/// Maps a SCIM sortBy path to a users column (multi-valued emails sort by the primary).
+pub fn user_sort_column(path: &str) -> Option<&'static str> {
+    let p = path.to_lowercase();
+    let p = p.rsplit_once(':').map_or(p.as_str(), |(_, a)| a);
+    Some(match p {
+        "id" => "id",
+        "username" => "username_lower",
+        "displayname" => "display_name",
+        "name.familyname" => "family_name",
+        "name.givenname" => "given_name",
+        "name.formatted" => "name_formatted",
+        "title" => "title",
+        "usertype" => "user_type",
+        "externalid" => "external_id",
+        "emails" | "emails.value" => "email_lower",
+        "meta.created" => "created_at",
+        "meta.lastmodified" => "updated_at",
+        "employeenumber" => "employee_number",
+        "department" => "department",
+        _ => return None,
+    })
+}
+
+pub fn group_sort_column(path: &str) -> Option<&'static str> {
+    Some(match path.to_lowercase().as_str() {
+        "id" => "id",
+        "displayname" => "display_name_lower",
+        "externalid" => "external_id",
+        "meta.created" => "created_at",
+        "meta.lastmodified" => "updated_at",
+        _ => return None,
+    })
+}
+
+fn order(sort: Option<&Sort>) -> (Expr, Order) {
+    match sort {
+        Some(s) => (
+            Expr::col(Alias::new(s.column)),
+            if s.descending { Order::Desc } else { Order::Asc },
+        ),
+        None => (Expr::col(Alias::new("created_at")), Order::Asc),
+    }
+}
+
+/// Users matching `filter` inside `scope`: the total, and the requested page.
+pub async fn list_users(
+    c: &impl ConnectionTrait,
+    filter: Option<&Filter>,
+    scope: &Scope,
+    sort: Option<&Sort>,
+    page: &Page,
+) -> Result<(u64, Vec<User>)> {
+    let mut q = user::Entity::find();
+    if let Some(f) = filter {
+        q = q.filter(scim_filter::condition(Table::Users, f)?);
+    }
+    if let Some(s) = scope.users() {
+        q = q.filter(s);
+    }
+    let total = q.clone().count(c).await?;
+    if page.count == 0 {
+        return Ok((total, Vec::new()));
+    }
+    let (by, dir) = order(sort);
+    let rows = q
+        .order_by(by, dir)
+        .order_by_asc(user::Column::Id)
+        .offset(page.start_index.saturating_sub(1))
+        .limit(page.count)
+        .all(c)
+        .await?;
+    let users = rows
+        .into_iter()
+        .map(super::users::to_domain)
+        .collect::<Result<Vec<_>>>()?;
+    Ok((total, users))
+}
+
+pub async fn list_groups(
+    c: &impl ConnectionTrait,
+    filter: Option<&Filter>,
+    scope: &Scope,
+    sort: Option<&Sort>,
+    page: &Page,
+) -> Result<(u64, Vec<Group>)> {
+    let mut q = group::Entity::find();
+    if let Some(f) = filter {
+        q = q.filter(scim_filter::condition(Table::Groups, f)?);
+    }
+    if let Some(s) = scope.groups() {
+        q = q.filter(s);
+    }
+    let total = q.clone().count(c).await?;
+    if page.count == 0 {
+        return Ok((total, Vec::new()));
+    }
+    let (by, dir) = order(sort);
+    let rows = q
+        .order_by(by, dir)
+        .order_by_asc(group::Column::Id)
+        .offset(page.start_index.saturating_sub(1))
+        .limit(page.count)
+        .all(c)
+        .await?;
+    Ok(rows.into_iter().map(group_to_domain).collect::<Vec<_>>()).map(|g| (total, g))
+}
+
+pub fn group_to_domain(m: group::Model) -> Group {
+    Group {
+        id: m.id,
+        display_name: m.display_name,
+        external_id: m.external_id,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        version: m.version,
+    }
+}
+
+/// Whether a user is visible in `scope`.
+pub async fn user_in_scope(c: &impl ConnectionTrait, id: Uuid, scope: &Scope) -> Result<bool> {
+    if !scope.is_limited() {
+        return Ok(true);
+    }
+    let n = group_member::Entity::find()
+        .filter(group_member::Column::MemberUserId.eq(id))
+        .filter(group_member::Column::GroupId.is_in(scope.groups.clone()))
+        .count(c)
+        .await?;
+    Ok(n > 0)
+}
+
+/// Multi-valued attribute rows of several users, in the order the client sent them.
+pub async fn values_of(c: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<MultiValue>>> {
+    let mut out: HashMap<Uuid, Vec<MultiValue>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let rows = user_value::Entity::find()
+        .filter(user_value::Column::UserId.is_in(ids.to_vec()))
+        .order_by_asc(user_value::Column::UserId)
+        .order_by_asc(user_value::Column::Attr)
+        .order_by_asc(user_value::Column::Position)
+        .all(c)
+        .await?;
+    for r in rows {
+        out.entry(r.user_id).or_default().push(MultiValue {
+            attr: r.attr,
+            kind: r.kind,
+            value: r.value,
+            display: r.display,
+            primary: r.is_primary,
+            data: r.data,
+        });
+    }
+    Ok(out)
+}
+
+/// Replaces all multi-valued rows of a user.
+pub async fn set_values(c: &impl ConnectionTrait, user_id: Uuid, values: &[MultiValue]) -> Result<()> {
+    user_value::Entity::delete_many()
+        .filter(user_value::Column::UserId.eq(user_id))
+        .exec(c)
+        .await?;
+    if values.is_empty() {
+        return Ok(());
+    }
+    let rows = values.iter().enumerate().map(|(i, v)| user_value::ActiveModel {
+        id: NotSet,
+        user_id: Set(user_id),
+        attr: Set(v.attr.clone()),
+        position: Set(i32::try_from(i).unwrap_or(i32::MAX)),
+        kind: Set(v.kind.clone()),
+        kind_lower: Set(v.kind.as_deref().map(str::to_lowercase)),
+        value: Set(v.value.clone()),
+        value_lower: Set(v.value.as_deref().map(str::to_lowercase)),
+        display: Set(v.display.clone()),
+        is_primary: Set(v.primary),
+        data: Set(v.data.clone()),
+    });
+    user_value::Entity::insert_many(rows).exec_without_returning(c).await?;
+    Ok(())
+}
+
+/// The groups of several users (id and name), for the read-only `groups` attribute.
+pub async fn groups_of(c: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<(Uuid, String)>>> {
+    let mut out: HashMap<Uuid, Vec<(Uuid, String)>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let rows: Vec<(Option<Uuid>, Uuid, String)> = group_member::Entity::find()
+        .select_only()
+        .column(group_member::Column::MemberUserId)
+        .column(group::Column::Id)
+        .column(group::Column::DisplayName)
+        .inner_join(group::Entity)
+        .filter(group_member::Column::MemberUserId.is_in(ids.to_vec()))
+        .order_by_asc(group::Column::DisplayNameLower)
+        .into_tuple()
+        .all(c)
+        .await?;
+    for (user, gid, name) in rows {
+        if let Some(u) = user {
+            out.entry(u).or_default().push((gid, name));
+        }
+    }
+    Ok(out)
+}
+
+pub async fn find_group(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Group>> {
+    Ok(group::Entity::find_by_id(id).one(c).await?.map(group_to_domain))
+}
+
+/// Writes name and externalId if the version is still `expected`, bumping it.
+pub async fn update_group(c: &impl ConnectionTrait, g: &Group, expected: i64) -> Result<bool> {
+    let res = group::Entity::update_many()
+        .col_expr(group::Column::DisplayName, Expr::value(g.display_name.clone()))
+        .col_expr(
+            group::Column::DisplayNameLower,
+            Expr::value(g.display_name.to_lowercase()),
+        )
+        .col_expr(group::Column::ExternalId, Expr::value(g.external_id.clone()))
+        .col_expr(group::Column::UpdatedAt, Expr::value(g.updated_at))
+        .col_expr(group::Column::Version, Expr::value(g.version))
+        .filter(group::Column::Id.eq(g.id))
+        .filter(group::Column::Version.eq(expected))
+        .exec(c)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+pub async fn delete_group(c: &impl ConnectionTrait, id: Uuid) -> Result<bool> {
+    Ok(group::Entity::delete_by_id(id).exec(c).await?.rows_affected == 1)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberKind {
+    User,
+    Group,
+}
+
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub id: Uuid,
+    pub kind: MemberKind,
+    pub display: Option<String>,
+}
+
+/// All members of a group with their display names.
+pub async fn members(c: &impl ConnectionTrait, group_id: Uuid) -> Result<Vec<Member>> {
+    let users: Vec<(Uuid, Option<String>, String)> = group_member::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .column(user::Column::DisplayName)
+        .column(user::Column::Username)
+        .inner_join(user::Entity)
+        .filter(group_member::Column::GroupId.eq(group_id))
+        .order_by_asc(group_member::Column::Id)
+        .into_tuple()
+        .all(c)
+        .await?;
+    let groups: Vec<Uuid> = group_member::Entity::find()
+        .select_only()
+        .column(group_member::Column::MemberGroupId)
+        .filter(group_member::Column::GroupId.eq(group_id))
+        .filter(group_member::Column::MemberGroupId.is_not_null())
+        .into_tuple::<Option<Uuid>>()
+        .all(c)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut out: Vec<Member> = users
+        .into_iter()
+        .map(|(id, display, username)| Member {
+            id,
+            kind: MemberKind::User,
+            display: Some(display.unwrap_or(username)),
+        })
+        .collect();
+    for g in group::Entity::find()
+        .filter(group::Column::Id.is_in(groups))
+        .all(c)
+        .await?
+    {
+        out.push(Member {
+            id: g.id,
+            kind: MemberKind::Group,
+            display: Some(g.display_name),
+        });
+    }
+    Ok(out)
+}
+
+/// Which of `ids` exist as users and as groups (members must exist).
+pub async fn resolve_members(c: &impl ConnectionTrait, ids: &[Uuid]) -> Result<(Vec<Uuid>, Vec<Uuid>)> {
+    if ids.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let users: Vec<Uuid> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::Id.is_in(ids.to_vec()))
+        .into_tuple()
+        .all(c)
+        .await?;
+    let groups: Vec<Uuid> = group::Entity::find()
+        .select_only()
+        .column(group::Column::Id)
+        .filter(group::Column::Id.is_in(ids.to_vec()))
+        .into_tuple()
+        .all(c)
+        .await?;
+    Ok((users, groups))
+}
+
+/// Adds members that are not there yet; returns how many rows were added.
+pub async fn add_members(
+    c: &impl ConnectionTrait,
+    group_id: Uuid,
+    users: &[Uuid],
+    groups: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let existing_users: Vec<Option<Uuid>> = group_member::Entity::find()
+        .select_only()
+        .column(group_member::Column::MemberUserId)
+        .filter(group_member::Column::GroupId.eq(group_id))
+        .filter(group_member::Column::MemberUserId.is_in(users.to_vec()))
+        .into_tuple()
+        .all(c)
+        .await?;
+    let existing_groups: Vec<Option<Uuid>> = group_member::Entity::find()
+        .select_only()
+        .column(group_member::Column::MemberGroupId)
+        .filter(group_member::Column::GroupId.eq(group_id))
+        .filter(group_member::Column::MemberGroupId.is_in(groups.to_vec()))
+        .into_tuple()
+        .all(c)
+        .await?;
+    let row = |u: Option<Uuid>, g: Option<Uuid>| group_member::ActiveModel {
+        id: NotSet,
+        group_id: Set(group_id),
+        member_user_id: Set(u),
+        member_group_id: Set(g),
+        is_admin: Set(false),
+        created_at: Set(now),
+    };
+    let mut rows = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for u in users {
+        if !existing_users.contains(&Some(*u)) && seen.insert(*u) {
+            rows.push(row(Some(*u), None));
+        }
+    }
+    for g in groups {
+        if *g != group_id && !existing_groups.contains(&Some(*g)) && seen.insert(*g) {
+            rows.push(row(None, Some(*g)));
+        }
+    }
+    let added = rows.len();
+    if added > 0 {
+        group_member::Entity::insert_many(rows)
+            .exec_without_returning(c)
+            .await?;
+    }
+    Ok(added)
+}
+
+/// Removes the named members; returns how many rows went.
+pub async fn remove_members(c: &impl ConnectionTrait, group_id: Uuid, ids: &[Uuid]) -> Result<u64> {
+    let res = group_member::Entity::delete_many()
+        .filter(group_member::Column::GroupId.eq(group_id))
+        .filter(
+            Cond::any()
+                .add(group_member::Column::MemberUserId.is_in(ids.to_vec()))
+                .add(group_member::Column::MemberGroupId.is_in(ids.to_vec())),
+        )
+        .exec(c)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+pub async fn remove_all_members(c: &impl ConnectionTrait, group_id: Uuid) -> Result<u64> {
+    let res = group_member::Entity::delete_many()
+        .filter(group_member::Column::GroupId.eq(group_id))
+        .exec(c)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Bumps a group's version and lastModified after a membership change.
+pub async fn touch_group(c: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+    group::Entity::update_many()
+        .col_expr(group::Column::UpdatedAt, Expr::value(now))
+        .col_expr(group::Column::Version, Expr::col(group::Column::Version).add(1))
+        .filter(group::Column::Id.eq(id))
+        .exec(c)
+        .await?;
+    Ok(())
+}
