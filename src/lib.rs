@@ -12,5 +12,6 @@ pub mod crypto;
 pub mod directory;
 pub mod http;
 pub mod mail;
+pub mod scim;
 pub mod services;
 pub mod store;

@@ -10,6 +10,7 @@ use crate::directory;
 use crate::mail::transport::Transport;
 use crate::mail::worker::{self, Worker};
 use crate::mail::{self, MailStatus, TestMailHtml, TestMailText};
+use crate::scim::clients;
 use crate::services::Services;
 use crate::store::StoreError;
 use clap::Subcommand;
@@ -85,6 +86,28 @@ pub enum AuditCommand {
     },
 }
 
+#[derive(Subcommand)]
+pub enum ScimClientCommand {
+    /// Register a client; prints its bearer token once.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Limit the client to users and groups inside this group (repeatable).
+        #[arg(long = "group", value_name = "GROUP")]
+        groups: Vec<String>,
+    },
+    /// Revoke a client's token: its requests fail from now on.
+    Revoke { name: String },
+    /// List clients with their last use.
+    List,
+    /// The client's recent requests, newest first: method, path, status, error, what changed.
+    Log {
+        name: String,
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
+}
+
 /// What a command prints, and a message when it must exit non-zero anyway.
 pub struct Output {
     pub json: Value,
@@ -113,6 +136,7 @@ pub async fn run(command: Command, config: Config) -> Result<Output, String> {
                 .map(|events| json!({ "events": events }).into())
                 .map_err(|e| e.to_string())
         }
+        Command::ScimClient(cmd) => scim_client(&svc, &actor, cmd).await.map(Output::from),
         Command::Serve { .. } => Err("serve is not an admin command".into()),
     };
     svc.store.close().await;
@@ -177,6 +201,29 @@ async fn user(svc: &Services, actor: &Actor, cmd: UserCommand) -> Result<Value, 
         UserCommand::Delete { username } => users::delete(svc, actor, &username)
             .await
             .map(|u| json!({ "id": u.id, "username": u.username, "deleted": true }))
+            .map_err(|e| e.to_string()),
+    }
+}
+
+async fn scim_client(svc: &Services, actor: &Actor, cmd: ScimClientCommand) -> Result<Value, String> {
+    match cmd {
+        ScimClientCommand::Create { name, groups } => {
+            let (client, token) = clients::create(svc, actor, &name, &groups)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(json!({ "id": client.id, "name": client.name, "token": token, "groups": groups }))
+        }
+        ScimClientCommand::Revoke { name } => clients::revoke(svc, actor, &name)
+            .await
+            .map(|c| json!({ "id": c.id, "name": c.name, "revoked_at": c.revoked_at }))
+            .map_err(|e| e.to_string()),
+        ScimClientCommand::List => clients::list(svc)
+            .await
+            .map(|all| json!({ "clients": all }))
+            .map_err(|e| e.to_string()),
+        ScimClientCommand::Log { name, limit } => clients::log(svc, &name, limit.min(1000))
+            .await
+            .map(|(c, requests)| json!({ "client": c.name, "requests": requests }))
             .map_err(|e| e.to_string()),
     }
 }

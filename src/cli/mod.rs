@@ -47,6 +47,9 @@ enum Command {
     /// Read the audit log.
     #[command(subcommand)]
     Audit(commands::AuditCommand),
+    /// Register and manage SCIM clients (HR feeds, Entra ID, Okta).
+    #[command(subcommand, name = "scim-client")]
+    ScimClient(commands::ScimClientCommand),
 }
 
 pub fn main() -> ExitCode {

@@ -1,6 +1,7 @@
 //! The only module that knows axum: router, layers, extractors, errors → responses.
 mod error;
 mod health;
+mod scim;
 mod web;
 
 pub use error::WebError;
@@ -23,6 +24,16 @@ pub type AppState = Services;
 
 /// Forms and JSON bodies Tessera accepts are small; refuse big ones before reading them.
 const BODY_LIMIT: usize = 256 * 1024;
+
+/// Serves until `shutdown` completes, then lets requests in flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
 
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
@@ -65,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(web::routes())
+        .merge(scim::routes(state.clone()))
         .fallback(error::not_found)
         .layer(layers)
         .with_state(state)

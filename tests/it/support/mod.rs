@@ -195,7 +195,8 @@ pub async fn run_cli(
     let mut child = cmd.spawn().expect("run tessera");
     let mut input = child.stdin.take().expect("stdin");
     if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).await.expect("write stdin");
+        // Best effort: a command that fails early (bad arguments) never reads stdin.
+        let _ = input.write_all(text.as_bytes()).await;
     }
     drop(input);
     child.wait_with_output().await.expect("tessera finished")

@@ -1,0 +1,333 @@
+//! SCIM operations on Users. Each change is one transaction with its audit event.
+use super::list::{self, ListParams};
+use super::schema::Resource;
+use super::user::{self, GroupRef, UserInput, etag, version_of};
+use super::{ScimClient, ScimError, base_url, canonical, parse_id, patch};
+use crate::accounts::users::{insert_prepared, on_deactivated, validate_email};
+use crate::accounts::{MultiValue, Role, User, password};
+use crate::audit::{self, Event, Target};
+use crate::services::Services;
+use crate::store::{self, StoreError, scim::Sort};
+use serde_json::Value;
+use uuid::Uuid;
+
+fn base(svc: &Services) -> String {
+    base_url(&svc.config.base_url())
+}
+
+async fn load(svc: &Services, client: &ScimClient, id: &str) -> Result<User, ScimError> {
+    let uuid = parse_id(id, Resource::User)?;
+    let c = svc.store.conn();
+    let user = store::users::find_by_id(c, uuid).await?;
+    match user {
+        Some(u) if store::scim::user_in_scope(c, u.id, &client.scope).await? => Ok(u),
+        _ => Err(ScimError::not_found(format!("User {id} not found"))),
+    }
+}
+
+async fn render(svc: &Services, user: &User) -> Result<Value, ScimError> {
+    let c = svc.store.conn();
+    let values = store::scim::values_of(c, &[user.id])
+        .await?
+        .remove(&user.id)
+        .unwrap_or_default();
+    let groups = groups_ref(store::scim::groups_of(c, &[user.id]).await?.remove(&user.id));
+    Ok(user::write(&base(svc), user, &values, &groups))
+}
+
+fn groups_ref(groups: Option<Vec<(Uuid, String)>>) -> Vec<GroupRef> {
+    groups
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(id, name)| GroupRef { id, name })
+        .collect()
+}
+
+pub async fn get(svc: &Services, client: &ScimClient, id: &str) -> Result<Value, ScimError> {
+    let user = load(svc, client, id).await?;
+    render(svc, &user).await
+}
+
+/// Checks the body's `schemas` names the User schema (Entra always sends it).
+fn check_schemas(doc: &Value) -> Result<(), ScimError> {
+    match doc.get("schemas").and_then(Value::as_array) {
+        Some(list)
+            if list
+                .iter()
+                .any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(super::schema::USER))) =>
+        {
+            let known = |u: &str| Resource::User.attrs_of(u).is_some();
+            match list.iter().find(|u| !u.as_str().is_some_and(known)) {
+                Some(bad) => Err(ScimError::invalid_syntax(format!("unknown schema {bad}"))),
+                None => Ok(()),
+            }
+        }
+        _ => Err(ScimError::invalid_syntax(format!(
+            "schemas must contain {}",
+            super::schema::USER
+        ))),
+    }
+}
+
+/// Copies what a client sent onto a user record.
+fn apply(user: &mut User, input: &UserInput) -> Result<(), ScimError> {
+    let Some(user_name) = input.user_name.clone() else {
+        return Err(ScimError::invalid_value("userName is required"));
+    };
+    if user_name.chars().count() > 256 || user_name.chars().any(char::is_control) {
+        return Err(ScimError::invalid_value(
+            "userName must be at most 256 characters, without control characters",
+        ));
+    }
+    user.username = user_name;
+    user.email = match user::primary_email(&input.values) {
+        Some(e) => Some(validate_email(&e).map_err(|e| ScimError::invalid_value(e.to_string()))?),
+        None => None,
+    };
+    user.given_name = input.given_name.clone();
+    user.family_name = input.family_name.clone();
+    user.display_name = input.display_name.clone();
+    user.profile = input.profile.clone();
+    user.external_id = input.external_id.clone();
+    if let Some(active) = input.active {
+        user.active = active;
+    }
+    Ok(())
+}
+
+async fn hash_password(input: &UserInput, user: &User) -> Result<Option<String>, ScimError> {
+    match &input.password {
+        Some(p) => {
+            password::check_policy(p, &user.username, user.email.as_deref())
+                .map_err(|e| ScimError::invalid_value(e.to_string()))?;
+            Ok(Some(password::hash(p.clone()).await?))
+        }
+        None => Ok(None),
+    }
+}
+
+pub async fn create(svc: &Services, client: &ScimClient, body: &Value) -> Result<Value, ScimError> {
+    let doc = canonical::canonicalize(Resource::User, body)?;
+    check_schemas(&doc)?;
+    let input = user::read(&doc)?;
+    let now = svc.now();
+    let mut new = User {
+        id: Uuid::now_v7(),
+        username: String::new(),
+        email: None,
+        given_name: None,
+        family_name: None,
+        display_name: None,
+        profile: Default::default(),
+        external_id: None,
+        active: true,
+        role: Role::Member,
+        password_hash: None,
+        must_change_password: false,
+        failed_logins: 0,
+        locked_until: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    apply(&mut new, &input)?;
+    new.password_hash = hash_password(&input, &new).await?;
+
+    let actor = client.actor();
+    let tx = svc.store.begin().await?;
+    insert_prepared(&tx, &actor, &new).await?;
+    store::scim::set_values(&tx, new.id, &input.values).await?;
+    // A client limited to groups puts the users it creates into them.
+    for group in &client.scope.groups {
+        store::groups::add_member(&tx, *group, new.id, false, now).await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    render(svc, &new).await
+}
+
+fn check_version(user_version: i64, if_match: Option<&str>) -> Result<(), ScimError> {
+    match if_match.map(str::trim) {
+        None | Some("*") => Ok(()),
+        Some(tag) if tag.split(',').any(|t| version_of(t) == Some(user_version)) => Ok(()),
+        Some(_) => Err(ScimError::invalid_version(format!(
+            "the resource has changed: its version is {}",
+            etag(user_version)
+        ))),
+    }
+}
+
+/// Stores `after` in place of `before`, with its multi-valued attributes, password,
+/// deprovisioning effects and audit event.
+async fn save(
+    svc: &Services,
+    client: &ScimClient,
+    before: &User,
+    input: &UserInput,
+    action: &'static str,
+) -> Result<Value, ScimError> {
+    let now = svc.now();
+    let mut after = before.clone();
+    apply(&mut after, input)?;
+    let new_hash = hash_password(input, &after).await?;
+    if let Some(hash) = &new_hash {
+        // A password set by the HR system is the user's own: no forced change, lock cleared.
+        after.password_hash = Some(hash.clone());
+        after.must_change_password = false;
+        after.failed_logins = 0;
+        after.locked_until = None;
+    }
+    after.updated_at = now;
+    after.version = before.version + 1;
+
+    let actor = client.actor();
+    let target = Target::user(after.id, &after.username);
+    let tx = svc.store.begin().await?;
+    if let Some(other) = store::users::find_by_username(&tx, &after.username).await?
+        && other.id != after.id
+    {
+        return Err(ScimError::uniqueness(format!(
+            "userName '{}' is already taken",
+            after.username
+        )));
+    }
+    if let Some(e) = &after.email
+        && let Some(other) = store::users::find_by_email(&tx, e).await?
+        && other.id != after.id
+    {
+        return Err(ScimError::uniqueness(format!(
+            "email '{e}' is already used by another user"
+        )));
+    }
+    if !store::users::replace(&tx, &after, before.version).await? {
+        return Err(ScimError::invalid_version(
+            "the resource changed while this request was applied; retry",
+        ));
+    }
+    store::scim::set_values(&tx, after.id, &input.values).await?;
+    if new_hash.is_some() {
+        audit::record(&tx, &Event::new(&actor, "user.password_set", Some(target.clone())), now).await?;
+    }
+    if before.active && !after.active {
+        on_deactivated(&tx, after.id).await?;
+        audit::record(&tx, &Event::new(&actor, "user.disable", Some(target.clone())), now).await?;
+    } else if !before.active && after.active {
+        audit::record(&tx, &Event::new(&actor, "user.enable", Some(target.clone())), now).await?;
+    }
+    audit::record(&tx, &Event::new(&actor, action, Some(target)), now).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    let stored = store::users::find_by_id(svc.store.conn(), after.id)
+        .await?
+        .unwrap_or(after);
+    render(svc, &stored).await
+}
+
+pub async fn replace(
+    svc: &Services,
+    client: &ScimClient,
+    id: &str,
+    body: &Value,
+    if_match: Option<&str>,
+) -> Result<Value, ScimError> {
+    let before = load(svc, client, id).await?;
+    check_version(before.version, if_match)?;
+    let doc = canonical::canonicalize(Resource::User, body)?;
+    check_schemas(&doc)?;
+    if let Some(body_id) = doc.get("id").and_then(Value::as_str)
+        && body_id != before.id.to_string()
+    {
+        return Err(ScimError::mutability("id cannot be changed"));
+    }
+    let input = user::read(&doc)?;
+    save(svc, client, &before, &input, "user.replace").await
+}
+
+pub async fn patch(
+    svc: &Services,
+    client: &ScimClient,
+    id: &str,
+    body: &Value,
+    if_match: Option<&str>,
+) -> Result<Value, ScimError> {
+    let ops = patch::parse_request(body)?;
+    let before = load(svc, client, id).await?;
+    check_version(before.version, if_match)?;
+    let mut doc = render(svc, &before).await?;
+    patch::apply(Resource::User, &mut doc, &ops)?;
+    // A password arrives only through PATCH's value; it is never in the rendered doc.
+    let mut input = user::read(&doc)?;
+    input.password = ops.iter().rev().find_map(password_in).flatten();
+    save(svc, client, &before, &input, "user.patch").await
+}
+
+/// A password set by this operation: Some(Some(p)) when set, Some(None) when removed.
+fn password_in(op: &patch::Operation) -> Option<Option<String>> {
+    let value = op.value.as_ref();
+    match op.path.as_deref() {
+        Some(p) if p.eq_ignore_ascii_case("password") || p.to_ascii_lowercase().ends_with(":user:password") => {
+            Some(value.and_then(Value::as_str).map(str::to_string))
+        }
+        None => value
+            .and_then(Value::as_object)
+            .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case("password")))
+            .map(|(_, v)| v.as_str().map(str::to_string)),
+        _ => None,
+    }
+}
+
+pub async fn delete(svc: &Services, client: &ScimClient, id: &str, if_match: Option<&str>) -> Result<(), ScimError> {
+    let user = load(svc, client, id).await?;
+    check_version(user.version, if_match)?;
+    let now = svc.now();
+    let tx = svc.store.begin().await?;
+    on_deactivated(&tx, user.id).await?;
+    store::users::delete(&tx, user.id).await?;
+    audit::record(
+        &tx,
+        &Event::new(
+            &client.actor(),
+            "user.delete",
+            Some(Target::user(user.id, &user.username)),
+        )
+        .with_detail(serde_json::json!({ "email": user.email, "externalId": user.external_id })),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+pub async fn list(svc: &Services, client: &ScimClient, params: &ListParams) -> Result<Value, ScimError> {
+    let sort = match &params.sort_by {
+        Some(by) => Some(Sort {
+            column: store::scim::user_sort_column(by)
+                .ok_or_else(|| ScimError::invalid_value(format!("cannot sort by '{by}'")))?,
+            descending: params.descending,
+        }),
+        None => None,
+    };
+    let page = params.page();
+    let c = svc.store.conn();
+    let (total, users) = store::scim::list_users(c, params.filter.as_ref(), &client.scope, sort.as_ref(), &page)
+        .await
+        .map_err(query_error)?;
+    let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
+    let mut values = store::scim::values_of(c, &ids).await?;
+    let mut groups = store::scim::groups_of(c, &ids).await?;
+    let base = base(svc);
+    let resources = users
+        .iter()
+        .map(|u| {
+            let vals: Vec<MultiValue> = values.remove(&u.id).unwrap_or_default();
+            let doc = user::write(&base, u, &vals, &groups_ref(groups.remove(&u.id)));
+            list::project(Resource::User, doc, &params.attributes, &params.excluded)
+        })
+        .collect();
+    Ok(list::response(total, page.start_index, resources))
+}
+
+pub fn query_error(e: StoreError) -> ScimError {
+    match e {
+        StoreError::Query(m) => ScimError::invalid_filter(m),
+        other => other.into(),
+    }
+}
