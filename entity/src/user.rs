@@ -10,7 +10,8 @@ pub struct Model {
     #[sea_orm(unique)]
     pub username_lower: String,
     pub email: Option<String>,
-    #[sea_orm(unique)]
+    /// Indexed, not unique: SCIM lets several people share an address (RFC 7643 emails
+    /// have uniqueness "none"); accounts made by hand still refuse a duplicate.
     pub email_lower: Option<String>,
     pub given_name: Option<String>,
     pub family_name: Option<String>,
@@ -35,6 +36,8 @@ pub struct Model {
     pub manager_id: Option<String>,
     pub external_id: Option<String>,
     pub active: bool,
+    /// SCIM removed `active`: no explicit status, which Tessera treats as enabled.
+    pub active_unset: bool,
     /// `admin` or `member`; group admins are members with admin rows in group_members.
     pub role: String,
     pub password_hash: Option<String>,

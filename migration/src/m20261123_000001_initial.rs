@@ -33,6 +33,7 @@ enum Users {
     ManagerId,
     ExternalId,
     Active,
+    ActiveUnset,
     Role,
     PasswordHash,
     MustChangePassword,
@@ -176,7 +177,7 @@ impl MigrationTrait for Migration {
                 .col(string(Users::Username))
                 .col(string_uniq(Users::UsernameLower))
                 .col(string_null(Users::Email))
-                .col(string_null(Users::EmailLower).unique_key())
+                .col(string_null(Users::EmailLower))
                 .col(string_null(Users::GivenName))
                 .col(string_null(Users::FamilyName))
                 .col(string_null(Users::DisplayName))
@@ -199,6 +200,7 @@ impl MigrationTrait for Migration {
                 .col(string_null(Users::ManagerId))
                 .col(string_null(Users::ExternalId))
                 .col(boolean(Users::Active))
+                .col(boolean(Users::ActiveUnset).default(false))
                 .col(string(Users::Role))
                 .col(text_null(Users::PasswordHash))
                 .col(boolean(Users::MustChangePassword))
@@ -207,6 +209,15 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone(Users::CreatedAt))
                 .col(timestamp_with_time_zone(Users::UpdatedAt))
                 .col(big_integer(Users::Version))
+                .to_owned(),
+        )
+        .await?;
+
+        m.create_index(
+            Index::create()
+                .name("idx_users_email")
+                .table(Users::Table)
+                .col(Users::EmailLower)
                 .to_owned(),
         )
         .await?;

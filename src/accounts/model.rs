@@ -61,6 +61,8 @@ pub struct Profile {
     pub department: Option<String>,
     /// The manager's user id.
     pub manager_id: Option<String>,
+    /// A SCIM client removed `active`: no explicit status (treated as enabled, not returned).
+    pub active_unset: bool,
 }
 
 /// One element of a multi-valued attribute (an email, a phone number, an address, ...).

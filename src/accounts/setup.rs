@@ -68,7 +68,7 @@ pub async fn complete(
         return Err(AccountsError::InvalidToken);
     }
     let actor = Actor::user(user.id, &user.username);
-    users::insert_prepared(&tx, &actor, &user).await?;
+    users::insert_prepared(&tx, &actor, &user, users::EmailRule::Unique).await?;
     audit::record(&tx, &Event::new(&actor, "setup.complete", None).from_ip(source_ip), now).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(user)

@@ -139,13 +139,27 @@ pub async fn prepare(svc: &Services, new: NewUser, initial: InitialPassword) -> 
     })
 }
 
+/// Whether a new user's email must be unused: yes for accounts made by hand (a typo'd
+/// duplicate is a mistake), no for SCIM, where the HR system is the source of truth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailRule {
+    Unique,
+    Shared,
+}
+
 /// Stores a prepared user inside the caller's transaction, with its audit event.
-pub async fn insert_prepared(c: &impl store::Connection, actor: &Actor, user: &User) -> Result<(), AccountsError> {
+pub async fn insert_prepared(
+    c: &impl store::Connection,
+    actor: &Actor,
+    user: &User,
+    email_rule: EmailRule,
+) -> Result<(), AccountsError> {
     if store::users::find_by_username(c, &user.username).await?.is_some() {
         return Err(AccountsError::UsernameTaken(user.username.clone()));
     }
     if let Some(e) = &user.email
-        && store::users::find_by_email(c, e).await?.is_some()
+        && email_rule == EmailRule::Unique
+        && store::users::email_in_use(c, e).await?
     {
         return Err(AccountsError::EmailTaken(e.clone()));
     }
@@ -183,7 +197,7 @@ pub async fn create(
 ) -> Result<Created, AccountsError> {
     let created = prepare(svc, new, initial).await?;
     let tx = svc.store.begin().await?;
-    insert_prepared(&tx, actor, &created.user).await?;
+    insert_prepared(&tx, actor, &created.user, EmailRule::Unique).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(created)
 }

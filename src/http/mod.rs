@@ -11,7 +11,7 @@ use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Request, header};
 use axum::routing::get;
 use std::time::Duration;
-use tower::ServiceBuilder;
+use tower::{Layer, ServiceBuilder};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
@@ -31,8 +31,24 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // Rewriting happens before routing, so it wraps the router rather than layering inside it.
+    let app = tower::util::MapRequestLayer::new(canonical_scim_path).layer(router(state));
+    let app =
+        axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<std::net::SocketAddr>(app);
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+fn canonical_scim_path(mut req: axum::extract::Request) -> axum::extract::Request {
+    if let Some(path) = scim::paths::canonical(req.uri().path()) {
+        let with_query = match req.uri().query() {
+            Some(q) => format!("{path}?{q}"),
+            None => path,
+        };
+        if let Ok(uri) = with_query.parse() {
+            *req.uri_mut() = uri;
+        }
+    }
+    req
 }
 
 pub fn router(state: AppState) -> Router {

@@ -44,7 +44,7 @@ fn write(base: &str, g: &Group, members: Option<&[Member]>) -> Value {
                         MemberKind::User => ("User", "Users"),
                         MemberKind::Group => ("Group", "Groups"),
                     };
-                    json!({"value": m.id, "$ref": format!("{base}/{path}/{}", m.id), "type": kind, "display": m.display})
+                    json!({"value": m.id, "$ref": format!("{base}/{path}/{}", m.id), "type": kind})
                 })
                 .collect(),
         );
@@ -97,7 +97,7 @@ fn check_version(version: i64, if_match: Option<&str>) -> Result<(), ScimError> 
 struct GroupInput {
     display_name: String,
     external_id: Option<String>,
-    members: Option<Vec<Uuid>>,
+    members: Option<Vec<Result<Uuid, String>>>,
 }
 
 fn read(doc: &Value) -> Result<GroupInput, ScimError> {
@@ -115,7 +115,7 @@ fn read(doc: &Value) -> Result<GroupInput, ScimError> {
     }
     let members = match doc.get("members") {
         None | Some(Value::Null) => None,
-        Some(Value::Array(items)) => Some(member_ids(items)?),
+        Some(Value::Array(items)) => Some(member_ids(items)),
         Some(_) => return Err(ScimError::invalid_value("members must be an array")),
     };
     Ok(GroupInput {
@@ -125,35 +125,65 @@ fn read(doc: &Value) -> Result<GroupInput, ScimError> {
     })
 }
 
-fn member_ids(items: &[Value]) -> Result<Vec<Uuid>, ScimError> {
+/// Member references as ids. `{"value": id}` and a bare id are both read; what is not
+/// an id is kept as text, to be reported as ignored.
+fn member_ids(items: &[Value]) -> Vec<Result<Uuid, String>> {
     items
         .iter()
         .map(|m| {
-            let v = m.get("value").and_then(Value::as_str).unwrap_or_default();
-            Uuid::parse_str(v.trim())
-                .map_err(|_| ScimError::invalid_value(format!("member '{v}' is not a user or group id")))
+            let v = m
+                .get("value")
+                .and_then(Value::as_str)
+                .or_else(|| m.as_str())
+                .unwrap_or_default();
+            Uuid::parse_str(v.trim()).map_err(|_| v.to_string())
         })
         .collect()
 }
 
-/// Splits ids into existing users and groups visible to the client; any other id is an error.
+/// Members to write: existing users and groups the client may see. References to
+/// anything else cannot be members; they are skipped and named in `ignored`, which
+/// goes to the client's request log and the audit event.
+struct Resolved {
+    users: Vec<Uuid>,
+    groups: Vec<Uuid>,
+    ignored: Vec<String>,
+}
+
 async fn resolve(
     c: &impl store::Connection,
     client: &ScimClient,
-    ids: &[Uuid],
-) -> Result<(Vec<Uuid>, Vec<Uuid>), ScimError> {
-    let (users, groups) = store::scim::resolve_members(c, ids).await?;
-    for id in ids {
-        let visible = if users.contains(id) {
-            store::scim::user_in_scope(c, *id, &client.scope).await?
-        } else {
-            groups.contains(id) && (!client.scope.is_limited() || client.scope.groups.contains(id))
+    refs: &[Result<Uuid, String>],
+) -> Result<Resolved, ScimError> {
+    let ids: Vec<Uuid> = refs.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
+    let (users, groups) = store::scim::resolve_members(c, &ids).await?;
+    let mut out = Resolved {
+        users: Vec::new(),
+        groups: Vec::new(),
+        ignored: Vec::new(),
+    };
+    for r in refs {
+        let id = match r {
+            Ok(id) => *id,
+            Err(text) => {
+                out.ignored.push(text.clone());
+                continue;
+            }
         };
-        if !visible {
-            return Err(ScimError::invalid_value(format!("no user or group with id {id}")));
+        if users.contains(&id) && store::scim::user_in_scope(c, id, &client.scope).await? {
+            out.users.push(id);
+        } else if groups.contains(&id) && (!client.scope.is_limited() || client.scope.groups.contains(&id)) {
+            out.groups.push(id);
+        } else {
+            out.ignored.push(id.to_string());
         }
     }
-    Ok((users, groups))
+    Ok(out)
+}
+
+/// A note for the request log about member references that were skipped.
+fn ignored_note(ignored: &[String]) -> Option<String> {
+    (!ignored.is_empty()).then(|| format!("ignored unknown members: {}", ignored.join(", ")))
 }
 
 async fn name_taken(c: &impl store::Connection, name: &str, except: Option<Uuid>) -> Result<(), ScimError> {
@@ -163,7 +193,10 @@ async fn name_taken(c: &impl store::Connection, name: &str, except: Option<Uuid>
     }
 }
 
-pub async fn create(svc: &Services, client: &ScimClient, body: &Value) -> Result<Value, ScimError> {
+/// A group as changed, with a note for the request log (skipped member references).
+pub type Changed = (Value, Option<String>);
+
+pub async fn create(svc: &Services, client: &ScimClient, body: &Value) -> Result<Changed, ScimError> {
     if client.scope.is_limited() {
         return Err(ScimError::forbidden(
             "this SCIM client is limited to its groups and cannot create groups",
@@ -184,9 +217,11 @@ pub async fn create(svc: &Services, client: &ScimClient, body: &Value) -> Result
     name_taken(&tx, &g.display_name, None).await?;
     store::groups::insert(&tx, &g).await?;
     let mut count = 0;
-    if let Some(ids) = &input.members {
-        let (users, groups) = resolve(&tx, client, ids).await?;
-        count = store::scim::add_members(&tx, g.id, &users, &groups, now).await?;
+    let mut ignored = Vec::new();
+    if let Some(refs) = &input.members {
+        let r = resolve(&tx, client, refs).await?;
+        count = store::scim::add_members(&tx, g.id, &r.users, &r.groups, now).await?;
+        ignored = r.ignored;
     }
     audit::record(
         &tx,
@@ -195,12 +230,12 @@ pub async fn create(svc: &Services, client: &ScimClient, body: &Value) -> Result
             "group.create",
             Some(Target::group(g.id, &g.display_name)),
         )
-        .with_detail(json!({ "members": count })),
+        .with_detail(json!({ "members": count, "ignored_members": ignored })),
         now,
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    render(svc, &g, true).await
+    Ok((render(svc, &g, true).await?, ignored_note(&ignored)))
 }
 
 pub async fn replace(
@@ -209,7 +244,7 @@ pub async fn replace(
     id: &str,
     body: &Value,
     if_match: Option<&str>,
-) -> Result<Value, ScimError> {
+) -> Result<Changed, ScimError> {
     let before = load(svc, client, id).await?;
     check_version(before.version, if_match)?;
     let doc = canonical::canonicalize(Resource::Group, body)?;
@@ -227,10 +262,10 @@ pub async fn replace(
             "the group changed while this request was applied; retry",
         ));
     }
-    let ids = input.members.unwrap_or_default();
-    let (users, groups) = resolve(&tx, client, &ids).await?;
+    let refs = input.members.unwrap_or_default();
+    let r = resolve(&tx, client, &refs).await?;
     store::scim::remove_all_members(&tx, after.id).await?;
-    store::scim::add_members(&tx, after.id, &users, &groups, now).await?;
+    let count = store::scim::add_members(&tx, after.id, &r.users, &r.groups, now).await?;
     audit::record(
         &tx,
         &Event::new(
@@ -238,22 +273,22 @@ pub async fn replace(
             "group.replace",
             Some(Target::group(after.id, &after.display_name)),
         )
-        .with_detail(json!({ "members": ids.len() })),
+        .with_detail(json!({ "members": count, "ignored_members": r.ignored })),
         now,
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    render(svc, &after, true).await
+    Ok((render(svc, &after, true).await?, ignored_note(&r.ignored)))
 }
 
 /// What one PATCH operation does to a group.
 enum Change {
     Rename(String),
     ExternalId(Option<String>),
-    Add(Vec<Uuid>),
+    Add(Vec<Result<Uuid, String>>),
     Remove(Vec<Uuid>),
     RemoveAll,
-    ReplaceMembers(Vec<Uuid>),
+    ReplaceMembers(Vec<Result<Uuid, String>>),
 }
 
 fn changes(op: &patch::Operation) -> Result<Vec<Change>, ScimError> {
@@ -304,10 +339,10 @@ fn changes(op: &patch::Operation) -> Result<Vec<Change>, ScimError> {
 }
 
 fn members_change(op: Op, f: Option<&Filter>, value: Option<&Value>) -> Result<Change, ScimError> {
-    let listed = || -> Result<Vec<Uuid>, ScimError> {
+    let listed = || -> Result<Vec<Result<Uuid, String>>, ScimError> {
         match value {
-            Some(Value::Array(items)) => member_ids(items),
-            Some(v @ Value::Object(_)) => member_ids(std::slice::from_ref(v)),
+            Some(Value::Array(items)) => Ok(member_ids(items)),
+            Some(v @ (Value::Object(_) | Value::String(_))) => Ok(member_ids(std::slice::from_ref(v))),
             _ => Err(ScimError::invalid_value(
                 "members must be given as [{\"value\": \"id\"}]",
             )),
@@ -316,7 +351,7 @@ fn members_change(op: Op, f: Option<&Filter>, value: Option<&Value>) -> Result<C
     match (op, f) {
         (Op::Remove, Some(f)) => Ok(Change::Remove(ids_in(f)?)),
         // Entra ID removes members by listing them in the value.
-        (Op::Remove, None) if value.is_some() => Ok(Change::Remove(listed()?)),
+        (Op::Remove, None) if value.is_some() => Ok(Change::Remove(listed()?.into_iter().flatten().collect())),
         (Op::Remove, None) => Ok(Change::RemoveAll),
         (Op::Add, None) => Ok(Change::Add(listed()?)),
         (Op::Replace, None) => Ok(Change::ReplaceMembers(listed()?)),
@@ -350,7 +385,7 @@ pub async fn patch(
     body: &Value,
     if_match: Option<&str>,
     params: &ListParams,
-) -> Result<Option<Value>, ScimError> {
+) -> Result<Changed, ScimError> {
     let ops = patch::parse_request(body)?;
     let mut all = Vec::new();
     for op in &ops {
@@ -361,6 +396,7 @@ pub async fn patch(
     let now = svc.now();
     let mut after = before.clone();
     let (mut added, mut removed) = (0usize, 0u64);
+    let mut ignored = Vec::new();
     let tx = svc.store.begin().await?;
     for change in all {
         match change {
@@ -369,16 +405,18 @@ pub async fn patch(
                 after.display_name = name;
             }
             Change::ExternalId(e) => after.external_id = e,
-            Change::Add(ids) => {
-                let (users, groups) = resolve(&tx, client, &ids).await?;
-                added += store::scim::add_members(&tx, after.id, &users, &groups, now).await?;
+            Change::Add(refs) => {
+                let r = resolve(&tx, client, &refs).await?;
+                added += store::scim::add_members(&tx, after.id, &r.users, &r.groups, now).await?;
+                ignored.extend(r.ignored);
             }
             Change::Remove(ids) => removed += store::scim::remove_members(&tx, after.id, &ids).await?,
             Change::RemoveAll => removed += store::scim::remove_all_members(&tx, after.id).await?,
-            Change::ReplaceMembers(ids) => {
-                let (users, groups) = resolve(&tx, client, &ids).await?;
+            Change::ReplaceMembers(refs) => {
+                let r = resolve(&tx, client, &refs).await?;
                 removed += store::scim::remove_all_members(&tx, after.id).await?;
-                added += store::scim::add_members(&tx, after.id, &users, &groups, now).await?;
+                added += store::scim::add_members(&tx, after.id, &r.users, &r.groups, now).await?;
+                ignored.extend(r.ignored);
             }
         }
     }
@@ -396,12 +434,15 @@ pub async fn patch(
             "group.patch",
             Some(Target::group(after.id, &after.display_name)),
         )
-        .with_detail(json!({ "members_added": added, "members_removed": removed })),
+        .with_detail(json!({ "members_added": added, "members_removed": removed, "ignored_members": ignored })),
         now,
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(Some(render(svc, &after, wants_members(params)).await?))
+    Ok((
+        render(svc, &after, wants_members(params)).await?,
+        ignored_note(&ignored),
+    ))
 }
 
 pub async fn delete(svc: &Services, client: &ScimClient, id: &str, if_match: Option<&str>) -> Result<(), ScimError> {

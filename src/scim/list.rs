@@ -20,15 +20,27 @@ pub struct ListParams {
     pub excluded: Vec<String>,
 }
 
+/// Attribute names of `attributes=` / `excludedAttributes=`. A value filter some
+/// clients put there (`emails[type eq "work"]`) selects the attribute as a whole.
 fn split(list: Option<&str>) -> Vec<String> {
-    list.map(|s| {
-        s.split(',')
-            .map(str::trim)
-            .filter(|a| !a.is_empty())
-            .map(str::to_string)
-            .collect()
-    })
-    .unwrap_or_default()
+    let Some(list) = list else { return Vec::new() };
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut current = String::new();
+    for c in list.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => out.push(std::mem::take(&mut current)),
+            _ if depth == 0 => current.push(c),
+            _ => {}
+        }
+    }
+    out.push(current);
+    out.into_iter()
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect()
 }
 
 impl ListParams {

@@ -125,6 +125,13 @@ fn apply_one(resource: Resource, doc: &mut Value, op: &Operation) -> Result<(), 
         return Ok(());
     };
 
+    if let Some((urn, attrs)) = resource
+        .extensions()
+        .iter()
+        .find(|(u, _)| u.eq_ignore_ascii_case(path.trim()))
+    {
+        return whole_extension(root, urn, attrs, op);
+    }
     let parsed = filter::parse_path(path).map_err(|e| ScimError::invalid_path(e.to_string()))?;
     let (container, attr) = resolve(resource, root, &parsed.path)?;
     let PatchPath {
@@ -180,6 +187,39 @@ fn apply_one(resource: Resource, doc: &mut Value, op: &Operation) -> Result<(), 
             filtered(container, attr, &f, sub.as_deref(), op)
         }
     }
+}
+
+/// A path naming a whole extension (`urn:…:enterprise:2.0:User`): add merges its
+/// attributes, replace sets exactly them, remove drops the extension.
+fn whole_extension(
+    root: &mut Map<String, Value>,
+    urn: &str,
+    attrs: &'static [Attr],
+    op: &Operation,
+) -> Result<(), ScimError> {
+    if op.op == Op::Remove {
+        root.remove(urn);
+        return Ok(());
+    }
+    let value = op
+        .value
+        .as_ref()
+        .and_then(Value::as_object)
+        .ok_or_else(|| ScimError::invalid_value(format!("the value for {urn} must be an object")))?;
+    let mut ext = match (op.op, root.remove(urn)) {
+        (Op::Add, Some(Value::Object(existing))) => existing,
+        _ => Map::new(),
+    };
+    for (k, v) in value {
+        // Unknown keys (a nested "schemas", say) are ignored, as everywhere else.
+        let Some(attr) = schema::find(attrs, k) else { continue };
+        let v = coerce(attr, v)?;
+        set_attr(&mut ext, attr, v, op.op)?;
+    }
+    if !ext.is_empty() {
+        root.insert(urn.to_string(), Value::Object(ext));
+    }
+    Ok(())
 }
 
 /// The object holding the attribute (root or an extension) and the attribute itself.

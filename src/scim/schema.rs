@@ -250,7 +250,6 @@ const MEMBER_SUB: &[Attr] = &[
         a.mutability = Mutability::Immutable;
         a
     },
-    read_only(s("display", "The member's display name.")),
 ];
 
 pub const GROUP_ATTRS: &[Attr] = &[
@@ -409,14 +408,8 @@ fn schema_json(base: &str, id: &str, name: &str, description: &str, attrs: &[Att
 /// Every schema, as `/Schemas` lists them.
 pub fn all_schemas(base: &str) -> Vec<Value> {
     vec![
-        schema_json(base, USER, "User", "A member of staff.", USER_ATTRS),
-        schema_json(
-            base,
-            ENTERPRISE,
-            "EnterpriseUser",
-            "Enterprise attributes of a member of staff.",
-            ENTERPRISE_ATTRS,
-        ),
-        schema_json(base, GROUP, "Group", "A clinic, site or department.", GROUP_ATTRS),
+        schema_json(base, USER, "User", "User Account", USER_ATTRS),
+        schema_json(base, ENTERPRISE, "EnterpriseUser", "Enterprise User", ENTERPRISE_ATTRS),
+        schema_json(base, GROUP, "Group", "Group", GROUP_ATTRS),
     ]
 }

@@ -27,6 +27,8 @@ pub struct UserInput {
     pub profile: Profile,
     pub external_id: Option<String>,
     pub active: Option<bool>,
+    /// PATCH removed `active`.
+    pub active_removed: bool,
     pub password: Option<String>,
     pub values: Vec<MultiValue>,
 }
@@ -104,9 +106,11 @@ pub fn read(doc: &Value) -> Result<UserInput, ScimError> {
             division: sub(ent, "division"),
             department: sub(ent, "department"),
             manager_id,
+            active_unset: false,
         },
         external_id: text(doc.get("externalId")),
         active: doc.get("active").and_then(Value::as_bool),
+        active_removed: false,
         password: doc.get("password").and_then(Value::as_str).map(str::to_string),
         values,
     })
@@ -166,7 +170,9 @@ pub fn write(base: &str, user: &User, values: &[MultiValue], groups: &[GroupRef]
             doc.insert(k.into(), json!(v));
         }
     }
-    doc.insert("active".into(), json!(user.active));
+    if !(user.profile.active_unset && user.active) {
+        doc.insert("active".into(), json!(user.active));
+    }
     for attr in MULTI_ATTRS {
         let items: Vec<Value> = values
             .iter()
@@ -197,10 +203,8 @@ pub fn write(base: &str, user: &User, values: &[MultiValue], groups: &[GroupRef]
         }
     }
     if let Some(m) = &p.manager_id {
-        ent.insert(
-            "manager".into(),
-            json!({"value": m, "$ref": format!("{base}/Users/{m}")}),
-        );
+        // Returned as set: a derived $ref or displayName would differ from what the client wrote.
+        ent.insert("manager".into(), json!({ "value": m }));
     }
     if !ent.is_empty() {
         schemas.push(json!(ENTERPRISE));

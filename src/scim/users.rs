@@ -3,7 +3,7 @@ use super::list::{self, ListParams};
 use super::schema::Resource;
 use super::user::{self, GroupRef, UserInput, etag, version_of};
 use super::{ScimClient, ScimError, base_url, canonical, parse_id, patch};
-use crate::accounts::users::{insert_prepared, on_deactivated, validate_email};
+use crate::accounts::users::{EmailRule, insert_prepared, on_deactivated, validate_email};
 use crate::accounts::{MultiValue, Role, User, password};
 use crate::audit::{self, Event, Target};
 use crate::services::Services;
@@ -80,17 +80,21 @@ fn apply(user: &mut User, input: &UserInput) -> Result<(), ScimError> {
         ));
     }
     user.username = user_name;
-    user.email = match user::primary_email(&input.values) {
-        Some(e) => Some(validate_email(&e).map_err(|e| ScimError::invalid_value(e.to_string()))?),
-        None => None,
-    };
+    // The SCIM emails are kept as sent; Tessera mails the primary one only when it is
+    // a usable address (an HR system may hold placeholders).
+    user.email = user::primary_email(&input.values).and_then(|e| validate_email(&e).ok());
     user.given_name = input.given_name.clone();
     user.family_name = input.family_name.clone();
     user.display_name = input.display_name.clone();
     user.profile = input.profile.clone();
     user.external_id = input.external_id.clone();
+    // Absent from a PUT: status unchanged, so a feed that omits it never re-enables anyone.
     if let Some(active) = input.active {
         user.active = active;
+        user.profile.active_unset = false;
+    } else if input.active_removed {
+        user.active = true;
+        user.profile.active_unset = true;
     }
     Ok(())
 }
@@ -135,7 +139,7 @@ pub async fn create(svc: &Services, client: &ScimClient, body: &Value) -> Result
 
     let actor = client.actor();
     let tx = svc.store.begin().await?;
-    insert_prepared(&tx, &actor, &new).await?;
+    insert_prepared(&tx, &actor, &new, EmailRule::Shared).await?;
     store::scim::set_values(&tx, new.id, &input.values).await?;
     // A client limited to groups puts the users it creates into them.
     for group in &client.scope.groups {
@@ -188,14 +192,6 @@ async fn save(
         return Err(ScimError::uniqueness(format!(
             "userName '{}' is already taken",
             after.username
-        )));
-    }
-    if let Some(e) = &after.email
-        && let Some(other) = store::users::find_by_email(&tx, e).await?
-        && other.id != after.id
-    {
-        return Err(ScimError::uniqueness(format!(
-            "email '{e}' is already used by another user"
         )));
     }
     if !store::users::replace(&tx, &after, before.version).await? {
@@ -256,6 +252,7 @@ pub async fn patch(
     // A password arrives only through PATCH's value; it is never in the rendered doc.
     let mut input = user::read(&doc)?;
     input.password = ops.iter().rev().find_map(password_in).flatten();
+    input.active_removed = input.active.is_none();
     save(svc, client, &before, &input, "user.patch").await
 }
 

@@ -300,53 +300,33 @@ pub enum MemberKind {
 pub struct Member {
     pub id: Uuid,
     pub kind: MemberKind,
-    pub display: Option<String>,
 }
 
-/// All members of a group with their display names.
+/// All members of a group, in the order they were added: one indexed read, no joins.
 pub async fn members(c: &impl ConnectionTrait, group_id: Uuid) -> Result<Vec<Member>> {
-    let users: Vec<(Uuid, Option<String>, String)> = group_member::Entity::find()
+    let rows: Vec<(Option<Uuid>, Option<Uuid>)> = group_member::Entity::find()
         .select_only()
-        .column(user::Column::Id)
-        .column(user::Column::DisplayName)
-        .column(user::Column::Username)
-        .inner_join(user::Entity)
+        .column(group_member::Column::MemberUserId)
+        .column(group_member::Column::MemberGroupId)
         .filter(group_member::Column::GroupId.eq(group_id))
         .order_by_asc(group_member::Column::Id)
         .into_tuple()
         .all(c)
         .await?;
-    let groups: Vec<Uuid> = group_member::Entity::find()
-        .select_only()
-        .column(group_member::Column::MemberGroupId)
-        .filter(group_member::Column::GroupId.eq(group_id))
-        .filter(group_member::Column::MemberGroupId.is_not_null())
-        .into_tuple::<Option<Uuid>>()
-        .all(c)
-        .await?
+    Ok(rows
         .into_iter()
-        .flatten()
-        .collect();
-    let mut out: Vec<Member> = users
-        .into_iter()
-        .map(|(id, display, username)| Member {
-            id,
-            kind: MemberKind::User,
-            display: Some(display.unwrap_or(username)),
+        .filter_map(|(u, g)| match (u, g) {
+            (Some(id), _) => Some(Member {
+                id,
+                kind: MemberKind::User,
+            }),
+            (None, Some(id)) => Some(Member {
+                id,
+                kind: MemberKind::Group,
+            }),
+            (None, None) => None,
         })
-        .collect();
-    for g in group::Entity::find()
-        .filter(group::Column::Id.is_in(groups))
-        .all(c)
-        .await?
-    {
-        out.push(Member {
-            id: g.id,
-            kind: MemberKind::Group,
-            display: Some(g.display_name),
-        });
-    }
-    Ok(out)
+        .collect())
 }
 
 /// Which of `ids` exist as users and as groups (members must exist).

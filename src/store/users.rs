@@ -3,7 +3,9 @@ use crate::accounts::{Profile, Role, User};
 use chrono::{DateTime, Utc};
 use entity::user::{self, ActiveModel, Column, Entity};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 pub(super) fn to_domain(m: user::Model) -> Result<User> {
@@ -34,6 +36,7 @@ pub(super) fn to_domain(m: user::Model) -> Result<User> {
             division: m.division,
             department: m.department,
             manager_id: m.manager_id,
+            active_unset: m.active_unset,
         },
         external_id: m.external_id,
         active: m.active,
@@ -82,6 +85,7 @@ fn to_row(u: &User) -> ActiveModel {
         manager_id: Set(p.manager_id.clone()),
         external_id: Set(u.external_id.clone()),
         active: Set(u.active),
+        active_unset: Set(p.active_unset),
         role: Set(u.role.as_str().to_string()),
         password_hash: Set(u.password_hash.clone()),
         must_change_password: Set(u.must_change_password),
@@ -121,11 +125,23 @@ pub async fn find_by_username(c: &impl ConnectionTrait, username: &str) -> Resul
         .await?)
 }
 
+/// The one user with this address; None when nobody has it, or when several do
+/// (an address shared by several people identifies none of them).
 pub async fn find_by_email(c: &impl ConnectionTrait, email: &str) -> Result<Option<User>> {
-    one(Entity::find()
+    let mut found = Entity::find()
         .filter(Column::EmailLower.eq(email.to_lowercase()))
-        .one(c)
-        .await?)
+        .limit(2)
+        .all(c)
+        .await?;
+    if found.len() == 1 { one(found.pop()) } else { Ok(None) }
+}
+
+pub async fn email_in_use(c: &impl ConnectionTrait, email: &str) -> Result<bool> {
+    Ok(Entity::find()
+        .filter(Column::EmailLower.eq(email.to_lowercase()))
+        .count(c)
+        .await?
+        > 0)
 }
 
 /// Sign-in accepts the username or the primary email.

@@ -217,10 +217,18 @@ async fn groups_and_their_members(backend: Backend) {
     let r = scim
         .patch(
             &path,
-            json!([{"op": "add", "path": "members", "value": [{"value": "00000000-0000-0000-0000-000000000000"}]}]),
+            json!([{"op": "add", "path": "members", "value": [{"value": "00000000-0000-0000-0000-000000000000"}, {"value": "null"}]}]),
         )
         .await;
-    assert_eq!(r.status, 400);
+    // References to nothing cannot be members: skipped, and the client's log says so.
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["members"].as_array().map(Vec::len), Some(1));
+    let log = crate::support::json_of(&s.cli(&["scim-client", "log", "Entra", "--limit", "1"], None).await);
+    let summary = log["requests"][0]["summary"].as_str().expect("summary");
+    assert!(
+        summary.contains("ignored unknown members: 00000000-0000-0000-0000-000000000000, null"),
+        "{summary}"
+    );
     let r = scim
         .patch(
             &path,

@@ -9,6 +9,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+fn with_note(summary: String, note: Option<String>) -> String {
+    match note {
+        Some(n) => format!("{summary}; {n}"),
+        None => summary,
+    }
+}
+
 fn label(doc: &Value) -> String {
     doc.get("displayName")
         .and_then(Value::as_str)
@@ -56,8 +63,8 @@ pub async fn create(
     Params(p): Params,
     Body(body): Body,
 ) -> Result<Response, ScimError> {
-    let doc = groups::create(&svc, &client, &body).await?;
-    let summary = format!("created group {}", label(&doc));
+    let (doc, note) = groups::create(&svc, &client, &body).await?;
+    let summary = with_note(format!("created group {}", label(&doc)), note);
     let doc = list::project(Resource::Group, doc, &p.attributes, &p.excluded);
     Ok(resource(StatusCode::CREATED, doc, Some(summary)))
 }
@@ -70,8 +77,8 @@ pub async fn replace(
     Params(p): Params,
     Body(body): Body,
 ) -> Result<Response, ScimError> {
-    let doc = groups::replace(&svc, &client, &id, &body, if_match(&headers).as_deref()).await?;
-    let summary = format!("replaced group {}", label(&doc));
+    let (doc, note) = groups::replace(&svc, &client, &id, &body, if_match(&headers).as_deref()).await?;
+    let summary = with_note(format!("replaced group {}", label(&doc)), note);
     let doc = list::project(Resource::Group, doc, &p.attributes, &p.excluded);
     Ok(resource(StatusCode::OK, doc, Some(summary)))
 }
@@ -84,14 +91,10 @@ pub async fn patch(
     Params(p): Params,
     Body(body): Body,
 ) -> Result<Response, ScimError> {
-    match groups::patch(&svc, &client, &id, &body, if_match(&headers).as_deref(), &p).await? {
-        Some(doc) => {
-            let summary = format!("patched group {}", label(&doc));
-            let doc = list::project(Resource::Group, doc, &p.attributes, &p.excluded);
-            Ok(resource(StatusCode::OK, doc, Some(summary)))
-        }
-        None => Ok(StatusCode::NO_CONTENT.into_response()),
-    }
+    let (doc, note) = groups::patch(&svc, &client, &id, &body, if_match(&headers).as_deref(), &p).await?;
+    let summary = with_note(format!("patched group {}", label(&doc)), note);
+    let doc = list::project(Resource::Group, doc, &p.attributes, &p.excluded);
+    Ok(resource(StatusCode::OK, doc, Some(summary)))
 }
 
 pub async fn delete(

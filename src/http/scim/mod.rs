@@ -2,6 +2,7 @@
 //! SCIM responses (application/scim+json, ETag, Location, errors per RFC 7644 §3.12).
 mod discovery;
 mod groups;
+pub mod paths;
 mod request;
 mod users;
 
