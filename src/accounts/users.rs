@@ -154,9 +154,7 @@ pub async fn insert_prepared(
     user: &User,
     email_rule: EmailRule,
 ) -> Result<(), AccountsError> {
-    if store::users::find_by_username(c, &user.username).await?.is_some() {
-        return Err(AccountsError::UsernameTaken(user.username.clone()));
-    }
+    // userName's uniqueness is left to the unique index: one statement fewer per create.
     if let Some(e) = &user.email
         && email_rule == EmailRule::Unique
         && store::users::email_in_use(c, e).await?
@@ -165,7 +163,7 @@ pub async fn insert_prepared(
     }
     match store::users::insert(c, user).await {
         Ok(()) => {}
-        // Lost a race with another node between the checks and the insert.
+        // The email check can lose a race with another node; the index has the last word.
         Err(StoreError::Conflict(what)) if what.contains("email") => {
             return Err(AccountsError::EmailTaken(user.email.clone().unwrap_or_default()));
         }

@@ -13,7 +13,6 @@ use axum::routing::get;
 use std::time::Duration;
 use tower::{Layer, ServiceBuilder};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -74,7 +73,6 @@ pub fn router(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -94,6 +92,8 @@ pub fn router(state: AppState) -> Router {
         .merge(web::routes())
         .merge(scim::routes(state.clone()))
         .fallback(error::not_found)
+        // Checked when a handler reads the body, so each face answers in its own format.
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(layers)
         .with_state(state)
 }

@@ -129,7 +129,7 @@ pub async fn log(svc: &Services, name: &str, limit: u64) -> Result<(ClientRecord
 /// The client behind a bearer token. Last use is recorded at most once a minute.
 pub async fn authenticate(svc: &Services, token: &str) -> Result<ScimClient, ScimError> {
     let c = svc.store.conn();
-    let record = store::scim_clients::find_by_token(c, &token_hash(token))
+    let record = store::scim_clients::find_by_token(svc.store.reader(), &token_hash(token))
         .await?
         .ok_or_else(|| ScimError::unauthorized("the bearer token is not valid"))?;
     let now = svc.now();

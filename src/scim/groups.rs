@@ -54,7 +54,7 @@ fn write(base: &str, g: &Group, members: Option<&[Member]>) -> Value {
 
 async fn load(svc: &Services, client: &ScimClient, id: &str) -> Result<Group, ScimError> {
     let uuid = parse_id(id, Resource::Group)?;
-    match store::scim::find_group(svc.store.conn(), uuid).await? {
+    match store::scim::find_group(svc.store.reader(), uuid).await? {
         Some(g) if !client.scope.is_limited() || client.scope.groups.contains(&g.id) => Ok(g),
         _ => Err(ScimError::not_found(format!("Group {id} not found"))),
     }
@@ -71,7 +71,7 @@ fn wants_members(params: &ListParams) -> bool {
 
 async fn render(svc: &Services, g: &Group, with_members: bool) -> Result<Value, ScimError> {
     let members = if with_members {
-        Some(store::scim::members(svc.store.conn(), g.id).await?)
+        Some(store::scim::members(svc.store.reader(), g.id).await?)
     } else {
         None
     };
@@ -481,7 +481,7 @@ pub async fn list(svc: &Services, client: &ScimClient, params: &ListParams) -> R
     };
     let page = params.page();
     let (total, groups) = store::scim::list_groups(
-        svc.store.conn(),
+        svc.store.reader(),
         params.filter.as_ref(),
         &client.scope,
         sort.as_ref(),

@@ -1,5 +1,6 @@
 //! SCIM 2.0 (RFC 7643/7644): wire model, filter parser, PATCH, and the operations
 //! behind `/scim/v2`. No HTTP here: handlers in `http/scim` call these.
+pub mod bulk;
 pub mod canonical;
 pub mod clients;
 mod error;

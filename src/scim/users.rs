@@ -17,7 +17,7 @@ fn base(svc: &Services) -> String {
 
 async fn load(svc: &Services, client: &ScimClient, id: &str) -> Result<User, ScimError> {
     let uuid = parse_id(id, Resource::User)?;
-    let c = svc.store.conn();
+    let c = svc.store.reader();
     let user = store::users::find_by_id(c, uuid).await?;
     match user {
         Some(u) if store::scim::user_in_scope(c, u.id, &client.scope).await? => Ok(u),
@@ -26,7 +26,7 @@ async fn load(svc: &Services, client: &ScimClient, id: &str) -> Result<User, Sci
 }
 
 async fn render(svc: &Services, user: &User) -> Result<Value, ScimError> {
-    let c = svc.store.conn();
+    let c = svc.store.reader();
     let values = store::scim::values_of(c, &[user.id])
         .await?
         .remove(&user.id)
@@ -140,13 +140,19 @@ pub async fn create(svc: &Services, client: &ScimClient, body: &Value) -> Result
     let actor = client.actor();
     let tx = svc.store.begin().await?;
     insert_prepared(&tx, &actor, &new, EmailRule::Shared).await?;
-    store::scim::set_values(&tx, new.id, &input.values).await?;
+    store::scim::insert_values(&tx, new.id, &input.values).await?;
     // A client limited to groups puts the users it creates into them.
     for group in &client.scope.groups {
         store::groups::add_member(&tx, *group, new.id, false, now).await?;
     }
     tx.commit().await.map_err(StoreError::from)?;
-    render(svc, &new).await
+    // Rendered from what was just stored: a new user's only groups are its client's.
+    let groups = if client.scope.groups.is_empty() {
+        Vec::new()
+    } else {
+        groups_ref(store::scim::groups_of(svc.store.conn(), &[new.id]).await?.remove(&new.id))
+    };
+    Ok(user::write(&base(svc), &new, &input.values, &groups))
 }
 
 fn check_version(user_version: i64, if_match: Option<&str>) -> Result<(), ScimError> {
@@ -303,7 +309,7 @@ pub async fn list(svc: &Services, client: &ScimClient, params: &ListParams) -> R
         None => None,
     };
     let page = params.page();
-    let c = svc.store.conn();
+    let c = svc.store.reader();
     let (total, users) = store::scim::list_users(c, params.filter.as_ref(), &client.scope, sort.as_ref(), &page)
         .await
         .map_err(query_error)?;

@@ -42,11 +42,17 @@ impl From<DbErr> for StoreError {
     }
 }
 
+/// SQLite read connections beside the one writer.
+const READERS: u32 = 4;
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    /// For reads that need not wait behind writes: SQLite's WAL lets readers run
+    /// beside its one writer; on PostgreSQL it is the same pool.
+    reader: DatabaseConnection,
 }
 
 impl Store {
@@ -70,14 +76,27 @@ impl Store {
         } else {
             options.max_connections(16).min_connections(1);
         }
-        let db = Database::connect(options)
-            .await
-            .map_err(|e| format!("cannot open database {}: {}", redacted_url(&config.database_url), e))?;
-        Ok(Self { db })
+        let open_error = |e: DbErr| format!("cannot open database {}: {}", redacted_url(&config.database_url), e);
+        let db = Database::connect(options.clone()).await.map_err(open_error)?;
+        let in_memory = config.database_url.contains(":memory:") || config.database_url.contains("mode=memory");
+        let reader = if config.is_sqlite() && !in_memory {
+            options
+                .max_connections(READERS)
+                .map_sqlx_sqlite_opts(|o| o.read_only(true).busy_timeout(Duration::from_secs(5)));
+            Database::connect(options).await.map_err(open_error)?
+        } else {
+            db.clone()
+        };
+        Ok(Self { db, reader })
     }
 
     pub fn conn(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// Read-only queries (lists, lookups) that may run beside a write.
+    pub fn reader(&self) -> &DatabaseConnection {
+        &self.reader
     }
 
     pub async fn begin(&self) -> Result<DatabaseTransaction> {
@@ -107,6 +126,7 @@ impl Store {
     }
 
     pub async fn close(self) {
+        let _ = self.reader.close().await;
         let _ = self.db.close().await;
     }
 }

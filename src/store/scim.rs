@@ -13,7 +13,7 @@ use sea_orm::{
     ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// Which users and groups a client may see: everything, or what is inside these groups.
@@ -219,6 +219,11 @@ pub async fn set_values(c: &impl ConnectionTrait, user_id: Uuid, values: &[Multi
         .filter(user_value::Column::UserId.eq(user_id))
         .exec(c)
         .await?;
+    insert_values(c, user_id, values).await
+}
+
+/// Stores the multi-valued attributes of a user that has none yet.
+pub async fn insert_values(c: &impl ConnectionTrait, user_id: Uuid, values: &[MultiValue]) -> Result<()> {
     if values.is_empty() {
         return Ok(());
     }
@@ -331,23 +336,25 @@ pub async fn members(c: &impl ConnectionTrait, group_id: Uuid) -> Result<Vec<Mem
 
 /// Which of `ids` exist as users and as groups (members must exist).
 pub async fn resolve_members(c: &impl ConnectionTrait, ids: &[Uuid]) -> Result<(Vec<Uuid>, Vec<Uuid>)> {
-    if ids.is_empty() {
-        return Ok((Vec::new(), Vec::new()));
+    let (mut users, mut groups) = (Vec::new(), Vec::new());
+    for chunk in ids.chunks(CHUNK) {
+        let found: Vec<Uuid> = user::Entity::find()
+            .select_only()
+            .column(user::Column::Id)
+            .filter(user::Column::Id.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(c)
+            .await?;
+        users.extend(found);
+        let found: Vec<Uuid> = group::Entity::find()
+            .select_only()
+            .column(group::Column::Id)
+            .filter(group::Column::Id.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(c)
+            .await?;
+        groups.extend(found);
     }
-    let users: Vec<Uuid> = user::Entity::find()
-        .select_only()
-        .column(user::Column::Id)
-        .filter(user::Column::Id.is_in(ids.to_vec()))
-        .into_tuple()
-        .all(c)
-        .await?;
-    let groups: Vec<Uuid> = group::Entity::find()
-        .select_only()
-        .column(group::Column::Id)
-        .filter(group::Column::Id.is_in(ids.to_vec()))
-        .into_tuple()
-        .all(c)
-        .await?;
     Ok((users, groups))
 }
 
@@ -359,22 +366,30 @@ pub async fn add_members(
     groups: &[Uuid],
     now: DateTime<Utc>,
 ) -> Result<usize> {
-    let existing_users: Vec<Option<Uuid>> = group_member::Entity::find()
-        .select_only()
-        .column(group_member::Column::MemberUserId)
-        .filter(group_member::Column::GroupId.eq(group_id))
-        .filter(group_member::Column::MemberUserId.is_in(users.to_vec()))
-        .into_tuple()
-        .all(c)
-        .await?;
-    let existing_groups: Vec<Option<Uuid>> = group_member::Entity::find()
-        .select_only()
-        .column(group_member::Column::MemberGroupId)
-        .filter(group_member::Column::GroupId.eq(group_id))
-        .filter(group_member::Column::MemberGroupId.is_in(groups.to_vec()))
-        .into_tuple()
-        .all(c)
-        .await?;
+    let mut existing: HashSet<Uuid> = HashSet::new();
+    // Chunked: SQLite allows at most 32,766 bound values in one statement.
+    for chunk in users.chunks(CHUNK) {
+        let found: Vec<Option<Uuid>> = group_member::Entity::find()
+            .select_only()
+            .column(group_member::Column::MemberUserId)
+            .filter(group_member::Column::GroupId.eq(group_id))
+            .filter(group_member::Column::MemberUserId.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(c)
+            .await?;
+        existing.extend(found.into_iter().flatten());
+    }
+    for chunk in groups.chunks(CHUNK) {
+        let found: Vec<Option<Uuid>> = group_member::Entity::find()
+            .select_only()
+            .column(group_member::Column::MemberGroupId)
+            .filter(group_member::Column::GroupId.eq(group_id))
+            .filter(group_member::Column::MemberGroupId.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(c)
+            .await?;
+        existing.extend(found.into_iter().flatten());
+    }
     let row = |u: Option<Uuid>, g: Option<Uuid>| group_member::ActiveModel {
         id: NotSet,
         group_id: Set(group_id),
@@ -384,38 +399,45 @@ pub async fn add_members(
         created_at: Set(now),
     };
     let mut rows = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     for u in users {
-        if !existing_users.contains(&Some(*u)) && seen.insert(*u) {
+        if !existing.contains(u) && seen.insert(*u) {
             rows.push(row(Some(*u), None));
         }
     }
     for g in groups {
-        if *g != group_id && !existing_groups.contains(&Some(*g)) && seen.insert(*g) {
+        if *g != group_id && !existing.contains(g) && seen.insert(*g) {
             rows.push(row(None, Some(*g)));
         }
     }
     let added = rows.len();
-    if added > 0 {
-        group_member::Entity::insert_many(rows)
-            .exec_without_returning(c)
-            .await?;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let batch: Vec<_> = rows.by_ref().take(CHUNK).collect();
+        group_member::Entity::insert_many(batch).exec_without_returning(c).await?;
     }
     Ok(added)
 }
 
+/// Rows or ids per statement, well under SQLite's limit on bound values.
+const CHUNK: usize = 1000;
+
 /// Removes the named members; returns how many rows went.
 pub async fn remove_members(c: &impl ConnectionTrait, group_id: Uuid, ids: &[Uuid]) -> Result<u64> {
-    let res = group_member::Entity::delete_many()
-        .filter(group_member::Column::GroupId.eq(group_id))
-        .filter(
-            Cond::any()
-                .add(group_member::Column::MemberUserId.is_in(ids.to_vec()))
-                .add(group_member::Column::MemberGroupId.is_in(ids.to_vec())),
-        )
-        .exec(c)
-        .await?;
-    Ok(res.rows_affected)
+    let mut removed = 0;
+    for chunk in ids.chunks(CHUNK) {
+        let res = group_member::Entity::delete_many()
+            .filter(group_member::Column::GroupId.eq(group_id))
+            .filter(
+                Cond::any()
+                    .add(group_member::Column::MemberUserId.is_in(chunk.to_vec()))
+                    .add(group_member::Column::MemberGroupId.is_in(chunk.to_vec())),
+            )
+            .exec(c)
+            .await?;
+        removed += res.rows_affected;
+    }
+    Ok(removed)
 }
 
 pub async fn remove_all_members(c: &impl ConnectionTrait, group_id: Uuid) -> Result<u64> {

@@ -225,15 +225,16 @@ fn multi_inner(
     compare(col("user_values", column), kind, op, value, &what)
 }
 
+/// `users.id IN (SELECT user_id FROM user_values WHERE ...)` rather than a correlated
+/// EXISTS: SQLite then scans the values once instead of probing them once per user.
 fn exists_value(attr: &str, inner: SimpleExpr) -> SimpleExpr {
     let query = Query::select()
-        .expr(Expr::val(1))
+        .column((Alias::new("user_values"), Alias::new("user_id")))
         .from(Alias::new("user_values"))
-        .and_where(col("user_values", "user_id").equals((Alias::new("users"), Alias::new("id"))))
         .and_where(col("user_values", "attr").eq(attr))
         .and_where(inner)
         .to_owned();
-    Expr::exists(query)
+    col("users", "id").in_subquery(query)
 }
 
 /// `emails[type eq "work" and value co "@x"]`: one row must satisfy the whole inner filter.
@@ -242,13 +243,12 @@ fn value_path(table: Table, path: &AttrPath, inner: &Filter) -> Result<SimpleExp
     if table == Table::Users && is_multi(&attr) {
         let cond = inner_row(&attr, inner, 0)?;
         let query = Query::select()
-            .expr(Expr::val(1))
+            .column((Alias::new("user_values"), Alias::new("user_id")))
             .from(Alias::new("user_values"))
-            .and_where(col("user_values", "user_id").equals((Alias::new("users"), Alias::new("id"))))
             .and_where(col("user_values", "attr").eq(canonical_multi(&attr)))
             .cond_where(cond)
             .to_owned();
-        return Ok(Expr::exists(query));
+        return Ok(col("users", "id").in_subquery(query));
     }
     if (table == Table::Groups && attr == "members") || (table == Table::Users && attr == "groups") {
         // Only `value` is filterable inside; reduce to the plain form.

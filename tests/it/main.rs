@@ -9,6 +9,7 @@ mod cli;
 mod config;
 mod health;
 mod mail;
+mod scim_bulk;
 mod scim_changes;
 mod scim_queries;
 mod scim_users;

@@ -4,7 +4,7 @@ use super::{Client, document};
 use crate::http::AppState;
 use crate::scim::list::{self, MAX_RESULTS};
 use crate::scim::schema::{self, ENTERPRISE, GROUP, USER};
-use crate::scim::{ScimError, base_url, groups, users};
+use crate::scim::{ScimError, base_url, bulk, groups, users};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use serde_json::{Value, json};
@@ -19,7 +19,7 @@ pub async fn service_provider_config(State(svc): State<AppState>) -> Response {
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
         "documentationUri": format!("{}/", svc.config.base_url()),
         "patch": { "supported": true },
-        "bulk": { "supported": false, "maxOperations": 0, "maxPayloadSize": 0 },
+        "bulk": { "supported": true, "maxOperations": bulk::MAX_OPERATIONS, "maxPayloadSize": bulk::MAX_PAYLOAD },
         "filter": { "supported": true, "maxResults": MAX_RESULTS },
         "changePassword": { "supported": true },
         "sort": { "supported": true },
@@ -131,7 +131,21 @@ pub async fn search_all(State(svc): State<AppState>, client: Client, Body(body):
     Ok(document(list::response(total_users + total_groups, first, resources)))
 }
 
-/// Bulk is not offered yet, and ServiceProviderConfig says so (RFC 7644 §3.7: 501).
-pub async fn bulk(_client: Client) -> ScimError {
-    ScimError::not_implemented("Bulk is not supported by this server (see ServiceProviderConfig)")
+/// POST /Bulk: the body is read raw so its size can be checked against maxPayloadSize.
+pub async fn bulk(
+    State(svc): State<AppState>,
+    client: Client,
+    raw: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ScimError> {
+    let raw = raw.map_err(|_| ScimError::payload_too_large(format!("maxPayloadSize is {}", bulk::MAX_PAYLOAD)))?;
+    if raw.len() > bulk::MAX_PAYLOAD {
+        return Err(ScimError::payload_too_large(format!(
+            "the request is {} bytes; maxPayloadSize is {}",
+            raw.len(),
+            bulk::MAX_PAYLOAD
+        )));
+    }
+    let body: Value = serde_json::from_slice(&raw)
+        .map_err(|e| ScimError::invalid_syntax(format!("the body is not valid JSON: {e}")))?;
+    Ok(document(bulk::run(&svc, &client, &body, raw.len()).await?))
 }

@@ -10,7 +10,7 @@ use super::AppState;
 use crate::scim::clients::{self, LoggedRequest};
 use crate::scim::{ScimClient, ScimError, schema};
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -40,7 +40,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
                 .delete(groups::delete),
         )
         .route("/.search", post(discovery::search_all))
-        .route("/Bulk", post(discovery::bulk))
+        // Read a little past the limit, so an oversize request gets a SCIM 413 saying why.
+        .route(
+            "/Bulk",
+            post(discovery::bulk).layer(DefaultBodyLimit::max(crate::scim::bulk::MAX_PAYLOAD + 64 * 1024)),
+        )
         .route("/ServiceProviderConfig", get(discovery::service_provider_config))
         .route("/ResourceTypes", get(discovery::resource_types))
         .route("/ResourceTypes/{id}", get(discovery::resource_type))
