@@ -14,4 +14,5 @@ pub mod http;
 pub mod mail;
 pub mod scim;
 pub mod services;
+pub mod sessions;
 pub mod store;

@@ -1,11 +1,22 @@
 //! sea-orm entities for Tessera's tables. Only `src/store/` names these.
 pub mod audit_event;
+pub mod authorization_code;
+pub mod authorization_request;
+pub mod backchannel_logout;
+pub mod consent;
 pub mod group;
 pub mod group_member;
 pub mod mail_outbox;
+pub mod oidc_client;
+pub mod oidc_client_group;
+pub mod oidc_grant;
 pub mod one_time_token;
+pub mod refresh_token;
+pub mod revoked_token;
 pub mod scim_client;
 pub mod scim_client_group;
 pub mod scim_request;
+pub mod signing_key;
+pub mod sso_session;
 pub mod user;
 pub mod user_value;

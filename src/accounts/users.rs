@@ -4,6 +4,7 @@ use crate::audit::{self, Actor, Event, Target};
 use crate::services::Services;
 use crate::store::{self, StoreError};
 use rand::Rng;
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Default)]
@@ -220,7 +221,7 @@ pub async fn set_active(svc: &Services, actor: &Actor, username: &str, active: b
     if user.active != active {
         store::users::set_active(&tx, user.id, active, now).await?;
         if !active {
-            on_deactivated(&tx, user.id).await?;
+            on_deactivated(&tx, user.id, now).await?;
         }
         let action = if active { "user.enable" } else { "user.disable" };
         audit::record(
@@ -238,9 +239,11 @@ pub async fn set_active(svc: &Services, actor: &Actor, username: &str, active: b
 }
 
 /// What deprovisioning means, wherever it comes from (CLI, SCIM, console): unsent
-/// mail is cancelled. Inside the caller's transaction.
-pub async fn on_deactivated(c: &impl store::Connection, user_id: Uuid) -> Result<(), StoreError> {
+/// mail is cancelled, sessions end, every grant (refresh and access tokens) is
+/// revoked and clients are told by back-channel logout. Inside the caller's transaction.
+pub async fn on_deactivated(c: &impl store::Connection, user_id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
     store::outbox::cancel_for_user(c, user_id, "user disabled").await?;
+    crate::sessions::sign_out_everywhere(c, user_id, now).await?;
     Ok(())
 }
 
@@ -253,6 +256,7 @@ pub async fn delete(svc: &Services, actor: &Actor, username: &str) -> Result<Use
         .await?
         .ok_or_else(|| AccountsError::UserNotFound(username.to_string()))?;
     store::outbox::cancel_for_user(&tx, user.id, "user deleted").await?;
+    crate::sessions::sign_out_everywhere(&tx, user.id, now).await?;
     store::users::delete(&tx, user.id).await?;
     audit::record(
         &tx,

@@ -10,6 +10,7 @@ pub enum ActorKind {
     Admin,
     User,
     Scim,
+    Client,
     System,
     Anonymous,
 }
@@ -21,6 +22,7 @@ impl ActorKind {
             ActorKind::Admin => "admin",
             ActorKind::User => "user",
             ActorKind::Scim => "scim",
+            ActorKind::Client => "client",
             ActorKind::System => "system",
             ActorKind::Anonymous => "anonymous",
         }
@@ -63,6 +65,15 @@ impl Actor {
         }
     }
 
+    /// An OpenID Connect client acting for itself (client_credentials, revocation).
+    pub fn client(id: &str, name: &str) -> Self {
+        Self {
+            kind: ActorKind::Client,
+            id: Some(id.to_string()),
+            label: name.to_string(),
+        }
+    }
+
     pub fn user(id: uuid::Uuid, username: &str) -> Self {
         Self {
             kind: ActorKind::User,
@@ -91,6 +102,14 @@ impl Target {
     pub fn group(id: uuid::Uuid, name: &str) -> Self {
         Self {
             kind: "group",
+            id: id.to_string(),
+            label: name.to_string(),
+        }
+    }
+
+    pub fn client(id: &str, name: &str) -> Self {
+        Self {
+            kind: "client",
             id: id.to_string(),
             label: name.to_string(),
         }

@@ -210,7 +210,7 @@ async fn save(
         audit::record(&tx, &Event::new(&actor, "user.password_set", Some(target.clone())), now).await?;
     }
     if before.active && !after.active {
-        on_deactivated(&tx, after.id).await?;
+        on_deactivated(&tx, after.id, now).await?;
         audit::record(&tx, &Event::new(&actor, "user.disable", Some(target.clone())), now).await?;
     } else if !before.active && after.active {
         audit::record(&tx, &Event::new(&actor, "user.enable", Some(target.clone())), now).await?;
@@ -282,7 +282,7 @@ pub async fn delete(svc: &Services, client: &ScimClient, id: &str, if_match: Opt
     check_version(user.version, if_match)?;
     let now = svc.now();
     let tx = svc.store.begin().await?;
-    on_deactivated(&tx, user.id).await?;
+    on_deactivated(&tx, user.id, now).await?;
     store::users::delete(&tx, user.id).await?;
     audit::record(
         &tx,

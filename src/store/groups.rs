@@ -80,3 +80,16 @@ pub async fn names_for_user(c: &impl ConnectionTrait, user_id: Uuid) -> Result<V
         .map(|g| g.display_name)
         .collect())
 }
+
+/// The groups a user is directly in, as (id, name).
+pub async fn of_user(c: &impl ConnectionTrait, user_id: Uuid) -> Result<Vec<(Uuid, String)>> {
+    Ok(group::Entity::find()
+        .inner_join(group_member::Entity)
+        .filter(group_member::Column::MemberUserId.eq(user_id))
+        .order_by_asc(group::Column::DisplayNameLower)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|g| (g.id, g.display_name))
+        .collect())
+}

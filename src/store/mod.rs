@@ -1,11 +1,17 @@
 //! Storage: the only module that names sea-orm entities. Functions take any
 //! connection (`&Store::conn()` or an open transaction) and return domain types.
 pub mod audit;
+pub mod auth_requests;
+pub mod backchannel;
+pub mod grants;
 pub mod groups;
+pub mod oidc_clients;
 pub mod outbox;
 pub mod scim;
 pub mod scim_clients;
 pub mod scim_filter;
+pub mod sessions;
+pub mod signing_keys;
 pub mod tokens;
 pub mod users;
 

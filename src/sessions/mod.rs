@@ -1,0 +1,95 @@
+//! SSO sessions: a browser's sign-in at Tessera, and ending it (one session, or every
+//! session of a user) with what that implies for tokens and clients.
+use crate::crypto::{random_token, token_hash};
+use crate::store::{self, StoreError};
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
+
+/// How long a sign-in lasts at most: a working day and then some.
+pub fn lifetime() -> Duration {
+    Duration::hours(12)
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub auth_time: DateTime<Utc>,
+    pub acr: String,
+    pub amr: Vec<String>,
+}
+
+fn to_session(row: store::sessions::SessionRow) -> Session {
+    let amr = row
+        .amr
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    Session {
+        id: row.id,
+        user_id: row.user_id,
+        auth_time: row.auth_time,
+        acr: row.acr,
+        amr,
+    }
+}
+
+/// Starts a session; returns it and the cookie value (only its hash is stored).
+pub async fn start(
+    c: &impl store::Connection,
+    user_id: Uuid,
+    acr: &str,
+    amr: &[&str],
+    now: DateTime<Utc>,
+) -> Result<(Session, String), StoreError> {
+    let token = random_token();
+    let row = store::sessions::SessionRow {
+        id: Uuid::now_v7(),
+        token_hash: token_hash(&token),
+        user_id,
+        auth_time: now,
+        acr: acr.to_string(),
+        amr: serde_json::json!(amr),
+        created_at: now,
+        expires_at: now + lifetime(),
+        ended_at: None,
+    };
+    store::sessions::insert(c, row.clone()).await?;
+    Ok((to_session(row), token))
+}
+
+pub async fn find(c: &impl store::Connection, cookie: &str, now: DateTime<Utc>) -> Result<Option<Session>, StoreError> {
+    Ok(store::sessions::find_live(c, &token_hash(cookie), now).await?.map(to_session))
+}
+
+/// Ends one session: its grants are revoked and its clients told by back-channel logout.
+pub async fn end(c: &impl store::Connection, session: &Session, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    if !store::sessions::end(c, session.id, now).await? {
+        return Ok(false);
+    }
+    let told = store::grants::revoke_where(c, session.user_id, Some(&[session.id]), now).await?;
+    queue_logouts(c, session.user_id, told, now).await?;
+    Ok(true)
+}
+
+/// Ends every session of a user and revokes all their grants, offline ones included:
+/// "sign out everywhere", and what disabling or deleting a user implies.
+pub async fn sign_out_everywhere(c: &impl store::Connection, user_id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+    store::sessions::end_all_for_user(c, user_id, now).await?;
+    let told = store::grants::revoke_where(c, user_id, None, now).await?;
+    queue_logouts(c, user_id, told, now).await
+}
+
+async fn queue_logouts(
+    c: &impl store::Connection,
+    user_id: Uuid,
+    told: Vec<(String, Option<String>, Option<Uuid>)>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for (client_id, uri, session_id) in told {
+        if let Some(uri) = uri {
+            store::backchannel::queue(c, &client_id, &uri, user_id, session_id, now).await?;
+        }
+    }
+    Ok(())
+}

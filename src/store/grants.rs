@@ -1,0 +1,192 @@
+//! Grants and what is issued under them: authorization codes, refresh tokens; access
+//! tokens revoked one by one; remembered consents.
+use super::Result;
+use chrono::{DateTime, Utc};
+use entity::{authorization_code, consent, oidc_client, oidc_grant, refresh_token, revoked_token};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+pub use authorization_code::Model as CodeRow;
+pub use oidc_grant::Model as GrantRow;
+pub use refresh_token::Model as RefreshRow;
+
+pub async fn insert_grant(c: &impl ConnectionTrait, g: GrantRow) -> Result<()> {
+    oidc_grant::Entity::insert(oidc_grant::ActiveModel {
+        id: Set(g.id),
+        client_id: Set(g.client_id),
+        user_id: Set(g.user_id),
+        session_id: Set(g.session_id),
+        scope: Set(g.scope),
+        claims: Set(g.claims),
+        auth_time: Set(g.auth_time),
+        acr: Set(g.acr),
+        amr: Set(g.amr),
+        created_at: Set(g.created_at),
+        revoked_at: Set(None),
+    })
+    .exec_without_returning(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_grant(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<GrantRow>> {
+    Ok(oidc_grant::Entity::find_by_id(id).one(c).await?)
+}
+
+pub async fn revoke_grant(c: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+    oidc_grant::Entity::update_many()
+        .col_expr(oidc_grant::Column::RevokedAt, Expr::value(now))
+        .filter(oidc_grant::Column::Id.eq(id))
+        .filter(oidc_grant::Column::RevokedAt.is_null())
+        .exec(c)
+        .await?;
+    Ok(())
+}
+
+/// Revokes the live grants of the given sessions, or of a user; returns the clients
+/// they were for, with each client's back-channel logout URI.
+pub async fn revoke_where(
+    c: &impl ConnectionTrait,
+    user_id: Uuid,
+    sessions: Option<&[Uuid]>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, Option<String>, Option<Uuid>)>> {
+    let mut live = oidc_grant::Entity::find()
+        .filter(oidc_grant::Column::UserId.eq(user_id))
+        .filter(oidc_grant::Column::RevokedAt.is_null());
+    if let Some(ids) = sessions {
+        live = live.filter(oidc_grant::Column::SessionId.is_in(ids.to_vec()));
+    }
+    let grants = live.all(c).await?;
+    if grants.is_empty() {
+        return Ok(Vec::new());
+    }
+    oidc_grant::Entity::update_many()
+        .col_expr(oidc_grant::Column::RevokedAt, Expr::value(now))
+        .filter(oidc_grant::Column::Id.is_in(grants.iter().map(|g| g.id).collect::<Vec<_>>()))
+        .exec(c)
+        .await?;
+    let mut out: Vec<(String, Option<String>, Option<Uuid>)> = Vec::new();
+    for g in grants {
+        if out.iter().any(|(id, _, sid)| *id == g.client_id && *sid == g.session_id) {
+            continue;
+        }
+        let uri = oidc_client::Entity::find_by_id(g.client_id.clone())
+            .one(c)
+            .await?
+            .and_then(|cl| cl.backchannel_logout_uri);
+        out.push((g.client_id, uri, g.session_id));
+    }
+    Ok(out)
+}
+
+pub async fn insert_code(c: &impl ConnectionTrait, code: CodeRow) -> Result<()> {
+    authorization_code::Entity::insert(authorization_code::ActiveModel {
+        code_hash: Set(code.code_hash),
+        grant_id: Set(code.grant_id),
+        redirect_uri: Set(code.redirect_uri),
+        code_challenge: Set(code.code_challenge),
+        nonce: Set(code.nonce),
+        created_at: Set(code.created_at),
+        expires_at: Set(code.expires_at),
+        used_at: Set(None),
+    })
+    .exec_without_returning(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_code(c: &impl ConnectionTrait, hash: &[u8]) -> Result<Option<CodeRow>> {
+    Ok(authorization_code::Entity::find_by_id(hash.to_vec()).one(c).await?)
+}
+
+/// Marks the code used; false if it already was (a replay).
+pub async fn use_code(c: &impl ConnectionTrait, hash: &[u8], now: DateTime<Utc>) -> Result<bool> {
+    let res = authorization_code::Entity::update_many()
+        .col_expr(authorization_code::Column::UsedAt, Expr::value(now))
+        .filter(authorization_code::Column::CodeHash.eq(hash.to_vec()))
+        .filter(authorization_code::Column::UsedAt.is_null())
+        .exec(c)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+pub async fn insert_refresh(
+    c: &impl ConnectionTrait,
+    hash: Vec<u8>,
+    grant_id: Uuid,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<()> {
+    refresh_token::Entity::insert(refresh_token::ActiveModel {
+        token_hash: Set(hash),
+        grant_id: Set(grant_id),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        used_at: Set(None),
+    })
+    .exec_without_returning(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_refresh(c: &impl ConnectionTrait, hash: &[u8]) -> Result<Option<RefreshRow>> {
+    Ok(refresh_token::Entity::find_by_id(hash.to_vec()).one(c).await?)
+}
+
+/// Marks a refresh token used (rotated); false if it already was: reuse.
+pub async fn use_refresh(c: &impl ConnectionTrait, hash: &[u8], now: DateTime<Utc>) -> Result<bool> {
+    let res = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+        .filter(refresh_token::Column::TokenHash.eq(hash.to_vec()))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .exec(c)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+pub async fn revoke_jti(c: &impl ConnectionTrait, jti: &str, expires_at: DateTime<Utc>) -> Result<()> {
+    revoked_token::Entity::insert(revoked_token::ActiveModel {
+        jti: Set(jti.to_string()),
+        expires_at: Set(expires_at),
+    })
+    .on_conflict(OnConflict::column(revoked_token::Column::Jti).do_nothing().to_owned())
+    .exec_without_returning(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn is_jti_revoked(c: &impl ConnectionTrait, jti: &str) -> Result<bool> {
+    Ok(revoked_token::Entity::find_by_id(jti.to_string()).one(c).await?.is_some())
+}
+
+pub async fn consent_of(c: &impl ConnectionTrait, user_id: Uuid, client_id: &str) -> Result<Option<String>> {
+    Ok(consent::Entity::find_by_id((user_id, client_id.to_string()))
+        .one(c)
+        .await?
+        .map(|r| r.scope))
+}
+
+pub async fn save_consent(
+    c: &impl ConnectionTrait,
+    user_id: Uuid,
+    client_id: &str,
+    scope: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    consent::Entity::insert(consent::ActiveModel {
+        user_id: Set(user_id),
+        client_id: Set(client_id.to_string()),
+        scope: Set(scope.to_string()),
+        created_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::columns([consent::Column::UserId, consent::Column::ClientId])
+            .update_columns([consent::Column::Scope, consent::Column::CreatedAt])
+            .to_owned(),
+    )
+    .exec_without_returning(c)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! Registered OpenID Connect clients and the groups they are limited to.
+use super::Result;
+use chrono::{DateTime, Utc};
+use entity::{oidc_client, oidc_client_group};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::json;
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct ClientRecord {
+    pub id: String,
+    pub name: String,
+    pub secret_hash: Option<Vec<u8>>,
+    pub public: bool,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_uris: Vec<String>,
+    pub backchannel_logout_uri: Option<String>,
+    pub grants: Vec<String>,
+    pub consent: bool,
+    pub pkce_required: bool,
+    pub id_token_alg: String,
+    pub groups: Vec<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+fn to_record(m: oidc_client::Model, groups: Vec<Uuid>) -> ClientRecord {
+    ClientRecord {
+        redirect_uris: strings(&m.redirect_uris),
+        post_logout_uris: strings(&m.post_logout_uris),
+        grants: strings(&m.grants),
+        id: m.id,
+        name: m.name,
+        secret_hash: m.secret_hash,
+        public: m.public,
+        backchannel_logout_uri: m.backchannel_logout_uri,
+        consent: m.consent,
+        pkce_required: m.pkce_required,
+        id_token_alg: m.id_token_alg,
+        groups,
+        created_at: m.created_at,
+    }
+}
+
+pub async fn insert(c: &impl ConnectionTrait, r: &ClientRecord) -> Result<()> {
+    oidc_client::Entity::insert(oidc_client::ActiveModel {
+        id: Set(r.id.clone()),
+        name: Set(r.name.clone()),
+        secret_hash: Set(r.secret_hash.clone()),
+        public: Set(r.public),
+        redirect_uris: Set(json!(r.redirect_uris)),
+        post_logout_uris: Set(json!(r.post_logout_uris)),
+        backchannel_logout_uri: Set(r.backchannel_logout_uri.clone()),
+        grants: Set(json!(r.grants)),
+        consent: Set(r.consent),
+        pkce_required: Set(r.pkce_required),
+        id_token_alg: Set(r.id_token_alg.clone()),
+        created_at: Set(r.created_at),
+    })
+    .exec_without_returning(c)
+    .await?;
+    if !r.groups.is_empty() {
+        let rows = r.groups.iter().map(|g| oidc_client_group::ActiveModel {
+            client_id: Set(r.id.clone()),
+            group_id: Set(*g),
+        });
+        oidc_client_group::Entity::insert_many(rows).exec_without_returning(c).await?;
+    }
+    Ok(())
+}
+
+async fn groups_of(c: &impl ConnectionTrait, id: &str) -> Result<Vec<Uuid>> {
+    Ok(oidc_client_group::Entity::find()
+        .filter(oidc_client_group::Column::ClientId.eq(id))
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|g| g.group_id)
+        .collect())
+}
+
+pub async fn find(c: &impl ConnectionTrait, id: &str) -> Result<Option<ClientRecord>> {
+    let Some(m) = oidc_client::Entity::find_by_id(id.to_string()).one(c).await? else {
+        return Ok(None);
+    };
+    let groups = groups_of(c, id).await?;
+    Ok(Some(to_record(m, groups)))
+}
+
+pub async fn list(c: &impl ConnectionTrait) -> Result<Vec<ClientRecord>> {
+    let mut out = Vec::new();
+    for m in oidc_client::Entity::find()
+        .order_by_asc(oidc_client::Column::CreatedAt)
+        .all(c)
+        .await?
+    {
+        let groups = groups_of(c, &m.id).await?;
+        out.push(to_record(m, groups));
+    }
+    Ok(out)
+}
+
+pub async fn delete(c: &impl ConnectionTrait, id: &str) -> Result<bool> {
+    let res = oidc_client::Entity::delete_by_id(id.to_string()).exec(c).await?;
+    Ok(res.rows_affected == 1)
+}

@@ -1,0 +1,71 @@
+//! SSO sessions (the cookie's SHA-256 only).
+use super::Result;
+use chrono::{DateTime, Utc};
+use entity::sso_session;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+pub use sso_session::Model as SessionRow;
+
+pub async fn insert(c: &impl ConnectionTrait, row: SessionRow) -> Result<()> {
+    sso_session::Entity::insert(sso_session::ActiveModel {
+        id: Set(row.id),
+        token_hash: Set(row.token_hash),
+        user_id: Set(row.user_id),
+        auth_time: Set(row.auth_time),
+        acr: Set(row.acr),
+        amr: Set(row.amr),
+        created_at: Set(row.created_at),
+        expires_at: Set(row.expires_at),
+        ended_at: Set(None),
+    })
+    .exec_without_returning(c)
+    .await?;
+    Ok(())
+}
+
+/// A session that has not ended or expired.
+pub async fn find_live(c: &impl ConnectionTrait, hash: &[u8], now: DateTime<Utc>) -> Result<Option<SessionRow>> {
+    Ok(sso_session::Entity::find()
+        .filter(sso_session::Column::TokenHash.eq(hash.to_vec()))
+        .filter(sso_session::Column::EndedAt.is_null())
+        .filter(sso_session::Column::ExpiresAt.gt(now))
+        .one(c)
+        .await?)
+}
+
+pub async fn find(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<SessionRow>> {
+    Ok(sso_session::Entity::find_by_id(id).one(c).await?)
+}
+
+/// Ends the session; false if it had already ended.
+pub async fn end(c: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<bool> {
+    let res = sso_session::Entity::update_many()
+        .col_expr(sso_session::Column::EndedAt, Expr::value(now))
+        .filter(sso_session::Column::Id.eq(id))
+        .filter(sso_session::Column::EndedAt.is_null())
+        .exec(c)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Ends every live session of a user; returns their ids.
+pub async fn end_all_for_user(c: &impl ConnectionTrait, user_id: Uuid, now: DateTime<Utc>) -> Result<Vec<Uuid>> {
+    let live: Vec<Uuid> = sso_session::Entity::find()
+        .filter(sso_session::Column::UserId.eq(user_id))
+        .filter(sso_session::Column::EndedAt.is_null())
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    if !live.is_empty() {
+        sso_session::Entity::update_many()
+            .col_expr(sso_session::Column::EndedAt, Expr::value(now))
+            .filter(sso_session::Column::Id.is_in(live.clone()))
+            .exec(c)
+            .await?;
+    }
+    Ok(live)
+}
