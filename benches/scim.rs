@@ -23,9 +23,15 @@ const DIRECTORY: usize = 100_000;
 const CLIENTS: usize = 8;
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap_or_else(|e| panic!("runtime: {e}"));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("runtime: {e}"));
     rt.block_on(async {
-        println!("# cargo bench --bench scim  ({} cores)", std::thread::available_parallelism().map_or(0, |n| n.get()));
+        println!(
+            "# cargo bench --bench scim  ({} cores)",
+            std::thread::available_parallelism().map_or(0, |n| n.get())
+        );
         run("SQLite", None).await;
         if let Ok(url) = std::env::var("TESSERA_BENCH_DATABASE_URL") {
             run("PostgreSQL", Some(url)).await;
@@ -39,8 +45,13 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 async fn fresh_postgres(admin_url: &str) -> (String, String) {
     let name = format!("tessera_bench_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(admin_url).await.unwrap_or_else(|e| panic!("connect: {e}"));
-    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap_or_else(|e| panic!("create db: {e}"));
+    let admin = Database::connect(admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("connect: {e}"));
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .unwrap_or_else(|e| panic!("create db: {e}"));
     let mut url = url::Url::parse(admin_url).unwrap_or_else(|e| panic!("url: {e}"));
     url.set_path(&name);
     (url.to_string(), name)
@@ -65,7 +76,10 @@ async fn run(label: &str, postgres: Option<String>) {
     let (_, token) = tessera::scim::clients::create(&svc, &actor, "bench", &[])
         .await
         .unwrap_or_else(|e| panic!("client: {e}"));
-    let http = reqwest::Client::builder().pool_max_idle_per_host(CLIENTS).build().unwrap_or_else(|e| panic!("http: {e}"));
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(CLIENTS)
+        .build()
+        .unwrap_or_else(|e| panic!("http: {e}"));
 
     // 1. Creates through POST /Users, 8 clients at once.
     let start = Instant::now();
@@ -81,7 +95,12 @@ async fn run(label: &str, postgres: Option<String>) {
                     "emails": [{"value": format!("user{i:06}@clinic.org"), "type": "work", "primary": true}],
                     "active": true,
                 });
-                let r = http.post(format!("{base}/Users")).bearer_auth(&token).json(&body).send().await;
+                let r = http
+                    .post(format!("{base}/Users"))
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await;
                 assert!(r.is_ok_and(|r| r.status() == 201), "create failed");
             }
         }));
@@ -90,7 +109,10 @@ async fn run(label: &str, postgres: Option<String>) {
         t.await.unwrap_or_else(|e| panic!("task: {e}"));
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("[{label}] POST /Users x{CREATES}, {CLIENTS} clients: {:.0} users/s ({secs:.1} s)", CREATES as f64 / secs);
+    println!(
+        "[{label}] POST /Users x{CREATES}, {CLIENTS} clients: {:.0} users/s ({secs:.1} s)",
+        CREATES as f64 / secs
+    );
 
     // 2. Seed to 100,000 users through the store (set-up only).
     let now = svc.now();
@@ -116,7 +138,9 @@ async fn run(label: &str, postgres: Option<String>) {
                 updated_at: now,
                 version: 1,
             };
-            store::users::insert(&tx, &user).await.unwrap_or_else(|e| panic!("insert: {e}"));
+            store::users::insert(&tx, &user)
+                .await
+                .unwrap_or_else(|e| panic!("insert: {e}"));
             let email = MultiValue {
                 attr: "emails".into(),
                 kind: Some("work".into()),
@@ -125,21 +149,36 @@ async fn run(label: &str, postgres: Option<String>) {
                 primary: true,
                 data: json!({"value": user.email, "type": "work", "primary": true}),
             };
-            store::scim::set_values(&tx, user.id, &[email]).await.unwrap_or_else(|e| panic!("values: {e}"));
+            store::scim::set_values(&tx, user.id, &[email])
+                .await
+                .unwrap_or_else(|e| panic!("values: {e}"));
         }
         tx.commit().await.unwrap_or_else(|e| panic!("commit: {e}"));
     }
 
     // 3. Filters on 100,000 users, one client, latency per request.
     for (name, n, make) in [
-        ("userName eq", 500usize, (|i: usize| format!("userName eq \"user{:06}\"", (i * 7919) % DIRECTORY)) as fn(usize) -> String),
-        ("emails.value co", 200, |i: usize| format!("emails.value co \"{:06}@\"", (i * 7919) % DIRECTORY)),
+        (
+            "userName eq",
+            500usize,
+            (|i: usize| format!("userName eq \"user{:06}\"", (i * 7919) % DIRECTORY)) as fn(usize) -> String,
+        ),
+        ("emails.value co", 200, |i: usize| {
+            format!("emails.value co \"{:06}@\"", (i * 7919) % DIRECTORY)
+        }),
     ] {
         let mut times = Vec::with_capacity(n);
         for i in 0..n {
-            let q = url::form_urlencoded::Serializer::new(String::new()).append_pair("filter", &make(i)).finish();
+            let q = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("filter", &make(i))
+                .finish();
             let t = Instant::now();
-            let r = http.get(format!("{base}/Users?{q}")).bearer_auth(&token).send().await.unwrap_or_else(|e| panic!("get: {e}"));
+            let r = http
+                .get(format!("{base}/Users?{q}"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("get: {e}"));
             let body: Value = r.json().await.unwrap_or_else(|e| panic!("json: {e}"));
             times.push(t.elapsed().as_secs_f64() * 1000.0);
             assert_eq!(body["totalResults"], 1, "{}", make(i));
@@ -159,7 +198,10 @@ async fn run(label: &str, postgres: Option<String>) {
             None,
             &Default::default(),
             None,
-            &store::scim::Page { start_index: 1, count: 10_600 },
+            &store::scim::Page {
+                start_index: 1,
+                count: 10_600,
+            },
         )
         .await
         .unwrap_or_else(|e| panic!("list: {e}"));
@@ -176,11 +218,16 @@ async fn run(label: &str, postgres: Option<String>) {
     let gid = group["id"].as_str().unwrap_or_else(|| panic!("group id")).to_string();
     let gid_uuid = uuid::Uuid::parse_str(&gid).unwrap_or_else(|e| panic!("uuid: {e}"));
     let tx = svc.store.begin().await.unwrap_or_else(|e| panic!("tx: {e}"));
-    store::scim::add_members(&tx, gid_uuid, &all[..10_000], &[], now).await.unwrap_or_else(|e| panic!("members: {e}"));
+    store::scim::add_members(&tx, gid_uuid, &all[..10_000], &[], now)
+        .await
+        .unwrap_or_else(|e| panic!("members: {e}"));
     tx.commit().await.unwrap_or_else(|e| panic!("commit: {e}"));
     let mut times = Vec::new();
     for round in 0..5 {
-        let members: Vec<Value> = all[10_000 + round * 100..10_000 + (round + 1) * 100].iter().map(|id| json!({"value": id})).collect();
+        let members: Vec<Value> = all[10_000 + round * 100..10_000 + (round + 1) * 100]
+            .iter()
+            .map(|id| json!({"value": id}))
+            .collect();
         let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "add", "path": "members", "value": members}]});
         let t = Instant::now();
         let r = http
@@ -206,6 +253,8 @@ async fn run(label: &str, postgres: Option<String>) {
     if let (Some(admin), Some(name)) = (postgres, pg_db)
         && let Ok(a) = Database::connect(admin.as_str()).await
     {
-        let _ = a.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+        let _ = a
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await;
     }
 }

@@ -150,7 +150,11 @@ pub async fn create(svc: &Services, client: &ScimClient, body: &Value) -> Result
     let groups = if client.scope.groups.is_empty() {
         Vec::new()
     } else {
-        groups_ref(store::scim::groups_of(svc.store.conn(), &[new.id]).await?.remove(&new.id))
+        groups_ref(
+            store::scim::groups_of(svc.store.conn(), &[new.id])
+                .await?
+                .remove(&new.id),
+        )
     };
     Ok(user::write(&base(svc), &new, &input.values, &groups))
 }

@@ -414,7 +414,9 @@ pub async fn add_members(
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let batch: Vec<_> = rows.by_ref().take(CHUNK).collect();
-        group_member::Entity::insert_many(batch).exec_without_returning(c).await?;
+        group_member::Entity::insert_many(batch)
+            .exec_without_returning(c)
+            .await?;
     }
     Ok(added)
 }
