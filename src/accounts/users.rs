@@ -3,8 +3,8 @@ use super::{AccountsError, Role, User, password};
 use crate::audit::{self, Actor, Event, Target};
 use crate::services::Services;
 use crate::store::{self, StoreError};
-use rand::Rng;
 use chrono::{DateTime, Utc};
+use rand::Rng;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Default)]
@@ -244,6 +244,25 @@ pub async fn set_active(svc: &Services, actor: &Actor, username: &str, active: b
 pub async fn on_deactivated(c: &impl store::Connection, user_id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
     store::outbox::cancel_for_user(c, user_id, "user disabled").await?;
     crate::sessions::sign_out_everywhere(c, user_id, now).await?;
+    Ok(())
+}
+
+/// The user sets their own password (a forced change at sign-in): the policy applies,
+/// and "must change password" is cleared.
+pub async fn change_own_password(svc: &Services, user: &User, new_password: &str) -> Result<(), AccountsError> {
+    password::check_policy(new_password, &user.username, user.email.as_deref())?;
+    let hash = password::hash(new_password.to_string()).await?;
+    let now = svc.now();
+    let tx = svc.store.begin().await?;
+    store::users::set_password(&tx, user.id, &hash, false, now).await?;
+    let me = Actor::user(user.id, &user.username);
+    audit::record(
+        &tx,
+        &Event::new(&me, "user.password_change", Some(Target::user(user.id, &user.username))),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }
 

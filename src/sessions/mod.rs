@@ -58,8 +58,30 @@ pub async fn start(
     Ok((to_session(row), token))
 }
 
+/// The same user signed in again (prompt=login, max_age): the session keeps its id
+/// (`sid`) but gets a new cookie value and auth_time, so a stolen old cookie is useless.
+pub async fn renew(
+    c: &impl store::Connection,
+    session: &Session,
+    acr: &str,
+    amr: &[&str],
+    now: DateTime<Utc>,
+) -> Result<(Session, String), StoreError> {
+    let token = random_token();
+    store::sessions::rekey(c, session.id, token_hash(&token), now, now + lifetime()).await?;
+    let renewed = Session {
+        auth_time: now,
+        acr: acr.to_string(),
+        amr: amr.iter().map(|a| a.to_string()).collect(),
+        ..session.clone()
+    };
+    Ok((renewed, token))
+}
+
 pub async fn find(c: &impl store::Connection, cookie: &str, now: DateTime<Utc>) -> Result<Option<Session>, StoreError> {
-    Ok(store::sessions::find_live(c, &token_hash(cookie), now).await?.map(to_session))
+    Ok(store::sessions::find_live(c, &token_hash(cookie), now)
+        .await?
+        .map(to_session))
 }
 
 /// Ends one session: its grants are revoked and its clients told by back-channel logout.
@@ -74,7 +96,11 @@ pub async fn end(c: &impl store::Connection, session: &Session, now: DateTime<Ut
 
 /// Ends every session of a user and revokes all their grants, offline ones included:
 /// "sign out everywhere", and what disabling or deleting a user implies.
-pub async fn sign_out_everywhere(c: &impl store::Connection, user_id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn sign_out_everywhere(
+    c: &impl store::Connection,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     store::sessions::end_all_for_user(c, user_id, now).await?;
     let told = store::grants::revoke_where(c, user_id, None, now).await?;
     queue_logouts(c, user_id, told, now).await

@@ -32,9 +32,21 @@ pub async fn find_live(c: &impl ConnectionTrait, hash: &[u8], now: DateTime<Utc>
         .await?)
 }
 
-/// Moves the request to `stage` for `user`; only from the stage it is known to be at.
-pub async fn advance(c: &impl ConnectionTrait, id: Uuid, from: &str, to: &str, user: Option<Uuid>) -> Result<bool> {
-    let res = authorization_request::Entity::update_many()
+/// Moves the request to `stage` for `user` (and new parameters); only from the stage
+/// it is known to be at, so two tabs cannot both take a step.
+pub async fn advance(
+    c: &impl ConnectionTrait,
+    id: Uuid,
+    from: &str,
+    to: &str,
+    user: Option<Uuid>,
+    params: Option<serde_json::Value>,
+) -> Result<bool> {
+    let mut update = authorization_request::Entity::update_many();
+    if let Some(p) = params {
+        update = update.col_expr(authorization_request::Column::Params, Expr::value(p));
+    }
+    let res = update
         .col_expr(authorization_request::Column::Stage, Expr::value(to.to_string()))
         .col_expr(authorization_request::Column::UserId, Expr::value(user))
         .filter(authorization_request::Column::Id.eq(id))

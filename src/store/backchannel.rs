@@ -59,7 +59,10 @@ pub async fn claim(c: &impl ConnectionTrait, row: &LogoutRow, until: DateTime<Ut
 pub async fn delivered(c: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<()> {
     backchannel_logout::Entity::update_many()
         .col_expr(backchannel_logout::Column::DeliveredAt, Expr::value(now))
-        .col_expr(backchannel_logout::Column::LastError, Expr::value(Option::<String>::None))
+        .col_expr(
+            backchannel_logout::Column::LastError,
+            Expr::value(Option::<String>::None),
+        )
         .filter(backchannel_logout::Column::Id.eq(id))
         .exec(c)
         .await?;

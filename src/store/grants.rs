@@ -69,7 +69,10 @@ pub async fn revoke_where(
         .await?;
     let mut out: Vec<(String, Option<String>, Option<Uuid>)> = Vec::new();
     for g in grants {
-        if out.iter().any(|(id, _, sid)| *id == g.client_id && *sid == g.session_id) {
+        if out
+            .iter()
+            .any(|(id, _, sid)| *id == g.client_id && *sid == g.session_id)
+        {
             continue;
         }
         let uri = oidc_client::Entity::find_by_id(g.client_id.clone())
@@ -158,7 +161,10 @@ pub async fn revoke_jti(c: &impl ConnectionTrait, jti: &str, expires_at: DateTim
 }
 
 pub async fn is_jti_revoked(c: &impl ConnectionTrait, jti: &str) -> Result<bool> {
-    Ok(revoked_token::Entity::find_by_id(jti.to_string()).one(c).await?.is_some())
+    Ok(revoked_token::Entity::find_by_id(jti.to_string())
+        .one(c)
+        .await?
+        .is_some())
 }
 
 pub async fn consent_of(c: &impl ConnectionTrait, user_id: Uuid, client_id: &str) -> Result<Option<String>> {

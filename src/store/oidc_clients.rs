@@ -69,7 +69,9 @@ pub async fn insert(c: &impl ConnectionTrait, r: &ClientRecord) -> Result<()> {
             client_id: Set(r.id.clone()),
             group_id: Set(*g),
         });
-        oidc_client_group::Entity::insert_many(rows).exec_without_returning(c).await?;
+        oidc_client_group::Entity::insert_many(rows)
+            .exec_without_returning(c)
+            .await?;
     }
     Ok(())
 }

@@ -69,3 +69,21 @@ pub async fn end_all_for_user(c: &impl ConnectionTrait, user_id: Uuid, now: Date
     }
     Ok(live)
 }
+
+/// A new cookie value and sign-in time for a session the same user signed in to again.
+pub async fn rekey(
+    c: &impl ConnectionTrait,
+    id: Uuid,
+    hash: Vec<u8>,
+    auth_time: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<()> {
+    sso_session::Entity::update_many()
+        .col_expr(sso_session::Column::TokenHash, Expr::value(hash))
+        .col_expr(sso_session::Column::AuthTime, Expr::value(auth_time))
+        .col_expr(sso_session::Column::ExpiresAt, Expr::value(expires_at))
+        .filter(sso_session::Column::Id.eq(id))
+        .exec(c)
+        .await?;
+    Ok(())
+}
