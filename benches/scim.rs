@@ -156,7 +156,20 @@ async fn run(label: &str, postgres: Option<String>) {
         tx.commit().await.unwrap_or_else(|e| panic!("commit: {e}"));
     }
 
-    // 3. Filters on 100,000 users, one client, latency per request.
+    // The planner's statistics after a bulk load, as autovacuum would gather them; SQLite
+    // folds the seeding's WAL into the database.
+    let maintenance = if postgres.is_some() {
+        "ANALYZE"
+    } else {
+        "PRAGMA wal_checkpoint(TRUNCATE)"
+    };
+    svc.store
+        .conn()
+        .execute_unprepared(maintenance)
+        .await
+        .unwrap_or_else(|e| panic!("{maintenance}: {e}"));
+
+    // 3. Filters on 100,000 users, one client, latency per request (after 20 unmeasured).
     for (name, n, make) in [
         (
             "userName eq",
@@ -168,7 +181,7 @@ async fn run(label: &str, postgres: Option<String>) {
         }),
     ] {
         let mut times = Vec::with_capacity(n);
-        for i in 0..n {
+        for i in 0..n + 20 {
             let q = url::form_urlencoded::Serializer::new(String::new())
                 .append_pair("filter", &make(i))
                 .finish();
@@ -180,7 +193,9 @@ async fn run(label: &str, postgres: Option<String>) {
                 .await
                 .unwrap_or_else(|e| panic!("get: {e}"));
             let body: Value = r.json().await.unwrap_or_else(|e| panic!("json: {e}"));
-            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            if i >= 20 {
+                times.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
             assert_eq!(body["totalResults"], 1, "{}", make(i));
         }
         times.sort_by(|a, b| a.total_cmp(b));
