@@ -69,6 +69,7 @@ pub async fn complete(
     }
     let actor = Actor::user(user.id, &user.username);
     users::insert_prepared(&tx, &actor, &user, users::EmailRule::Unique).await?;
+    users::store_email_value(&tx, &user).await?;
     audit::record(&tx, &Event::new(&actor, "setup.complete", None).from_ip(source_ip), now).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(user)

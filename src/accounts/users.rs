@@ -1,5 +1,5 @@
 //! Creating, listing, disabling, enabling and deleting users.
-use super::{AccountsError, Role, User, password};
+use super::{AccountsError, MultiValue, Role, User, password};
 use crate::audit::{self, Actor, Event, Target};
 use crate::services::Services;
 use crate::store::{self, StoreError};
@@ -188,6 +188,24 @@ pub async fn insert_prepared(
     Ok(())
 }
 
+/// A user made by hand keeps its address as its one SCIM `emails` value too, so a
+/// directory client reads it and a later PATCH does not drop it.
+pub async fn store_email_value(c: &impl store::Connection, user: &User) -> Result<(), AccountsError> {
+    let Some(email) = &user.email else {
+        return Ok(());
+    };
+    let value = MultiValue {
+        attr: "emails".into(),
+        kind: Some("work".into()),
+        value: Some(email.clone()),
+        display: None,
+        primary: true,
+        data: serde_json::json!({ "value": email, "type": "work", "primary": true }),
+    };
+    store::scim::insert_values(c, user.id, &[value]).await?;
+    Ok(())
+}
+
 pub async fn create(
     svc: &Services,
     actor: &Actor,
@@ -197,6 +215,7 @@ pub async fn create(
     let created = prepare(svc, new, initial).await?;
     let tx = svc.store.begin().await?;
     insert_prepared(&tx, actor, &created.user, EmailRule::Unique).await?;
+    store_email_value(&tx, &created.user).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(created)
 }

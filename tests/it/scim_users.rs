@@ -10,6 +10,7 @@ on_each_backend!(
     etags_guard_changes_and_spare_reads,
     bad_input_gets_scim_errors,
     requests_are_logged_per_client,
+    a_user_made_by_hand_keeps_its_email_through_scim,
 );
 
 async fn scim_requires_a_valid_bearer_token(backend: Backend) {
@@ -276,5 +277,39 @@ async fn requests_are_logged_per_client(backend: Backend) {
     assert_eq!(requests[1]["method"], "POST");
     let clients = json_of(&s.cli(&["scim-client", "list"], None).await);
     assert!(clients["clients"][0]["last_used_at"].is_string());
+    s.stop().await;
+}
+
+async fn a_user_made_by_hand_keeps_its_email_through_scim(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let made = json_of(
+        &s.cli(
+            &["user", "create", "--username", "ines", "--email", "ines@clinic.org"],
+            None,
+        )
+        .await,
+    );
+    let id = made["id"].as_str().expect("id").to_string();
+    let scim = Scim::register(&s, "EHR", &[]).await;
+    let read = scim.get(&format!("/Users/{id}")).await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(
+        read.body["emails"],
+        json!([{"value": "ines@clinic.org", "type": "work", "primary": true}])
+    );
+    assert_eq!(
+        scim.find(r#"emails.value eq "ines@clinic.org""#).await,
+        vec!["ines".to_string()]
+    );
+    let patched = scim
+        .patch(
+            &format!("/Users/{id}"),
+            json!([{"op": "add", "path": "phoneNumbers", "value": [{"value": "+44 1", "type": "work"}]}]),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(patched.body["emails"][0]["value"], "ines@clinic.org");
+    let listed = json_of(&s.cli(&["user", "list"], None).await);
+    assert_eq!(listed["users"][0]["email"], "ines@clinic.org", "{listed}");
     s.stop().await;
 }
