@@ -46,11 +46,13 @@ pub async fn open(config: Config, clock: Arc<dyn Clock>, migrate: bool) -> Resul
         }
     }
     Ok(Services {
+        limits: Arc::new(crate::limits::Limits::new(config.sign_in_per_minute)),
         config: Arc::new(config),
         store,
         clock,
         secret,
         mail_wake: Arc::new(Notify::new()),
+        keys: Arc::new(crate::oidc::Keys::default()),
     })
 }
 
@@ -138,6 +140,7 @@ pub struct Server {
     shutdown: watch::Sender<bool>,
     http: JoinHandle<std::io::Result<()>>,
     worker: JoinHandle<()>,
+    logouts: JoinHandle<()>,
 }
 
 impl Server {
@@ -156,7 +159,16 @@ impl Server {
             .await
             .map_err(|e| ConfigError::new("TESSERA_DATABASE_URL", format!("cannot check for an admin: {e}")))?;
 
+        let created = crate::oidc::keystore::ensure(&services)
+            .await
+            .map_err(|e| ConfigError::new("TESSERA_SECRET_KEY", format!("cannot prepare signing keys: {e}")))?;
+        for (kid, alg) in created {
+            tracing::info!(kid = %kid, alg = alg.as_str(), "signing key created");
+        }
+
         let (shutdown, stop) = watch::channel(false);
+        let logouts =
+            tokio::spawn(crate::oidc::backchannel::Worker::new(services.clone(), options.mail_poll).run(stop.clone()));
         let worker = Worker {
             svc: services.clone(),
             transport,
@@ -174,6 +186,7 @@ impl Server {
             shutdown,
             http,
             worker,
+            logouts,
         })
     }
 
@@ -185,6 +198,7 @@ impl Server {
     pub async fn wait(self) -> std::io::Result<()> {
         let served = self.http.await.map_err(std::io::Error::other)?;
         let _ = self.worker.await;
+        let _ = self.logouts.await;
         self.services.store.close().await;
         served
     }

@@ -33,6 +33,9 @@ pub struct Config {
     /// Base64 of 32 bytes; when absent the key is kept in `<data_dir>/secret.key`.
     pub secret_key: Option<String>,
     pub log_format: LogFormat,
+    /// Password attempts allowed per client address per minute (a clinic behind one
+    /// NAT address signs in together at opening time, so not too few).
+    pub sign_in_per_minute: std::num::NonZeroU32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +56,7 @@ struct FileConfig {
     mail_from: Option<String>,
     secret_key: Option<String>,
     log_format: Option<String>,
+    sign_in_per_minute: Option<String>,
 }
 
 impl Config {
@@ -158,7 +162,16 @@ impl Config {
             }
         };
 
+        let limit_text = pick("sign_in_per_minute", file.sign_in_per_minute).unwrap_or_else(|| "120".into());
+        let sign_in_per_minute = limit_text.trim().parse().map_err(|_| {
+            ConfigError::new(
+                "TESSERA_SIGN_IN_PER_MINUTE",
+                format!("'{limit_text}' is not a whole number of attempts above 0"),
+            )
+        })?;
+
         Ok(Self {
+            sign_in_per_minute,
             database_url,
             listen,
             issuer,
@@ -179,9 +192,14 @@ impl Config {
         self.issuer.scheme() == "https"
     }
 
-    /// The issuer without a trailing slash, for building absolute links.
+    /// The Issuer Identifier (OIDC Core §2): the issuer URL without a trailing slash,
+    /// exactly as it appears in `iss` and discovery, and the base of absolute links.
+    pub fn issuer_id(&self) -> &str {
+        self.issuer.as_str().trim_end_matches('/')
+    }
+
     pub fn base_url(&self) -> String {
-        self.issuer.as_str().trim_end_matches('/').to_string()
+        self.issuer_id().to_string()
     }
 }
 

@@ -14,6 +14,9 @@ pub struct Services {
     pub secret: SecretKey,
     /// Wakes this node's mail worker when mail is queued (other nodes find it by polling).
     pub mail_wake: Arc<Notify>,
+    /// Token signing keys, loaded from the database on first use.
+    pub keys: Arc<crate::oidc::Keys>,
+    pub limits: Arc<crate::limits::Limits>,
 }
 
 impl Services {

@@ -111,6 +111,12 @@ impl User {
         }
     }
 
+    /// Whether tokens issued to this user are good now: not disabled, not locked out.
+    /// (An invited user without a password may hold tokens from a passkey sign-in.)
+    pub fn may_hold_tokens(&self, now: DateTime<Utc>) -> bool {
+        matches!(self.state(now), UserState::Active | UserState::Invited)
+    }
+
     /// Mail goes only to active users with an address.
     pub fn mail_address(&self) -> Option<&str> {
         self.email.as_deref().filter(|_| self.active)

@@ -137,6 +137,8 @@ pub async fn run(command: Command, config: Config) -> Result<Output, String> {
                 .map_err(|e| e.to_string())
         }
         Command::ScimClient(cmd) => scim_client(&svc, &actor, cmd).await.map(Output::from),
+        Command::Client(cmd) => super::oidc::client(&svc, &actor, cmd).await.map(Output::from),
+        Command::Keys(cmd) => super::oidc::keys(&svc, &actor, cmd).await.map(Output::from),
         Command::Serve { .. } => Err("serve is not an admin command".into()),
     };
     svc.store.close().await;

@@ -2,6 +2,7 @@
 //! server on the same database. Admin commands print one JSON object on stdout;
 //! on error they print one line on stderr and exit non-zero.
 mod commands;
+mod oidc;
 
 use crate::app::{ServeOptions, Server};
 use crate::clock::SystemClock;
@@ -50,6 +51,12 @@ enum Command {
     /// Register and manage SCIM clients (HR feeds, Entra ID, Okta).
     #[command(subcommand, name = "scim-client")]
     ScimClient(commands::ScimClientCommand),
+    /// Register and manage OpenID Connect relying parties (the organisation's apps).
+    #[command(subcommand)]
+    Client(oidc::ClientCommand),
+    /// Signing keys for ID and access tokens.
+    #[command(subcommand)]
+    Keys(oidc::KeysCommand),
 }
 
 pub fn main() -> ExitCode {

@@ -17,6 +17,8 @@ pub enum WebError {
     #[error("not found")]
     NotFound,
     #[error("{0}")]
+    TooMany(String),
+    #[error("{0}")]
     Internal(String),
 }
 
@@ -37,6 +39,7 @@ impl IntoResponse for WebError {
                 "Page not found",
                 "There is no page at this address.",
             ),
+            WebError::TooMany(m) => (StatusCode::TOO_MANY_REQUESTS, "Too many attempts", m.as_str()),
             WebError::Internal(cause) => {
                 tracing::error!(error = %cause, "internal error");
                 (

@@ -1,6 +1,7 @@
 //! The only module that knows axum: router, layers, extractors, errors → responses.
 mod error;
 mod health;
+mod oidc;
 mod scim;
 mod web;
 
@@ -90,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(web::routes())
+        .merge(oidc::routes())
         .merge(scim::routes(state.clone()))
         .fallback(error::not_found)
         // Checked when a handler reads the body, so each face answers in its own format.

@@ -1,6 +1,8 @@
-//! Server-rendered pages (askama): first-admin setup now; sign-in, account and admin console later.
-mod csrf;
+//! Server-rendered pages (askama): first-admin setup, the hosted sign-in steps; the admin console later.
+pub mod csrf;
+pub mod session_cookie;
 mod setup;
+mod signin;
 
 use super::AppState;
 use askama::Template;
@@ -13,6 +15,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/setup", get(setup::show).post(setup::submit))
         .route("/static/tessera.css", get(stylesheet))
+        .merge(signin::routes())
 }
 
 /// Pages allow only their own stylesheet and forms posting back to Tessera, and are
@@ -21,18 +24,47 @@ const PAGE_CSP: &str =
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 pub fn page(status: StatusCode, template: &impl Template) -> Response {
-    match template.render() {
-        Ok(html) => {
+    page_leading_to(status, template, None)
+}
+
+/// A page whose form may be answered by a redirect to `target` (a client's registered,
+/// already checked redirect or post-logout URI): Chromium and WebKit apply `form-action`
+/// to the redirects after a form post too, so the target's origin must be allowed.
+pub fn page_leading_to(status: StatusCode, template: &impl Template, target: Option<&str>) -> Response {
+    let csp = match target.and_then(csp_source) {
+        Some(source) => {
+            HeaderValue::from_str(&PAGE_CSP.replace("form-action 'self'", &format!("form-action 'self' {source}")))
+        }
+        None => Ok(HeaderValue::from_static(PAGE_CSP)),
+    };
+    match (template.render(), csp) {
+        (Ok(html), Ok(csp)) => {
             let mut response = (status, Html(html)).into_response();
             let headers = response.headers_mut();
-            headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
+            headers.insert(header::CONTENT_SECURITY_POLICY, csp);
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
         }
-        Err(e) => {
+        (_, Err(e)) => {
+            tracing::error!(error = %e, "page policy is not a valid header");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Tessera could not render this page.").into_response()
+        }
+        (Err(e), _) => {
             tracing::error!(error = %e, "template failed to render");
             (StatusCode::INTERNAL_SERVER_ERROR, "Tessera could not render this page.").into_response()
         }
+    }
+}
+
+/// The CSP source expression for a URI's origin: `https://app.example:8443`, or for a
+/// native app's private scheme just `com.example.app:`.
+fn csp_source(uri: &str) -> Option<String> {
+    let url = url::Url::parse(uri).ok()?;
+    let origin = url.origin();
+    if origin.is_tuple() {
+        Some(origin.ascii_serialization())
+    } else {
+        Some(format!("{}:", url.scheme()))
     }
 }
 

@@ -1,3 +1,4 @@
+pub mod oidc;
 pub mod smtp;
 
 use chrono::Utc;

@@ -1,0 +1,101 @@
+//! GET|POST /authorize: check the request, then send the browser to the sign-in step
+//! it needs, or straight back to the client with a code.
+use crate::http::web::session_cookie;
+use crate::http::{AppState, WebError};
+use crate::oidc::authorize::{self, Next, Params, Refusal};
+use crate::oidc::grants::authorization_code;
+use crate::oidc::signin::{self, Stage};
+use crate::services::Services;
+use axum::Form;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
+
+pub async fn get(
+    State(svc): State<AppState>,
+    jar: CookieJar,
+    query: Result<Query<Params>, QueryRejection>,
+) -> Response {
+    match query {
+        Ok(Query(params)) => authorize(&svc, &jar, params).await,
+        Err(e) => malformed(e.body_text()),
+    }
+}
+
+pub async fn post(State(svc): State<AppState>, jar: CookieJar, form: Result<Form<Params>, FormRejection>) -> Response {
+    match form {
+        Ok(Form(params)) => authorize(&svc, &jar, params).await,
+        Err(e) => malformed(e.body_text()),
+    }
+}
+
+/// Unparseable (e.g. a parameter sent twice, RFC 6749 §3.1): nothing in it can be trusted
+/// to redirect to.
+fn malformed(why: String) -> Response {
+    WebError::BadRequest(format!("This sign-in request is malformed: {why}")).into_response()
+}
+
+async fn authorize(svc: &Services, jar: &CookieJar, params: Params) -> Response {
+    let checked = match authorize::check(svc, params).await {
+        Ok(c) => c,
+        Err(r) => return refusal_response(svc, r),
+    };
+    let session = match session_cookie::current(svc, jar).await {
+        Ok(s) => s,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    let (stage, user_id) = match authorize::decide(svc, &checked, session).await {
+        Ok(Next::Issue(session)) => {
+            return match authorization_code::issue_code(svc, &checked, &session).await {
+                Ok(location) => redirect(&location),
+                Err(e) => refusal_response(svc, Refusal::Failed(e)),
+            };
+        }
+        Ok(Next::SignIn) => (Stage::Identify, None),
+        Ok(Next::Consent(session)) => (Stage::Consent, Some(session.user_id)),
+        Err(r) => return refusal_response(svc, r),
+    };
+    match signin::begin(svc, &checked, stage, user_id).await {
+        Ok(handle) => redirect(&signin_page(stage, &handle)),
+        Err(e) => refusal_response(svc, Refusal::Failed(e)),
+    }
+}
+
+pub fn signin_page(stage: Stage, handle: &str) -> String {
+    format!("/signin/{}?r={}", stage.as_str(), handle)
+}
+
+/// 303: the browser follows with GET whatever the request was (RFC 9110 §15.4.4).
+pub fn redirect(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// A page when the client cannot be trusted with the answer, else a redirect carrying
+/// the error to the client (RFC 6749 §4.1.2.1).
+pub fn refusal_response(svc: &Services, refusal: Refusal) -> Response {
+    match refusal {
+        Refusal::Page(message) => WebError::BadRequest(message).into_response(),
+        Refusal::Redirect {
+            redirect_uri,
+            error,
+            description,
+            state,
+        } => redirect(&signin::error_location(
+            svc,
+            &redirect_uri,
+            error,
+            &description,
+            state.as_deref(),
+        )),
+        Refusal::Failed(e) => WebError::Internal(e.to_string()).into_response(),
+    }
+}

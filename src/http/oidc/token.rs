@@ -1,0 +1,68 @@
+//! POST /token, /revoke and /introspect: form bodies, client authentication.
+use super::{no_store, presented};
+use crate::http::AppState;
+use crate::oidc::clients::Presented;
+use crate::oidc::grants::{self, TokenRequest};
+use crate::oidc::{OidcError, introspection, revocation};
+use axum::extract::State;
+use axum::extract::rejection::FormRejection;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::{Form, Json};
+use serde::Deserialize;
+
+fn form_error(e: FormRejection) -> OidcError {
+    OidcError::invalid_request(format!("the body must be application/x-www-form-urlencoded: {e}"))
+}
+
+pub async fn token(
+    State(svc): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<TokenRequest>, FormRejection>,
+) -> Result<Response, OidcError> {
+    let Form(req) = form.map_err(form_error)?;
+    let basic = super::basic_credentials(&headers);
+    let response = grants::exchange(&svc, basic, req).await?;
+    Ok(no_store(Json(response).into_response()))
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    token: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+/// The client that called and the token it names, common to /revoke and /introspect.
+fn caller_and_token(
+    headers: &HeaderMap,
+    form: Result<Form<TokenForm>, FormRejection>,
+) -> Result<(Presented, String), OidcError> {
+    let Form(f) = form.map_err(form_error)?;
+    let who = presented(headers, f.client_id, f.client_secret);
+    let token = f
+        .token
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| OidcError::invalid_request("token is required"))?;
+    Ok((who, token))
+}
+
+pub async fn revoke(
+    State(svc): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<TokenForm>, FormRejection>,
+) -> Result<Response, OidcError> {
+    let (who, token) = caller_and_token(&headers, form)?;
+    revocation::revoke(&svc, &who, &token).await?;
+    Ok(no_store(().into_response()))
+}
+
+pub async fn introspect(
+    State(svc): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<TokenForm>, FormRejection>,
+) -> Result<Response, OidcError> {
+    let (who, token) = caller_and_token(&headers, form)?;
+    let answer = introspection::introspect(&svc, &who, &token).await?;
+    Ok(no_store(Json(answer).into_response()))
+}

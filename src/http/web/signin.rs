@@ -1,0 +1,321 @@
+//! The hosted sign-in pages: one per step (identify, password, change-password,
+//! consent), plain forms without JavaScript. The browser holds only `r`, a random
+//! handle to the pending authorization request kept server-side.
+use super::{csrf, page_leading_to, session_cookie};
+use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
+use crate::http::oidc::{redirect, refusal_response, signin_page};
+use crate::http::{AppState, WebError};
+use crate::oidc::signin::{self, Pending, Stage, Step};
+use crate::services::Services;
+use askama::Template;
+use axum::Form;
+use axum::Router;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+use std::net::SocketAddr;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/signin/identify", get(identify_page).post(identify))
+        .route("/signin/password", get(password_page).post(password))
+        .route(
+            "/signin/change-password",
+            get(change_password_page).post(change_password),
+        )
+        .route("/signin/consent", get(consent_page).post(consent))
+}
+
+#[derive(Template)]
+#[template(path = "signin/identify.html")]
+struct IdentifyPage<'a> {
+    csrf: &'a str,
+    r: &'a str,
+    client_name: &'a str,
+    username: &'a str,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "signin/password.html")]
+struct PasswordPage<'a> {
+    csrf: &'a str,
+    r: &'a str,
+    client_name: &'a str,
+    username: &'a str,
+    max_length: usize,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "signin/change_password.html")]
+struct ChangePasswordPage<'a> {
+    csrf: &'a str,
+    r: &'a str,
+    client_name: &'a str,
+    min_length: usize,
+    max_length: usize,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "signin/consent.html")]
+struct ConsentPage<'a> {
+    csrf: &'a str,
+    r: &'a str,
+    client_name: &'a str,
+    asks: Vec<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub struct Handle {
+    #[serde(default)]
+    r: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct StepForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    r: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    new_password_confirm: String,
+    #[serde(default)]
+    decision: String,
+}
+
+fn expired() -> Response {
+    WebError::BadRequest(
+        "This sign-in has expired or was already finished. Go back to the application and sign in again.".into(),
+    )
+    .into_response()
+}
+
+/// The pending request behind `r`, when it is at one of `stages`; otherwise the
+/// response that puts the browser where it belongs.
+async fn pending_at(svc: &Services, handle: &str, stages: &[Stage]) -> Result<Pending, Response> {
+    if handle.is_empty() {
+        return Err(expired());
+    }
+    match signin::load(svc, handle).await {
+        Ok(Some(p)) if stages.contains(&p.stage) => Ok(p),
+        Ok(Some(p)) => Err(redirect(&signin_page(p.stage, handle))),
+        Ok(None) => Err(expired()),
+        Err(refusal) => Err(refusal_response(svc, refusal)),
+    }
+}
+
+/// Renders a stage's page, with a CSRF field and an optional message.
+fn render(svc: &Services, jar: CookieJar, p: &Pending, stage: Stage, error: Option<&str>) -> Response {
+    let (jar, csrf) = csrf::issue(jar, &svc.secret, svc.config.secure_cookies());
+    let client_name = p.request.client.name.as_str();
+    let r = p.handle.as_str();
+    // Any step's answer may be the redirect back to the client, with a code or an error.
+    let target = Some(p.request.redirect_uri.as_str());
+    let body = match stage {
+        Stage::Identify => page_leading_to(
+            StatusCode::OK,
+            &IdentifyPage {
+                csrf: &csrf,
+                r,
+                client_name,
+                username: p.identifier(),
+                error,
+            },
+            target,
+        ),
+        Stage::Password => page_leading_to(
+            StatusCode::OK,
+            &PasswordPage {
+                csrf: &csrf,
+                r,
+                client_name,
+                username: p.identifier(),
+                max_length: MAX_LENGTH,
+                error,
+            },
+            target,
+        ),
+        Stage::ChangePassword => page_leading_to(
+            StatusCode::OK,
+            &ChangePasswordPage {
+                csrf: &csrf,
+                r,
+                client_name,
+                min_length: MIN_LENGTH,
+                max_length: MAX_LENGTH,
+                error,
+            },
+            target,
+        ),
+        Stage::Consent => page_leading_to(
+            StatusCode::OK,
+            &ConsentPage {
+                csrf: &csrf,
+                r,
+                client_name,
+                asks: p.request.scopes.iter().filter_map(|s| describe_scope(s)).collect(),
+            },
+            target,
+        ),
+    };
+    (jar, body).into_response()
+}
+
+fn describe_scope(scope: &str) -> Option<&'static str> {
+    Some(match scope {
+        "openid" => "Know who you are",
+        "profile" => "See your name, username and language",
+        "email" => "See your email address",
+        "phone" => "See your phone number",
+        "address" => "See your postal address",
+        "groups" => "See which groups you belong to",
+        "offline_access" => "Keep access while you are away",
+        _ => return None,
+    })
+}
+
+async fn show(svc: &Services, jar: CookieJar, handle: &str, stage: Stage, also: &[Stage]) -> Response {
+    let mut stages = vec![stage];
+    stages.extend_from_slice(also);
+    match pending_at(svc, handle, &stages).await {
+        Ok(p) => render(svc, jar, &p, stage, None),
+        Err(r) => r,
+    }
+}
+
+/// Answers a step's form: checks CSRF and the stage, runs the step, follows its result.
+async fn answer(
+    svc: &Services,
+    jar: CookieJar,
+    form: Result<Form<StepForm>, FormRejection>,
+    stage: Stage,
+    also: &[Stage],
+    run: impl AsyncFnOnce(&Services, &Pending, &StepForm, Option<crate::sessions::Session>) -> Step,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return WebError::BadRequest("This form could not be read. Go back and try again.".into()).into_response();
+    };
+    if !csrf::verify(&jar, &svc.secret, svc.config.secure_cookies(), &form.csrf) {
+        return WebError::Forbidden(
+            "This form has expired or was not sent from Tessera's own page. Go back to the application and sign in again."
+                .into(),
+        )
+        .into_response();
+    }
+    let mut stages = vec![stage];
+    stages.extend_from_slice(also);
+    let p = match pending_at(svc, &form.r, &stages).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let session = match session_cookie::current(svc, &jar).await {
+        Ok(s) => s,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    match run(svc, &p, &form, session).await {
+        Step::Go(next, cookie) => {
+            let jar = match cookie {
+                Some(value) => session_cookie::set(svc, jar, value),
+                None => jar,
+            };
+            (jar, redirect(&signin_page(next, &p.handle))).into_response()
+        }
+        Step::Retry(message) => render(svc, jar, &p, stage, Some(&message)),
+        Step::Finish { location, new_session } => {
+            let jar = match new_session {
+                Some(value) => session_cookie::set(svc, jar, value),
+                None => jar,
+            };
+            (jar, redirect(&location)).into_response()
+        }
+        Step::Refused(refusal) => refusal_response(svc, refusal),
+    }
+}
+
+async fn identify_page(State(svc): State<AppState>, jar: CookieJar, Query(h): Query<Handle>) -> Response {
+    // Reachable from the password page too ("Not you?").
+    show(&svc, jar, &h.r, Stage::Identify, &[Stage::Password]).await
+}
+
+async fn identify(
+    State(svc): State<AppState>,
+    jar: CookieJar,
+    form: Result<Form<StepForm>, FormRejection>,
+) -> Response {
+    answer(
+        &svc,
+        jar,
+        form,
+        Stage::Identify,
+        &[Stage::Password],
+        async |svc, p, f, _| signin::identify(svc, p, &f.username).await,
+    )
+    .await
+}
+
+async fn password_page(State(svc): State<AppState>, jar: CookieJar, Query(h): Query<Handle>) -> Response {
+    show(&svc, jar, &h.r, Stage::Password, &[]).await
+}
+
+async fn password(
+    State(svc): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    jar: CookieJar,
+    form: Result<Form<StepForm>, FormRejection>,
+) -> Response {
+    if !svc.limits.sign_in.check(peer.ip()) {
+        return too_many();
+    }
+    answer(&svc, jar, form, Stage::Password, &[], async |svc, p, f, old| {
+        signin::password(svc, p, &f.password, Some(peer.ip().to_string()), old).await
+    })
+    .await
+}
+
+async fn change_password_page(State(svc): State<AppState>, jar: CookieJar, Query(h): Query<Handle>) -> Response {
+    show(&svc, jar, &h.r, Stage::ChangePassword, &[]).await
+}
+
+async fn change_password(
+    State(svc): State<AppState>,
+    jar: CookieJar,
+    form: Result<Form<StepForm>, FormRejection>,
+) -> Response {
+    answer(&svc, jar, form, Stage::ChangePassword, &[], async |svc, p, f, old| {
+        signin::change_password(svc, p, &f.new_password, &f.new_password_confirm, old).await
+    })
+    .await
+}
+
+async fn consent_page(State(svc): State<AppState>, jar: CookieJar, Query(h): Query<Handle>) -> Response {
+    show(&svc, jar, &h.r, Stage::Consent, &[]).await
+}
+
+async fn consent(State(svc): State<AppState>, jar: CookieJar, form: Result<Form<StepForm>, FormRejection>) -> Response {
+    answer(&svc, jar, form, Stage::Consent, &[], async |svc, p, f, session| {
+        signin::consent(svc, p, f.decision == "allow", session).await
+    })
+    .await
+}
+
+fn too_many() -> Response {
+    let mut r = WebError::TooMany("Too many sign-in attempts from this network. Wait a minute and try again.".into())
+        .into_response();
+    r.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("60"),
+    );
+    r
+}

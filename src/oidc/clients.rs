@@ -1,0 +1,234 @@
+//! Relying parties: registration by an admin, and client authentication at the
+//! token, revocation and introspection endpoints.
+use super::OidcError;
+use super::keys::Alg;
+use crate::audit::{self, Actor, Event, Target};
+use crate::crypto::{constant_time_eq, random_token, token_hash};
+use crate::services::Services;
+use crate::store::{self, StoreError};
+use uuid::Uuid;
+
+pub use crate::store::oidc_clients::ClientRecord as Client;
+
+pub const AUTHORIZATION_CODE: &str = "authorization_code";
+pub const REFRESH_TOKEN: &str = "refresh_token";
+pub const CLIENT_CREDENTIALS: &str = "client_credentials";
+
+impl Client {
+    pub fn allows_grant(&self, grant: &str) -> bool {
+        self.grants.iter().any(|g| g == grant)
+    }
+
+    pub fn id_token_alg(&self) -> Alg {
+        Alg::parse(&self.id_token_alg).unwrap_or(Alg::RS256)
+    }
+
+    /// Redirect URIs compare exactly (OAuth 2.1 §4.1.1), except that a loopback URI's
+    /// port may vary for native apps (RFC 8252 §7.3).
+    pub fn has_redirect_uri(&self, uri: &str) -> bool {
+        self.redirect_uris
+            .iter()
+            .any(|r| r == uri || same_loopback_except_port(r, uri))
+    }
+}
+
+fn same_loopback_except_port(registered: &str, given: &str) -> bool {
+    let (Ok(a), Ok(b)) = (url::Url::parse(registered), url::Url::parse(given)) else {
+        return false;
+    };
+    let loopback = |u: &url::Url| u.scheme() == "http" && matches!(u.host_str(), Some("127.0.0.1") | Some("[::1]"));
+    loopback(&a)
+        && loopback(&b)
+        && a.host_str() == b.host_str()
+        && a.path() == b.path()
+        && a.query() == b.query()
+        && a.port().is_none()
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct NewClient {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub public: bool,
+    pub post_logout_uris: Vec<String>,
+    pub backchannel_logout_uri: Option<String>,
+    pub extra_grants: Vec<String>,
+    pub consent: bool,
+    pub groups: Vec<String>,
+    pub id_token_alg: Option<String>,
+    pub pkce_optional: bool,
+}
+
+/// Absolute, no fragment, and https unless it is loopback; a native app's private
+/// scheme (`com.example.app:/cb`) is allowed for public clients.
+fn check_uri(uri: &str, what: &str, public: bool) -> Result<(), OidcError> {
+    let bad = |why: &str| OidcError::invalid_request(format!("{what} '{uri}' {why}"));
+    let parsed = url::Url::parse(uri).map_err(|_| bad("is not an absolute URI"))?;
+    if parsed.fragment().is_some() {
+        return Err(bad("must not have a fragment"));
+    }
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if matches!(parsed.host_str(), Some("localhost") | Some("127.0.0.1") | Some("[::1]")) => Ok(()),
+        "http" => Err(bad("must use https (http is allowed only for localhost)")),
+        _ if public && parsed.scheme().contains('.') => Ok(()),
+        _ => Err(bad("has a scheme Tessera does not redirect to")),
+    }
+}
+
+/// Registers a client; returns it and its secret (shown once; only its hash is kept).
+pub async fn create(svc: &Services, actor: &Actor, new: NewClient) -> Result<(Client, Option<String>), OidcError> {
+    let name = new.name.trim();
+    if name.is_empty() {
+        return Err(OidcError::invalid_request("a client needs a name"));
+    }
+    for uri in &new.redirect_uris {
+        check_uri(uri, "redirect URI", new.public)?;
+    }
+    for uri in &new.post_logout_uris {
+        check_uri(uri, "post-logout URI", new.public)?;
+    }
+    if let Some(uri) = &new.backchannel_logout_uri {
+        check_uri(uri, "back-channel logout URI", false)?;
+    }
+    let mut grants = Vec::new();
+    if !new.redirect_uris.is_empty() {
+        grants.extend([AUTHORIZATION_CODE.to_string(), REFRESH_TOKEN.to_string()]);
+    }
+    for g in &new.extra_grants {
+        match g.as_str() {
+            CLIENT_CREDENTIALS if new.public => {
+                return Err(OidcError::invalid_request(
+                    "a public client cannot use client_credentials",
+                ));
+            }
+            AUTHORIZATION_CODE | REFRESH_TOKEN | CLIENT_CREDENTIALS => {
+                if !grants.contains(g) {
+                    grants.push(g.clone());
+                }
+            }
+            other => return Err(OidcError::invalid_request(format!("unknown grant '{other}'"))),
+        }
+    }
+    if grants.is_empty() {
+        return Err(OidcError::invalid_request(
+            "give the client a --redirect-uri, or --grant client_credentials",
+        ));
+    }
+    let id_token_alg = match new.id_token_alg.as_deref() {
+        None => Alg::RS256,
+        Some(a) => Alg::parse(a).ok_or_else(|| {
+            OidcError::invalid_request(format!("unknown ID token algorithm '{a}' (RS256, ES256 or EdDSA)"))
+        })?,
+    };
+    let c = svc.store.conn();
+    let mut groups = Vec::new();
+    for g in &new.groups {
+        let group = store::groups::find_by_name(c, g)
+            .await?
+            .ok_or_else(|| OidcError::invalid_request(format!("no group named '{g}'")))?;
+        groups.push(group.id);
+    }
+    let secret = (!new.public).then(random_token);
+    let client = Client {
+        id: random_token()[..22].to_string(),
+        name: name.to_string(),
+        secret_hash: secret.as_deref().map(token_hash),
+        public: new.public,
+        redirect_uris: new.redirect_uris,
+        post_logout_uris: new.post_logout_uris,
+        backchannel_logout_uri: new.backchannel_logout_uri,
+        grants,
+        consent: new.consent,
+        // Public clients always need PKCE; confidential ones unless an admin says otherwise.
+        pkce_required: new.public || !new.pkce_optional,
+        id_token_alg: id_token_alg.as_str().to_string(),
+        groups,
+        created_at: svc.now(),
+    };
+    let tx = svc.store.begin().await?;
+    store::oidc_clients::insert(&tx, &client).await?;
+    audit::record(
+        &tx,
+        &Event::new(actor, "client.create", Some(Target::client(&client.id, &client.name))).with_detail(
+            serde_json::json!({ "public": client.public, "grants": client.grants, "redirect_uris": client.redirect_uris }),
+        ),
+        client.created_at,
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok((client, secret))
+}
+
+pub async fn list(svc: &Services) -> Result<Vec<Client>, OidcError> {
+    Ok(store::oidc_clients::list(svc.store.conn()).await?)
+}
+
+pub async fn delete(svc: &Services, actor: &Actor, id: &str) -> Result<Client, OidcError> {
+    let tx = svc.store.begin().await?;
+    let client = store::oidc_clients::find(&tx, id)
+        .await?
+        .ok_or_else(|| OidcError::invalid_request(format!("no client with id '{id}'")))?;
+    store::oidc_clients::delete(&tx, id).await?;
+    audit::record(
+        &tx,
+        &Event::new(actor, "client.delete", Some(Target::client(&client.id, &client.name))),
+        svc.now(),
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(client)
+}
+
+pub async fn find(svc: &Services, id: &str) -> Result<Option<Client>, OidcError> {
+    Ok(store::oidc_clients::find(svc.store.reader(), id).await?)
+}
+
+/// How a client presented itself at the token endpoint.
+#[derive(Debug, Default)]
+pub struct Presented {
+    pub basic: Option<(String, String)>,
+    pub form_id: Option<String>,
+    pub form_secret: Option<String>,
+}
+
+/// RFC 6749 §2.3: exactly one way of authenticating; public clients send only their id.
+pub async fn authenticate(svc: &Services, presented: &Presented) -> Result<Client, OidcError> {
+    let (id, secret) = match (&presented.basic, &presented.form_id, &presented.form_secret) {
+        (Some(_), _, Some(_)) => {
+            return Err(OidcError::invalid_request(
+                "use one client authentication method, not two",
+            ));
+        }
+        (Some((id, secret)), form_id, None) => {
+            if form_id.as_ref().is_some_and(|f| f != id) {
+                return Err(OidcError::invalid_client("client_id does not match the credentials"));
+            }
+            (id.clone(), Some(secret.clone()))
+        }
+        (None, Some(id), secret) => (id.clone(), secret.clone()),
+        (None, None, _) => return Err(OidcError::invalid_client("client authentication is required")),
+    };
+    let fail = || OidcError::invalid_client("client authentication failed");
+    let client = find(svc, &id).await?.ok_or_else(fail)?;
+    match (&client.secret_hash, secret) {
+        (None, None) if client.public => Ok(client),
+        (Some(hash), Some(secret)) => {
+            if constant_time_eq(hash, &token_hash(&secret)) {
+                Ok(client)
+            } else {
+                Err(fail())
+            }
+        }
+        _ => Err(fail()),
+    }
+}
+
+/// Whether `user` may use `client`: clients limited to groups admit only their members.
+pub async fn admits(svc: &Services, client: &Client, user_id: Uuid) -> Result<bool, OidcError> {
+    if client.groups.is_empty() {
+        return Ok(true);
+    }
+    let groups = store::groups::of_user(svc.store.reader(), user_id).await?;
+    Ok(groups.iter().any(|(id, _)| client.groups.contains(id)))
+}

@@ -1,0 +1,77 @@
+//! refresh_token (RFC 6749 §6) with rotation on every use; presenting a used refresh
+//! token again revokes its whole grant (OAuth 2.1 §4.3.1).
+use super::TokenRequest;
+use super::authorization_code::{Issue, respond};
+use crate::audit::{self, Actor, Event};
+use crate::crypto::token_hash;
+use crate::oidc::clients::Client;
+use crate::oidc::tokens::TokenResponse;
+use crate::oidc::{OidcError, claims, scope_list};
+use crate::services::Services;
+use crate::store::grants::GrantRow;
+use crate::store::{self, StoreError};
+
+pub async fn exchange(svc: &Services, client: &Client, req: &TokenRequest) -> Result<TokenResponse, OidcError> {
+    let now = svc.now();
+    let token = req
+        .refresh_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| OidcError::invalid_request("refresh_token is required"))?;
+    let hash = token_hash(token);
+    let bad = || OidcError::invalid_grant("the refresh token is invalid, expired or revoked");
+    let row = store::grants::find_refresh(svc.store.conn(), &hash)
+        .await?
+        .ok_or_else(bad)?;
+    let grant = store::grants::find_grant(svc.store.conn(), row.grant_id)
+        .await?
+        .ok_or_else(bad)?;
+    // Bound to its client: another client presenting it learns nothing.
+    if grant.client_id != client.id {
+        return Err(bad());
+    }
+    if row.used_at.is_some() {
+        return Err(replayed(svc, client, &grant).await);
+    }
+    if grant.revoked_at.is_some() || row.expires_at <= now {
+        return Err(bad());
+    }
+    let user_id = grant.user_id.ok_or_else(bad)?;
+    let subject = claims::load(svc, user_id).await?.ok_or_else(bad)?;
+    if !subject.user.may_hold_tokens(now) {
+        return Err(bad());
+    }
+    let mut grant = grant;
+    if let Some(asked) = req.scope.as_deref().filter(|s| !s.is_empty()) {
+        let granted = scope_list(&grant.scope);
+        let asked = scope_list(asked);
+        if asked.iter().any(|s| !granted.contains(s)) {
+            return Err(OidcError::invalid_scope("a refresh may only narrow the granted scope"));
+        }
+        grant.scope = asked.join(" ");
+    }
+    respond(svc, client, &grant, &subject, Issue::Rotate { used: &hash }).await
+}
+
+/// A refresh token presented a second time was stolen or leaked: the whole grant (every
+/// refresh and access token it issued) is revoked. Returns the error to answer with.
+pub async fn replayed(svc: &Services, client: &Client, grant: &GrantRow) -> OidcError {
+    let now = svc.now();
+    tracing::warn!(client = %client.id, grant = %grant.id, "refresh token reused: grant revoked");
+    let recorded = async {
+        let tx = svc.store.begin().await?;
+        store::grants::revoke_grant(&tx, grant.id, now).await?;
+        audit::record(
+            &tx,
+            &Event::new(&Actor::client(&client.id, &client.name), "token.reuse", None)
+                .with_detail(serde_json::json!({ "grant": grant.id, "revoked": true })),
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)
+    };
+    match recorded.await {
+        Ok(()) => OidcError::invalid_grant("the refresh token is invalid, expired or revoked"),
+        Err(e) => e.into(),
+    }
+}

@@ -1,0 +1,110 @@
+//! Checking an access token: signature, expiry, single revocation, the grant it came
+//! from, and the user's state now. Used by introspection (RFC 7662) and userinfo.
+use super::OidcError;
+use super::clients::{self, Presented};
+use crate::accounts::User;
+use crate::crypto::token_hash;
+use crate::services::Services;
+use crate::store;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// An access token that is good right now.
+pub struct ActiveToken {
+    pub claims: Value,
+    pub user: Option<User>,
+}
+
+pub async fn check_access_token(svc: &Services, token: &str) -> Result<ActiveToken, OidcError> {
+    let inactive = || OidcError::InvalidToken("the access token is invalid, expired or revoked".into());
+    let (header, claims) = svc.keys.verify(svc, token).await?.ok_or_else(inactive)?;
+    if header.typ.as_deref() != Some("at+jwt") || claims["iss"] != svc.config.issuer_id() {
+        return Err(inactive());
+    }
+    let now = svc.now().timestamp();
+    if claims["exp"].as_i64().is_none_or(|exp| exp <= now) {
+        return Err(inactive());
+    }
+    let c = svc.store.reader();
+    if let Some(jti) = claims["jti"].as_str()
+        && store::grants::is_jti_revoked(c, jti).await?
+    {
+        return Err(inactive());
+    }
+    if let Some(gid) = claims["gid"].as_str() {
+        let gid = Uuid::parse_str(gid).map_err(|_| inactive())?;
+        let grant = store::grants::find_grant(c, gid).await?.ok_or_else(inactive)?;
+        if grant.revoked_at.is_some() {
+            return Err(inactive());
+        }
+        let user = store::users::find_by_id(c, grant.user_id.ok_or_else(inactive)?)
+            .await?
+            .ok_or_else(inactive)?;
+        if !user.may_hold_tokens(svc.now()) {
+            return Err(inactive());
+        }
+        return Ok(ActiveToken {
+            claims,
+            user: Some(user),
+        });
+    }
+    // A client's own token: the client must still exist.
+    let client_id = claims["client_id"].as_str().ok_or_else(inactive)?;
+    clients::find(svc, client_id).await?.ok_or_else(inactive)?;
+    Ok(ActiveToken { claims, user: None })
+}
+
+/// RFC 7662: only confidential clients may ask; an unknown, expired or revoked token
+/// is simply `{"active": false}`.
+pub async fn introspect(svc: &Services, presented: &Presented, token: &str) -> Result<Value, OidcError> {
+    let caller = clients::authenticate(svc, presented).await?;
+    if caller.public {
+        return Err(OidcError::invalid_client("public clients cannot introspect tokens"));
+    }
+    if let Ok(active) = check_access_token(svc, token).await {
+        let mut out = json!({ "active": true, "token_type": "Bearer" });
+        for k in [
+            "scope",
+            "client_id",
+            "sub",
+            "exp",
+            "iat",
+            "iss",
+            "aud",
+            "jti",
+            "auth_time",
+            "sid",
+        ] {
+            if let Some(v) = active.claims.get(k) {
+                out[k] = v.clone();
+            }
+        }
+        if let Some(u) = active.user {
+            out["username"] = json!(u.username);
+        }
+        return Ok(out);
+    }
+    // A refresh token introspects too, as long as it is usable.
+    let c = svc.store.reader();
+    if let Some(row) = store::grants::find_refresh(c, &token_hash(token)).await?
+        && row.used_at.is_none()
+        && row.expires_at > svc.now()
+        && let Some(grant) = store::grants::find_grant(c, row.grant_id).await?
+        && grant.revoked_at.is_none()
+        && let Some(user_id) = grant.user_id
+        && let Some(user) = store::users::find_by_id(c, user_id).await?
+        && user.may_hold_tokens(svc.now())
+    {
+        return Ok(json!({
+            "active": true,
+            "token_type": "refresh_token",
+            "scope": grant.scope,
+            "client_id": grant.client_id,
+            "sub": user.id.to_string(),
+            "username": user.username,
+            "exp": row.expires_at.timestamp(),
+            "iat": row.created_at.timestamp(),
+        }));
+    }
+    Ok(json!({ "active": false }))
+}

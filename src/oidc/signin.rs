@@ -1,0 +1,309 @@
+//! Sign-in as a sequence of steps, each a page of its own: identify, password, then
+//! forced password change, then consent. The pending request waits server-side; the
+//! browser holds only a random handle to it.
+use super::authorize::{self, Checked, Params, Refusal};
+use super::clients;
+use super::{OidcError, pending_request_lifetime};
+use crate::accounts::AccountsError;
+use crate::accounts::login::{self, LoginError};
+use crate::crypto::{random_token, token_hash};
+use crate::services::Services;
+use crate::sessions::{self, Session};
+use crate::store::{self, StoreError};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Identify,
+    Password,
+    ChangePassword,
+    Consent,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Identify => "identify",
+            Stage::Password => "password",
+            Stage::ChangePassword => "change-password",
+            Stage::Consent => "consent",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [Stage::Identify, Stage::Password, Stage::ChangePassword, Stage::Consent]
+            .into_iter()
+            .find(|st| st.as_str() == s)
+    }
+}
+
+/// A sign-in in progress.
+pub struct Pending {
+    pub id: Uuid,
+    pub handle: String,
+    pub stage: Stage,
+    pub user_id: Option<Uuid>,
+    pub request: Checked,
+}
+
+impl Pending {
+    pub fn identifier(&self) -> &str {
+        self.request.params.login_hint.as_deref().unwrap_or("")
+    }
+}
+
+/// Where a step leads.
+pub enum Step {
+    /// Show this stage's page (after a redirect to it), setting a new session cookie
+    /// when the user has just signed in.
+    Go(Stage, Option<String>),
+    /// Show the same page again with a message (wrong password, policy).
+    Retry(String),
+    /// Done: give the client its answer, and set this session cookie if new.
+    Finish {
+        location: String,
+        new_session: Option<String>,
+    },
+    Refused(Refusal),
+}
+
+impl From<OidcError> for Step {
+    fn from(e: OidcError) -> Self {
+        Step::Refused(Refusal::Failed(e))
+    }
+}
+
+impl From<StoreError> for Step {
+    fn from(e: StoreError) -> Self {
+        Step::Refused(Refusal::Failed(e.into()))
+    }
+}
+
+pub async fn begin(svc: &Services, req: &Checked, stage: Stage, user_id: Option<Uuid>) -> Result<String, OidcError> {
+    let handle = random_token();
+    let now = svc.now();
+    let params = serde_json::to_value(&req.params).map_err(|e| OidcError::Internal(e.to_string()))?;
+    store::auth_requests::insert(
+        svc.store.conn(),
+        store::auth_requests::PendingRow {
+            id: Uuid::now_v7(),
+            handle_hash: token_hash(&handle),
+            client_id: req.client.id.clone(),
+            params,
+            user_id,
+            stage: stage.as_str().to_string(),
+            created_at: now,
+            expires_at: now + pending_request_lifetime(),
+        },
+    )
+    .await?;
+    if rand::random_range(0..100) == 0 {
+        store::auth_requests::delete_expired(svc.store.conn(), now).await?;
+    }
+    Ok(handle)
+}
+
+/// The pending request behind a handle, re-checked (the client may have changed).
+pub async fn load(svc: &Services, handle: &str) -> Result<Option<Pending>, Refusal> {
+    let Some(row) = store::auth_requests::find_live(svc.store.conn(), &token_hash(handle), svc.now()).await? else {
+        return Ok(None);
+    };
+    let params: Params = serde_json::from_value(row.params).unwrap_or_default();
+    let request = authorize::check(svc, params).await?;
+    Ok(Stage::parse(&row.stage).map(|stage| Pending {
+        id: row.id,
+        handle: handle.to_string(),
+        stage,
+        user_id: row.user_id,
+        request,
+    }))
+}
+
+async fn move_to(
+    svc: &Services,
+    p: &Pending,
+    to: Stage,
+    user: Option<Uuid>,
+    params: Option<&Params>,
+) -> Result<bool, OidcError> {
+    let params = match params {
+        Some(p) => Some(serde_json::to_value(p).map_err(|e| OidcError::Internal(e.to_string()))?),
+        None => None,
+    };
+    Ok(store::auth_requests::advance(svc.store.conn(), p.id, p.stage.as_str(), to.as_str(), user, params).await?)
+}
+
+/// Step 1: who. Always goes on to the password step, so nothing tells whether the
+/// account exists.
+pub async fn identify(svc: &Services, p: &Pending, identifier: &str) -> Step {
+    let identifier = identifier.trim();
+    if identifier.is_empty() {
+        return Step::Retry("Enter your username or email address.".into());
+    }
+    let mut params = p.request.params.clone();
+    params.login_hint = Some(identifier.to_string());
+    match move_to(svc, p, Stage::Password, None, Some(&params)).await {
+        Ok(_) => Step::Go(Stage::Password, None),
+        Err(e) => e.into(),
+    }
+}
+
+pub const WRONG_CREDENTIALS: &str = "Wrong username or password.";
+
+/// Step 2: the password.
+pub async fn password(
+    svc: &Services,
+    p: &Pending,
+    password_text: &str,
+    ip: Option<String>,
+    old: Option<Session>,
+) -> Step {
+    let user = match login::check_password(svc, p.identifier(), password_text, ip).await {
+        Ok(u) => u,
+        Err(LoginError::InvalidCredentials) | Err(LoginError::Locked(_)) => {
+            return Step::Retry(WRONG_CREDENTIALS.into());
+        }
+        Err(LoginError::Accounts(e)) => return OidcError::from(e).into(),
+    };
+    if user.must_change_password {
+        return match move_to(svc, p, Stage::ChangePassword, Some(user.id), None).await {
+            Ok(_) => Step::Go(Stage::ChangePassword, None),
+            Err(e) => e.into(),
+        };
+    }
+    signed_in(svc, p, user.id, old).await
+}
+
+/// Step 3 (when required): a new password, twice.
+pub async fn change_password(svc: &Services, p: &Pending, new: &str, confirm: &str, old: Option<Session>) -> Step {
+    let Some(user_id) = p.user_id.filter(|_| p.stage == Stage::ChangePassword) else {
+        return Step::Go(Stage::Identify, None);
+    };
+    if new != confirm {
+        return Step::Retry("The two passwords are not the same.".into());
+    }
+    let user = match store::users::find_by_id(svc.store.conn(), user_id).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return Step::Go(Stage::Identify, None),
+        Err(e) => return e.into(),
+    };
+    match crate::accounts::users::change_own_password(svc, &user, new).await {
+        Ok(()) => {}
+        Err(AccountsError::WeakPassword(why)) => return Step::Retry(why),
+        Err(e) => return OidcError::from(e).into(),
+    }
+    signed_in(svc, p, user.id, old).await
+}
+
+/// Step 4 (when required): consent.
+pub async fn consent(svc: &Services, p: &Pending, allow: bool, session: Option<Session>) -> Step {
+    let Some(session) = session.filter(|s| Some(s.user_id) == p.user_id && p.stage == Stage::Consent) else {
+        return Step::Go(Stage::Identify, None);
+    };
+    if !allow {
+        let _ = store::auth_requests::delete(svc.store.conn(), p.id).await;
+        return Step::Refused(p.request.refuse("access_denied", "the user did not consent"));
+    }
+    let now = svc.now();
+    if let Err(e) = store::grants::save_consent(
+        svc.store.conn(),
+        session.user_id,
+        &p.request.client.id,
+        &p.request.scope(),
+        now,
+    )
+    .await
+    {
+        return e.into();
+    }
+    finish(svc, p, &session, None).await
+}
+
+/// The user proved who they are: start (or re-key) the browser's session, then go on
+/// to consent or straight back to the client.
+async fn signed_in(svc: &Services, p: &Pending, user_id: Uuid, old: Option<Session>) -> Step {
+    let now = svc.now();
+    let result: Result<(Session, String), StoreError> = async {
+        let tx = svc.store.begin().await?;
+        if let Some(old) = &old {
+            // A different user on this browser: the old sign-in ends for good.
+            if old.user_id != user_id {
+                sessions::end(&tx, old, now).await?;
+            }
+        }
+        let started = match old.filter(|o| o.user_id == user_id) {
+            Some(same) => sessions::renew(&tx, &same, "pwd", &["pwd"], now).await?,
+            None => sessions::start(&tx, user_id, "pwd", &["pwd"], now).await?,
+        };
+        tx.commit().await?;
+        Ok(started)
+    }
+    .await;
+    let (session, cookie) = match result {
+        Ok(s) => s,
+        Err(e) => return e.into(),
+    };
+    if !matches!(clients::admits(svc, &p.request.client, user_id).await, Ok(true)) {
+        let _ = store::auth_requests::delete(svc.store.conn(), p.id).await;
+        return match p
+            .request
+            .refuse("access_denied", "this user may not use this application")
+        {
+            Refusal::Redirect {
+                redirect_uri,
+                error,
+                description,
+                state,
+            } => Step::Finish {
+                location: error_location(svc, &redirect_uri, error, &description, state.as_deref()),
+                new_session: Some(cookie),
+            },
+            other => Step::Refused(other),
+        };
+    }
+    match authorize::needs_consent(svc, &p.request, &session).await {
+        Ok(true) => {
+            return match move_to(svc, p, Stage::Consent, Some(user_id), None).await {
+                Ok(_) => Step::Go(Stage::Consent, Some(cookie)),
+                Err(e) => e.into(),
+            };
+        }
+        Ok(false) => {}
+        Err(r) => return Step::Refused(r),
+    }
+    finish(svc, p, &session, Some(cookie)).await
+}
+
+async fn finish(svc: &Services, p: &Pending, session: &Session, new_session: Option<String>) -> Step {
+    let _ = store::auth_requests::delete(svc.store.conn(), p.id).await;
+    match super::grants::authorization_code::issue_code(svc, &p.request, session).await {
+        Ok(location) => Step::Finish { location, new_session },
+        Err(e) => e.into(),
+    }
+}
+
+/// `redirect_uri?error=...&error_description=...&state=...&iss=...` (RFC 9207 adds iss).
+pub fn error_location(
+    svc: &Services,
+    redirect_uri: &str,
+    error: &str,
+    description: &str,
+    state: Option<&str>,
+) -> String {
+    let mut pairs = vec![("error", error), ("error_description", description)];
+    if let Some(s) = state {
+        pairs.push(("state", s));
+    }
+    pairs.push(("iss", svc.config.issuer_id()));
+    with_query(redirect_uri, &pairs)
+}
+
+pub fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
+    match url::Url::parse(uri) {
+        Ok(mut url) => {
+            url.query_pairs_mut().extend_pairs(pairs);
+            url.to_string()
+        }
+        Err(_) => uri.to_string(),
+    }
+}
