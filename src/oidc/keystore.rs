@@ -177,3 +177,35 @@ pub async fn rotate(svc: &Services) -> Result<Vec<(String, Alg)>, OidcError> {
     }
     Ok(created)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(kid: &str, alg: Alg, created: DateTime<Utc>, retired: Option<DateTime<Utc>>) -> SigningKeyRow {
+        SigningKeyRow {
+            kid: kid.into(),
+            alg: alg.as_str().into(),
+            private_key: Vec::new(),
+            public_jwk: serde_json::json!({}),
+            created_at: created,
+            retired_at: retired,
+        }
+    }
+
+    #[test]
+    fn a_rotated_in_key_signs_only_after_the_handover() {
+        let t0 = Utc::now();
+        let first = vec![row("old", Alg::ES256, t0, None)];
+        // First start: the only key signs at once.
+        assert_eq!(signing_kids(&first, t0), vec!["old".to_string()]);
+
+        // Rotation at t1: the new key is published, the old one keeps signing for now.
+        let t1 = t0 + chrono::Duration::hours(5);
+        let rotated = vec![row("new", Alg::ES256, t1, None), row("old", Alg::ES256, t0, Some(t1))];
+        assert_eq!(signing_kids(&rotated, t1), vec!["old".to_string()]);
+        assert_eq!(signing_kids(&rotated, t1 + handover() / 2), vec!["old".to_string()]);
+        // Once every node has published it, the new key signs.
+        assert_eq!(signing_kids(&rotated, t1 + handover()), vec!["new".to_string()]);
+    }
+}

@@ -12,6 +12,8 @@ on_each_backend!(
     introspection_tells_active_from_inactive_for_confidential_clients,
     revocation_ends_refresh_and_access_tokens,
     token_endpoint_errors_are_json_and_never_cached,
+    rotated_keys_keep_old_tokens_valid,
+    deleting_a_client_ends_its_tokens,
 );
 
 async fn setup(backend: Backend) -> (TestServer, Client, User) {
@@ -198,5 +200,47 @@ async fn token_endpoint_errors_are_json_and_never_cached(backend: Backend) {
     oidc::exchange(&s, &client, "no-such-code", Some(&pkce.verifier))
         .await
         .assert_oauth_error(400, "invalid_grant");
+    s.stop().await;
+}
+
+async fn rotated_keys_keep_old_tokens_valid(backend: Backend) {
+    let s = oidc::start(backend).await;
+    let service = oidc::create_client_with(&s, &["--name", "nightly export", "--grant", "client_credentials"]).await;
+    let before = Tokens::of(&oidc::token(&s, Auth::Basic(&service), &[("grant_type", "client_credentials")]).await);
+
+    let rotated = oidc::cli_ok(&s, &["keys", "rotate"], None).await;
+    assert_eq!(rotated["added"].as_array().map(Vec::len), Some(3), "{rotated}");
+    let listed = oidc::cli_ok(&s, &["keys", "list"], None).await;
+    let keys = listed["keys"].as_array().expect("keys");
+    assert_eq!(keys.len(), 6, "{listed}");
+    assert_eq!(
+        keys.iter().filter(|k| k["retired_at"].is_string()).count(),
+        3,
+        "{listed}"
+    );
+
+    // A token signed before the rotation stays good, and new tokens are issued.
+    assert_eq!(oidc::introspect(&s, &service, before.access()).await["active"], true);
+    let after = Tokens::of(&oidc::token(&s, Auth::Basic(&service), &[("grant_type", "client_credentials")]).await);
+    assert_eq!(oidc::introspect(&s, &service, after.access()).await["active"], true);
+    s.stop().await;
+}
+
+async fn deleting_a_client_ends_its_tokens(backend: Backend) {
+    let (s, client, user) = setup(backend).await;
+    let tokens = oidc::login(&s, &oidc::browser(), &client, &user, "openid profile").await;
+    assert_eq!(oidc::userinfo(&s, tokens.access()).await.status, 200);
+
+    let deleted = oidc::cli_ok(&s, &["client", "delete", &client.id], None).await;
+    assert_eq!(deleted["deleted"], true, "{deleted}");
+    assert_eq!(oidc::userinfo(&s, tokens.access()).await.status, 401);
+    let refresh = oidc::token(
+        &s,
+        Auth::Basic(&client),
+        &[("grant_type", "refresh_token"), ("refresh_token", tokens.refresh())],
+    )
+    .await;
+    assert_eq!(refresh.status, 401, "{:?}", refresh.body);
+    assert_eq!(refresh.error(), "invalid_client");
     s.stop().await;
 }
