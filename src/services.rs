@@ -17,6 +17,8 @@ pub struct Services {
     /// Token signing keys, loaded from the database on first use.
     pub keys: Arc<crate::oidc::Keys>,
     pub limits: Arc<crate::limits::Limits>,
+    /// Group commit for audit events written outside another transaction.
+    pub audit: Arc<crate::audit::batch::Batcher>,
 }
 
 impl Services {

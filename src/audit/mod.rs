@@ -1,5 +1,7 @@
 //! Append-only audit events: who did what to whom, when, from where, and how it ended.
-//! Events are written in the transaction of the change they describe.
+//! Events are written in the transaction of the change they describe; events about
+//! no other write (a token issued) go through `batch`, which commits them in groups.
+pub mod batch;
 use crate::store::{self, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;

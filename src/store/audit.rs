@@ -8,7 +8,23 @@ use sea_orm::{
 };
 
 pub async fn append(c: &impl ConnectionTrait, e: &Event, at: DateTime<Utc>) -> Result<()> {
-    let row = ActiveModel {
+    Entity::insert(row(e, at)).exec_without_returning(c).await?;
+    Ok(())
+}
+
+/// Several events in one statement.
+pub async fn append_many(c: &impl ConnectionTrait, events: &[(Event, DateTime<Utc>)]) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    Entity::insert_many(events.iter().map(|(e, at)| row(e, *at)))
+        .exec_without_returning(c)
+        .await?;
+    Ok(())
+}
+
+fn row(e: &Event, at: DateTime<Utc>) -> ActiveModel {
+    ActiveModel {
         id: NotSet,
         at: Set(at),
         actor_kind: Set(e.actor.kind.as_str().to_string()),
@@ -21,9 +37,7 @@ pub async fn append(c: &impl ConnectionTrait, e: &Event, at: DateTime<Utc>) -> R
         source_ip: Set(e.source_ip.clone()),
         outcome: Set(e.outcome.as_str().to_string()),
         detail: Set(e.detail.clone()),
-    };
-    Entity::insert(row).exec_without_returning(c).await?;
-    Ok(())
+    }
 }
 
 /// Newest first; optionally only events about one target.

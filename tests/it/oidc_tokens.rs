@@ -86,6 +86,17 @@ async fn client_credentials_give_a_jwt_access_token_for_the_client(backend: Back
     assert_eq!(seen["active"], true, "{seen}");
     assert_eq!(seen["client_id"], service.id.as_str(), "{seen}");
 
+    // The issue is in the audit log before the token was handed out.
+    let audit = oidc::cli_ok(&s, &["audit", "list", "--limit", "5"], None).await;
+    let issued = audit["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|e| e["action"] == "token.issue")
+        .unwrap_or_else(|| panic!("no token.issue event: {audit}"));
+    assert_eq!(issued["actor_id"], service.id.as_str(), "{issued}");
+    assert_eq!(issued["detail"]["grant_type"], "client_credentials", "{issued}");
+
     // A client without the grant may not use it.
     let web = oidc::create_client(&s, "ward rota", &[]).await;
     oidc::token(&s, Auth::Basic(&web), &[("grant_type", "client_credentials")])

@@ -1,7 +1,7 @@
 //! authorization_code (RFC 6749 §4.1, PKCE RFC 7636): issuing the code at the end of
 //! the authorization request, and exchanging it once at the token endpoint.
 use super::TokenRequest;
-use crate::audit::{self, Actor, Event, Target};
+use crate::audit::{Actor, Event, Target};
 use crate::crypto::{constant_time_eq, random_token, token_hash};
 use crate::oidc::authorize::Checked;
 use crate::oidc::clients::{self, Client};
@@ -213,18 +213,19 @@ pub async fn respond(
     if let Some(token) = &refresh_token {
         store::grants::insert_refresh(&tx, token_hash(token), grant.id, now, now + refresh_token_lifetime()).await?;
     }
-    audit::record(
-        &tx,
-        &Event::new(
-            &Actor::client(&client.id, &client.name),
-            if first { "token.issue" } else { "token.refresh" },
-            Some(Target::user(subject.user.id, &subject.user.username)),
-        )
-        .with_detail(serde_json::json!({ "scope": grant.scope, "grant": grant.id })),
-        now,
-    )
-    .await?;
     tx.commit().await.map_err(StoreError::from)?;
+    // Recorded before the tokens are handed out; grouped with other requests' events.
+    svc.audit
+        .record(
+            Event::new(
+                &Actor::client(&client.id, &client.name),
+                if first { "token.issue" } else { "token.refresh" },
+                Some(Target::user(subject.user.id, &subject.user.username)),
+            )
+            .with_detail(serde_json::json!({ "scope": grant.scope, "grant": grant.id })),
+            now,
+        )
+        .await?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",

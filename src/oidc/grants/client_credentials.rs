@@ -1,6 +1,6 @@
 //! client_credentials (RFC 6749 §4.4): a service client's own access token.
 use super::TokenRequest;
-use crate::audit::{self, Actor, Event};
+use crate::audit::{Actor, Event};
 use crate::oidc::clients::Client;
 use crate::oidc::tokens::{self, AccessGrant, TokenResponse};
 use crate::oidc::{OidcError, access_token_lifetime, scope_list};
@@ -40,13 +40,13 @@ pub async fn exchange(svc: &Services, client: &Client, req: &TokenRequest) -> Re
         },
         now,
     )?;
-    audit::record(
-        svc.store.conn(),
-        &Event::new(&Actor::client(&client.id, &client.name), "token.issue", None)
-            .with_detail(serde_json::json!({ "grant_type": "client_credentials", "scope": scope, "jti": jti })),
-        now,
-    )
-    .await?;
+    svc.audit
+        .record(
+            Event::new(&Actor::client(&client.id, &client.name), "token.issue", None)
+                .with_detail(serde_json::json!({ "grant_type": "client_credentials", "scope": scope, "jti": jti })),
+            now,
+        )
+        .await?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",

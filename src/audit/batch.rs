@@ -1,0 +1,54 @@
+//! Audit events that belong to no other write (tokens issued, refreshed) are written
+//! together: requests arriving at once share one multi-row INSERT and one commit, and
+//! each still waits until its own event is stored. On SQLite's single writer this
+//! turns one commit per token into one per burst.
+use super::Event;
+use crate::store::{self, Store, StoreError};
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, oneshot};
+
+/// Events per INSERT at most (12 columns each, well under SQLite's variable limit).
+const MAX_BATCH: usize = 256;
+
+struct Pending {
+    event: Event,
+    at: DateTime<Utc>,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+pub struct Batcher {
+    queue: mpsc::Sender<Pending>,
+}
+
+impl Batcher {
+    /// Starts the writer task; it ends when the last `Batcher` handle is dropped.
+    pub fn start(store: Store) -> Self {
+        let (queue, rx) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(write_batches(store, rx));
+        Self { queue }
+    }
+
+    /// Stores the event; returns once it is committed.
+    pub async fn record(&self, event: Event, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let (done, stored) = oneshot::channel();
+        let lost = || StoreError::Query("the audit writer has stopped".into());
+        self.queue.send(Pending { event, at, done }).await.map_err(|_| lost())?;
+        stored.await.map_err(|_| lost())?.map_err(StoreError::Query)
+    }
+}
+
+async fn write_batches(store: Store, mut rx: mpsc::Receiver<Pending>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let events: Vec<(Event, DateTime<Utc>)> = batch.iter().map(|p| (p.event.clone(), p.at)).collect();
+        let outcome = store::audit::append_many(store.conn(), &events)
+            .await
+            .map_err(|e| e.to_string());
+        if let Err(e) = &outcome {
+            tracing::error!(error = %e, events = events.len(), "audit events could not be stored");
+        }
+        for p in batch.drain(..) {
+            let _ = p.done.send(outcome.clone());
+        }
+    }
+}
