@@ -3,23 +3,13 @@ use super::TokenRequest;
 use crate::audit::{Actor, Event};
 use crate::oidc::clients::Client;
 use crate::oidc::tokens::{self, AccessGrant, TokenResponse};
-use crate::oidc::{OidcError, access_token_lifetime, scope_list};
+use crate::oidc::{OidcError, SCOPES, access_token_lifetime, scope_list};
 use crate::services::Services;
-
-/// Scopes about a user make no sense without one.
-const USER_SCOPES: [&str; 7] = [
-    "openid",
-    "profile",
-    "email",
-    "phone",
-    "address",
-    "groups",
-    "offline_access",
-];
 
 pub async fn exchange(svc: &Services, client: &Client, req: &TokenRequest) -> Result<TokenResponse, OidcError> {
     let asked = scope_list(req.scope.as_deref().unwrap_or(""));
-    if let Some(bad) = asked.iter().find(|s| USER_SCOPES.contains(&s.as_str())) {
+    // Every scope Tessera knows is about a user, which client_credentials has none of.
+    if let Some(bad) = asked.iter().find(|s| SCOPES.contains(&s.as_str())) {
         return Err(OidcError::invalid_scope(format!(
             "'{bad}' needs a user; client_credentials has none"
         )));
