@@ -49,6 +49,7 @@ pub async fn open(config: Config, clock: Arc<dyn Clock>, migrate: bool) -> Resul
         limits: Arc::new(crate::limits::Limits::new(config.sign_in_per_minute)),
         config: Arc::new(config),
         audit: Arc::new(crate::audit::batch::Batcher::start(store.clone())),
+        clients: Arc::default(),
         store,
         clock,
         secret,

@@ -19,6 +19,8 @@ pub struct Services {
     pub limits: Arc<crate::limits::Limits>,
     /// Group commit for audit events written outside another transaction.
     pub audit: Arc<crate::audit::batch::Batcher>,
+    /// Clients looked up in the last second (token requests and sign-in steps).
+    pub clients: Arc<crate::oidc::client_cache::ClientCache>,
 }
 
 impl Services {

@@ -94,7 +94,7 @@ fn nonempty(v: &Option<String>) -> Option<&str> {
 
 pub async fn check(svc: &Services, params: Params) -> Result<Checked, Refusal> {
     let client_id = nonempty(&params.client_id).ok_or_else(|| Refusal::Page("The request names no client.".into()))?;
-    let client = clients::find(svc, client_id)
+    let client = clients::lookup(svc, client_id)
         .await?
         .ok_or_else(|| Refusal::Page("The application that sent you here is not registered with Tessera.".into()))?;
     // The redirect URI is checked before anything is sent to it (RFC 6749 §4.1.2.1).

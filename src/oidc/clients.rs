@@ -177,11 +177,26 @@ pub async fn delete(svc: &Services, actor: &Actor, id: &str) -> Result<Client, O
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
+    svc.clients.forget(id);
     Ok(client)
 }
 
+/// The client as stored now; for checking tokens, where a deleted client must count at once.
 pub async fn find(svc: &Services, id: &str) -> Result<Option<Client>, OidcError> {
     Ok(store::oidc_clients::find(svc.store.reader(), id).await?)
+}
+
+/// The client as stored at most a second ago (`client_cache`); for authenticating
+/// requests and sign-in steps.
+pub async fn lookup(svc: &Services, id: &str) -> Result<Option<Client>, OidcError> {
+    if let Some(client) = svc.clients.get(id) {
+        return Ok(Some(client));
+    }
+    let client = find(svc, id).await?;
+    if let Some(c) = &client {
+        svc.clients.put(c);
+    }
+    Ok(client)
 }
 
 /// How a client presented itself at the token endpoint.
@@ -210,7 +225,7 @@ pub async fn authenticate(svc: &Services, presented: &Presented) -> Result<Clien
         (None, None, _) => return Err(OidcError::invalid_client("client authentication is required")),
     };
     let fail = || OidcError::invalid_client("client authentication failed");
-    let client = find(svc, &id).await?.ok_or_else(fail)?;
+    let client = lookup(svc, &id).await?.ok_or_else(fail)?;
     match (&client.secret_hash, secret) {
         (None, None) if client.public => Ok(client),
         (Some(hash), Some(secret)) => {
