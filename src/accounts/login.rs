@@ -38,7 +38,7 @@ pub async fn check_password(
 ) -> Result<User, LoginError> {
     let now = svc.now();
     let identifier = identifier.trim();
-    let found = store::users::find_by_login(svc.store.conn(), identifier).await?;
+    let found = store::users::find_by_login(svc.store.reader(), identifier).await?;
     let fail = |user: Option<&User>, reason: &str| {
         let target = user.map(|u| Target::user(u.id, &u.username));
         Event::new(&Actor::anonymous(), "login.password", target)
@@ -93,25 +93,29 @@ pub async fn check_password(
             Err(LoginError::InvalidCredentials)
         }
         Verified::Yes { rehash } => {
-            let tx = svc.store.begin().await?;
-            let rehashed = rehash.is_some();
-            store::users::record_successful_login(&tx, user.id, rehash).await?;
-            audit::record(
-                &tx,
-                &Event::new(
-                    &Actor::user(user.id, &user.username),
-                    "login.password",
-                    Some(Target::user(user.id, &user.username)),
-                )
-                .from_ip(source_ip.clone())
-                .with_detail(serde_json::json!({ "rehashed": rehashed })),
-                now,
+            let event = Event::new(
+                &Actor::user(user.id, &user.username),
+                "login.password",
+                Some(Target::user(user.id, &user.username)),
             )
-            .await?;
+            .from_ip(source_ip.clone())
+            .with_detail(serde_json::json!({ "rehashed": rehash.is_some() }));
+            let mut user = user;
+            if user.failed_logins == 0 && user.locked_until.is_none() && rehash.is_none() {
+                // Nothing to reset: the usual case writes only the audit event, grouped.
+                svc.audit.record(event, now).await?;
+                return Ok(user);
+            }
+            let tx = svc.store.begin().await?;
+            store::users::record_successful_login(&tx, user.id, rehash.clone()).await?;
+            audit::record(&tx, &event, now).await?;
             tx.commit().await.map_err(StoreError::from)?;
-            Ok(store::users::find_by_id(svc.store.conn(), user.id)
-                .await?
-                .unwrap_or(user))
+            user.failed_logins = 0;
+            user.locked_until = None;
+            if let Some(hash) = rehash {
+                user.password_hash = Some(hash);
+            }
+            Ok(user)
         }
     }
 }

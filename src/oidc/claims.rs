@@ -8,20 +8,43 @@ use uuid::Uuid;
 /// What claims are made from.
 pub struct Subject {
     pub user: User,
+    /// Loaded only when a wanted claim needs them (see `load`).
     pub groups: Vec<String>,
     pub values: Vec<MultiValue>,
 }
 
-pub async fn load(svc: &Services, user_id: Uuid) -> Result<Option<Subject>, store::StoreError> {
+/// The user and what the claims of `scopes` plus `requested` are made from: groups and
+/// multi-valued attributes are read only when one of those claims needs them, since
+/// every read is a round trip on the token endpoint's hot path.
+pub async fn load(
+    svc: &Services,
+    user_id: Uuid,
+    scopes: &[String],
+    requested: &[String],
+) -> Result<Option<Subject>, store::StoreError> {
+    let names: Vec<&str> = scopes
+        .iter()
+        .flat_map(|s| of_scope(s).iter().copied())
+        .chain(requested.iter().map(String::as_str))
+        .collect();
+    let needs = |claims: &[&str]| names.iter().any(|n| claims.contains(n));
     let c = svc.store.reader();
     let Some(user) = store::users::find_by_id(c, user_id).await? else {
         return Ok(None);
     };
-    let groups = store::groups::names_for_user(c, user_id).await?;
-    let values = store::scim::values_of(c, &[user_id])
-        .await?
-        .remove(&user_id)
-        .unwrap_or_default();
+    let groups = if needs(&["groups"]) {
+        store::groups::names_for_user(c, user_id).await?
+    } else {
+        Vec::new()
+    };
+    let values = if needs(&["phone_number", "phone_number_verified", "address"]) {
+        store::scim::values_of(c, &[user_id])
+            .await?
+            .remove(&user_id)
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     Ok(Some(Subject { user, groups, values }))
 }
 

@@ -105,7 +105,7 @@ pub async fn begin(svc: &Services, req: &Checked, stage: Stage, user_id: Option<
 
 /// The pending request behind a handle, re-checked (the client may have changed).
 pub async fn load(svc: &Services, handle: &str) -> Result<Option<Pending>, Refusal> {
-    let Some(row) = store::auth_requests::find_live(svc.store.conn(), &token_hash(handle), svc.now()).await? else {
+    let Some(row) = store::auth_requests::find_live(svc.store.reader(), &token_hash(handle), svc.now()).await? else {
         return Ok(None);
     };
     let params: Params = serde_json::from_value(row.params).unwrap_or_default();
@@ -224,6 +224,11 @@ pub async fn consent(svc: &Services, p: &Pending, allow: bool, session: Option<S
 async fn signed_in(svc: &Services, p: &Pending, user_id: Uuid, old: Option<Session>) -> Step {
     let now = svc.now();
     let result: Result<(Session, String), StoreError> = async {
+        let Some(old) = old else {
+            // No earlier session on this browser: one insert, no transaction needed.
+            return sessions::start(svc.store.conn(), user_id, "pwd", &["pwd"], now).await;
+        };
+        let old = Some(old);
         let tx = svc.store.begin().await?;
         if let Some(old) = &old {
             // A different user on this browser: the old sign-in ends for good.

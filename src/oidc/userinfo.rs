@@ -27,7 +27,7 @@ pub async fn userinfo(svc: &Services, token: &str) -> Result<Value, OidcError> {
         None => None,
     };
     let requested = claims::requested_in(grant_claims.as_ref(), "userinfo");
-    let subject = claims::load(svc, user.id)
+    let subject = claims::load(svc, user.id, &scopes, &requested)
         .await?
         .ok_or_else(|| OidcError::InvalidToken("the user no longer exists".into()))?;
     let mut out = claims::collect(&subject, &scopes, &requested);

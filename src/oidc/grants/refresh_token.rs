@@ -39,7 +39,10 @@ pub async fn exchange(svc: &Services, client: &Client, req: &TokenRequest) -> Re
         return Err(bad());
     }
     let user_id = grant.user_id.ok_or_else(bad)?;
-    let subject = claims::load(svc, user_id).await?.ok_or_else(bad)?;
+    let requested = claims::requested_in(grant.claims.as_ref(), "id_token");
+    let subject = claims::load(svc, user_id, &scope_list(&grant.scope), &requested)
+        .await?
+        .ok_or_else(bad)?;
     if !subject.user.may_hold_tokens(now) {
         return Err(bad());
     }
