@@ -92,6 +92,11 @@ async fn bulk_enforces_its_limits(backend: Backend) {
     let far_too_big = scim.post("/Bulk", Value::String("y".repeat(3_000_000))).await;
     assert_eq!(far_too_big.status, 413);
     assert_eq!(far_too_big.body["status"], "413");
+    // Most of that body was never read: the connection must not be used again.
+    assert_eq!(
+        far_too_big.headers.get("connection").and_then(|v| v.to_str().ok()),
+        Some("close")
+    );
 
     let no_schema = scim.post("/Bulk", json!({"Operations": []})).await;
     assert_eq!(no_schema.status, 400);

@@ -123,6 +123,13 @@ impl IntoResponse for ScimError {
                 HeaderValue::from_static("Bearer realm=\"tessera-scim\", error=\"invalid_token\""),
             );
         }
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            // The rest of the body may be unread: say the connection ends, or the client
+            // may send its next request down a connection the server is closing.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         response.extensions_mut().insert(self);
         response
     }
