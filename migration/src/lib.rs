@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_initial;
 mod m20261123_000002_oidc;
 mod m20261123_000003_value_trigrams;
+mod m20261123_000004_refresh_rotated_from;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_initial::Migration),
             Box::new(m20261123_000002_oidc::Migration),
             Box::new(m20261123_000003_value_trigrams::Migration),
+            Box::new(m20261123_000004_refresh_rotated_from::Migration),
         ]
     }
 }

@@ -89,6 +89,7 @@ pub async fn introspect(svc: &Services, presented: &Presented, token: &str) -> R
     if let Some(row) = store::grants::find_refresh(c, &token_hash(token)).await?
         && row.used_at.is_none()
         && row.expires_at > svc.now()
+        && !store::grants::has_successor(c, &row.token_hash).await?
         && let Some(grant) = store::grants::find_grant(c, row.grant_id).await?
         && grant.revoked_at.is_none()
         && let Some(user_id) = grant.user_id

@@ -3,7 +3,7 @@
 use super::Result;
 use chrono::{DateTime, Utc};
 use entity::{authorization_code, consent, oidc_client, oidc_grant, refresh_token, revoked_token};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -128,6 +128,7 @@ pub async fn insert_refresh(
         created_at: Set(now),
         expires_at: Set(expires_at),
         used_at: Set(None),
+        rotated_from: Set(None),
     })
     .exec_without_returning(c)
     .await?;
@@ -138,12 +139,85 @@ pub async fn find_refresh(c: &impl ConnectionTrait, hash: &[u8]) -> Result<Optio
     Ok(refresh_token::Entity::find_by_id(hash.to_vec()).one(c).await?)
 }
 
-/// Marks a refresh token used (rotated); false if it already was: reuse.
+/// A refresh token and its grant, in one query.
+pub async fn find_refresh_and_grant(c: &impl ConnectionTrait, hash: &[u8]) -> Result<Option<(RefreshRow, GrantRow)>> {
+    let found = refresh_token::Entity::find_by_id(hash.to_vec())
+        .find_also_related(oidc_grant::Entity)
+        .one(c)
+        .await?;
+    Ok(found.and_then(|(token, grant)| grant.map(|g| (token, g))))
+}
+
+/// Whether a refresh token has been rotated (has a successor).
+pub async fn has_successor(c: &impl ConnectionTrait, hash: &[u8]) -> Result<bool> {
+    Ok(refresh_token::Entity::find()
+        .filter(refresh_token::Column::RotatedFrom.eq(hash.to_vec()))
+        .one(c)
+        .await?
+        .is_some())
+}
+
+/// Rotation in one statement: stores `successor` in place of `used`, only when `used`
+/// exists, was not used up and has no successor yet. False means another request used
+/// it first (reuse). The unique index on `rotated_from` settles two at once on PostgreSQL.
+pub async fn rotate_refresh(
+    c: &impl ConnectionTrait,
+    used: &[u8],
+    successor: Vec<u8>,
+    grant_id: Uuid,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<bool> {
+    use refresh_token::Column as R;
+    let unused = Query::select()
+        .expr(Expr::val(1))
+        .from(refresh_token::Entity)
+        .and_where(R::TokenHash.eq(used.to_vec()))
+        .and_where(R::UsedAt.is_null())
+        .to_owned();
+    let replaced = Query::select()
+        .expr(Expr::val(1))
+        .from(refresh_token::Entity)
+        .and_where(R::RotatedFrom.eq(used.to_vec()))
+        .to_owned();
+    let row = Query::select()
+        .exprs([
+            Expr::val(successor),
+            Expr::val(grant_id),
+            Expr::val(now),
+            Expr::val(expires_at),
+            Expr::val(used.to_vec()),
+        ])
+        .and_where(Expr::exists(unused))
+        .and_where(Expr::not_exists(replaced))
+        .to_owned();
+    let insert = Query::insert()
+        .into_table(refresh_token::Entity)
+        .columns([R::TokenHash, R::GrantId, R::CreatedAt, R::ExpiresAt, R::RotatedFrom])
+        .select_from(row)
+        .map_err(|e| super::StoreError::Query(e.to_string()))?
+        .to_owned();
+    match c.execute(&insert).await {
+        Ok(done) => Ok(done.rows_affected() == 1),
+        Err(e) => match super::StoreError::from(e) {
+            super::StoreError::Conflict(_) => Ok(false),
+            other => Err(other),
+        },
+    }
+}
+
+/// Marks a refresh token used up without a successor; false if it already was: reuse.
 pub async fn use_refresh(c: &impl ConnectionTrait, hash: &[u8], now: DateTime<Utc>) -> Result<bool> {
+    let replaced = Query::select()
+        .expr(Expr::val(1))
+        .from(refresh_token::Entity)
+        .and_where(refresh_token::Column::RotatedFrom.eq(hash.to_vec()))
+        .to_owned();
     let res = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
         .filter(refresh_token::Column::TokenHash.eq(hash.to_vec()))
         .filter(refresh_token::Column::UsedAt.is_null())
+        .filter(Expr::not_exists(replaced))
         .exec(c)
         .await?;
     Ok(res.rows_affected == 1)

@@ -7,6 +7,7 @@ use serde_json::json;
 
 on_each_backend!(
     refresh_tokens_rotate_and_a_reused_one_revokes_the_family,
+    a_refresh_token_sent_twice_at_once_is_honoured_once,
     refresh_tokens_are_bound_to_their_client,
     client_credentials_give_a_jwt_access_token_for_the_client,
     introspection_tells_active_from_inactive_for_confidential_clients,
@@ -34,6 +35,9 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_family(backend: Back
     assert_ne!(third.refresh(), second.refresh());
     assert!(oidc::is_active(&s, &client, third.access()).await);
     assert_eq!(oidc::userinfo(&s, third.access()).await.status, 200);
+    // Introspection tells a rotated refresh token from its live successor.
+    assert!(!oidc::is_active(&s, &client, second.refresh()).await);
+    assert!(oidc::is_active(&s, &client, third.refresh()).await);
 
     // The first one was used up; showing it again means it leaked: the family is revoked.
     oidc::refresh(&s, &client, first.refresh())
@@ -44,6 +48,31 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_family(backend: Back
         .assert_oauth_error(400, "invalid_grant");
     assert!(!oidc::is_active(&s, &client, third.access()).await);
     oidc::assert_userinfo_refuses(&s, third.access()).await;
+    s.stop().await;
+}
+
+async fn a_refresh_token_sent_twice_at_once_is_honoured_once(backend: Backend) {
+    let (s, client, user) = setup(backend).await;
+    let first = oidc::login(&s, &s.client, &client, &user, "openid").await;
+    let send = || oidc::refresh(&s, &client, first.refresh());
+    let (a, b, c, d) = tokio::join!(send(), send(), send(), send());
+    let replies = [a, b, c, d];
+    let won: Vec<_> = replies.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(
+        won.len(),
+        1,
+        "exactly one rotation wins: {:?}",
+        replies.iter().map(|r| &r.body).collect::<Vec<_>>()
+    );
+    for lost in replies.iter().filter(|r| r.status != 200) {
+        assert_eq!((lost.status, lost.error()), (400, "invalid_grant"), "{:?}", lost.body);
+    }
+    // The losers were reuse: the family is revoked, the winner's tokens with it.
+    let winner = Tokens::of(won[0]);
+    oidc::refresh(&s, &client, winner.refresh())
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+    assert!(!oidc::is_active(&s, &client, winner.access()).await);
     s.stop().await;
 }
 

@@ -205,18 +205,25 @@ pub async fn respond(
     let offline = scopes.iter().any(|s| s == "offline_access");
     let refresh_token = (client.allows_grant(clients::REFRESH_TOKEN) && (offline || !client.public)).then(random_token);
 
-    let tx = svc.store.begin().await?;
-    if let Issue::Rotate { used } = issue
-        && !store::grants::use_refresh(&tx, used, now).await?
-    {
+    // Each case is one statement, atomic on its own.
+    let c = svc.store.conn();
+    let expires_at = now + refresh_token_lifetime();
+    let first_use = match (issue, &refresh_token) {
+        (Issue::Rotate { used }, Some(token)) => {
+            store::grants::rotate_refresh(c, used, token_hash(token), grant.id, now, expires_at).await?
+        }
+        // Narrowed away from offline_access: used up, without a successor.
+        (Issue::Rotate { used }, None) => store::grants::use_refresh(c, used, now).await?,
+        (Issue::First { .. }, Some(token)) => {
+            store::grants::insert_refresh(c, token_hash(token), grant.id, now, expires_at).await?;
+            true
+        }
+        (Issue::First { .. }, None) => true,
+    };
+    if !first_use {
         // Another request used this refresh token first: a replay (refresh_token.rs).
-        tx.rollback().await.map_err(StoreError::from)?;
         return Err(super::refresh_token::replayed(svc, client, grant).await);
     }
-    if let Some(token) = &refresh_token {
-        store::grants::insert_refresh(&tx, token_hash(token), grant.id, now, now + refresh_token_lifetime()).await?;
-    }
-    tx.commit().await.map_err(StoreError::from)?;
     // Recorded before the tokens are handed out; grouped with other requests' events.
     svc.audit
         .record(

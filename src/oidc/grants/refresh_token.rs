@@ -20,12 +20,9 @@ pub async fn exchange(svc: &Services, client: &Client, req: &TokenRequest) -> Re
         .ok_or_else(|| OidcError::invalid_request("refresh_token is required"))?;
     let hash = token_hash(token);
     let bad = || OidcError::invalid_grant("the refresh token is invalid, expired or revoked");
-    // Reads go to the reader pool: the rotation's conditional UPDATE in `respond` has the
+    // Read from the reader pool: the rotation's conditional INSERT in `respond` has the
     // last word on whether this token was already used.
-    let row = store::grants::find_refresh(svc.store.reader(), &hash)
-        .await?
-        .ok_or_else(bad)?;
-    let grant = store::grants::find_grant(svc.store.reader(), row.grant_id)
+    let (row, grant) = store::grants::find_refresh_and_grant(svc.store.reader(), &hash)
         .await?
         .ok_or_else(bad)?;
     // Bound to its client: another client presenting it learns nothing.
