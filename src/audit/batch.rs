@@ -5,7 +5,8 @@
 use super::Event;
 use crate::store::{self, Store, StoreError};
 use chrono::{DateTime, Utc};
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 /// Events per INSERT at most (12 columns each, well under SQLite's variable limit).
 const MAX_BATCH: usize = 256;
@@ -38,17 +39,33 @@ impl Batcher {
 }
 
 async fn write_batches(store: Store, mut rx: mpsc::Receiver<Pending>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let events: Vec<(Event, DateTime<Utc>)> = batch.iter().map(|p| (p.event.clone(), p.at)).collect();
-        let outcome = store::audit::append_many(store.conn(), &events)
-            .await
-            .map_err(|e| e.to_string());
-        if let Err(e) = &outcome {
-            tracing::error!(error = %e, events = events.len(), "audit events could not be stored");
+    // SQLite writes one batch at a time; PostgreSQL commits several at once, and a
+    // commit (a WAL flush) is what each request waits for.
+    let slots = Arc::new(Semaphore::new(store.concurrent_writers()));
+    // A slot is taken before events are: while every slot is busy, events gather into
+    // the next, larger batch.
+    while let Ok(slot) = slots.clone().acquire_owned().await {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        if rx.recv_many(&mut batch, MAX_BATCH).await == 0 {
+            break;
         }
-        for p in batch.drain(..) {
-            let _ = p.done.send(outcome.clone());
-        }
+        let store = store.clone();
+        tokio::spawn(async move {
+            write_batch(&store, batch).await;
+            drop(slot);
+        });
+    }
+}
+
+async fn write_batch(store: &Store, mut batch: Vec<Pending>) {
+    let events: Vec<(Event, DateTime<Utc>)> = batch.iter().map(|p| (p.event.clone(), p.at)).collect();
+    let outcome = store::audit::append_many(store.conn(), &events)
+        .await
+        .map_err(|e| e.to_string());
+    if let Err(e) = &outcome {
+        tracing::error!(error = %e, events = events.len(), "audit events could not be stored");
+    }
+    for p in batch.drain(..) {
+        let _ = p.done.send(outcome.clone());
     }
 }

@@ -105,6 +105,14 @@ impl Store {
         &self.reader
     }
 
+    /// How many writes may usefully run at once: SQLite has one writer.
+    pub fn concurrent_writers(&self) -> usize {
+        match self.db.get_database_backend() {
+            sea_orm::DbBackend::Sqlite => 1,
+            _ => 4,
+        }
+    }
+
     pub async fn begin(&self) -> Result<DatabaseTransaction> {
         Ok(self.db.begin().await?)
     }
