@@ -44,7 +44,11 @@ pub enum ClientCommand {
     /// List relying parties.
     List,
     /// Delete a relying party: its grants and tokens stop working.
-    Delete { client_id: String },
+    Delete {
+        // Ids made before letters-and-digits-only ids may start with '-'.
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
 }
 
 #[derive(Subcommand)]

@@ -76,6 +76,17 @@ fn check_uri(uri: &str, what: &str, public: bool) -> Result<(), OidcError> {
     }
 }
 
+/// 22 letters and digits (about 131 bits): an id starting with '-' would read as an
+/// option on the command line (`tessera client delete ID`).
+fn new_client_id() -> String {
+    let mut id = String::new();
+    while id.len() < 22 {
+        id.extend(random_token().chars().filter(char::is_ascii_alphanumeric));
+    }
+    id.truncate(22);
+    id
+}
+
 /// Registers a client; returns it and its secret (shown once; only its hash is kept).
 pub async fn create(svc: &Services, actor: &Actor, new: NewClient) -> Result<(Client, Option<String>), OidcError> {
     let name = new.name.trim();
@@ -131,7 +142,7 @@ pub async fn create(svc: &Services, actor: &Actor, new: NewClient) -> Result<(Cl
     }
     let secret = (!new.public).then(random_token);
     let client = Client {
-        id: random_token()[..22].to_string(),
+        id: new_client_id(),
         name: name.to_string(),
         secret_hash: secret.as_deref().map(token_hash),
         public: new.public,
@@ -246,4 +257,16 @@ pub async fn admits(svc: &Services, client: &Client, user_id: Uuid) -> Result<bo
     }
     let groups = store::groups::of_user(svc.store.reader(), user_id).await?;
     Ok(groups.iter().any(|(id, _)| client.groups.contains(id)))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn client_ids_are_22_letters_and_digits() {
+        for _ in 0..2000 {
+            let id = super::new_client_id();
+            assert_eq!(id.len(), 22, "{id}");
+            assert!(id.chars().all(|c| c.is_ascii_alphanumeric()), "{id}");
+        }
+    }
 }
