@@ -133,7 +133,8 @@ impl Default for ServeOptions {
     }
 }
 
-/// A running server: HTTP and the mail worker, stopped together.
+/// A running server: HTTP, the mail and back-channel workers and housekeeping,
+/// stopped together.
 pub struct Server {
     pub addr: SocketAddr,
     /// Present while no admin can sign in. A secret: shown to the operator, never logged.
@@ -143,6 +144,7 @@ pub struct Server {
     http: JoinHandle<std::io::Result<()>>,
     worker: JoinHandle<()>,
     logouts: JoinHandle<()>,
+    purge: JoinHandle<()>,
 }
 
 impl Server {
@@ -171,6 +173,7 @@ impl Server {
         let (shutdown, stop) = watch::channel(false);
         let logouts =
             tokio::spawn(crate::oidc::backchannel::Worker::new(services.clone(), options.mail_poll).run(stop.clone()));
+        let purge = tokio::spawn(crate::oidc::purge::run(services.clone(), stop.clone()));
         let worker = Worker {
             svc: services.clone(),
             transport,
@@ -189,6 +192,7 @@ impl Server {
             http,
             worker,
             logouts,
+            purge,
         })
     }
 
@@ -201,6 +205,7 @@ impl Server {
         let served = self.http.await.map_err(std::io::Error::other)?;
         let _ = self.worker.await;
         let _ = self.logouts.await;
+        let _ = self.purge.await;
         self.services.store.close().await;
         served
     }

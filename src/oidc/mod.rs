@@ -11,6 +11,7 @@ pub mod introspection;
 pub mod keys;
 pub mod keystore;
 pub mod logout;
+pub mod purge;
 pub mod revocation;
 pub mod signin;
 pub mod tokens;

@@ -97,9 +97,6 @@ pub async fn begin(svc: &Services, req: &Checked, stage: Stage, user_id: Option<
         },
     )
     .await?;
-    if rand::random_range(0..100) == 0 {
-        store::auth_requests::delete_expired(svc.store.conn(), now).await?;
-    }
     Ok(handle)
 }
 

@@ -60,11 +60,3 @@ pub async fn delete(c: &impl ConnectionTrait, id: Uuid) -> Result<()> {
     authorization_request::Entity::delete_by_id(id).exec(c).await?;
     Ok(())
 }
-
-pub async fn delete_expired(c: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64> {
-    let res = authorization_request::Entity::delete_many()
-        .filter(authorization_request::Column::ExpiresAt.lte(now))
-        .exec(c)
-        .await?;
-    Ok(res.rows_affected)
-}

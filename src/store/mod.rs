@@ -7,6 +7,7 @@ pub mod grants;
 pub mod groups;
 pub mod oidc_clients;
 pub mod outbox;
+pub mod purge;
 pub mod scim;
 pub mod scim_clients;
 pub mod scim_filter;

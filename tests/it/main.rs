@@ -13,6 +13,7 @@ mod oidc_basic;
 mod oidc_config;
 mod oidc_deprovision;
 mod oidc_logout;
+mod oidc_purge;
 mod oidc_signin;
 mod oidc_tokens;
 mod scim_bulk;

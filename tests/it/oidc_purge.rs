@@ -1,0 +1,66 @@
+//! Housekeeping: expired sign-in and token rows are deleted, and nothing that can still
+//! matter is (a used refresh token within its lifetime still gives its replay away).
+use crate::on_each_backend;
+use crate::support::oidc::{self, AuthRequest, Pkce, Tokens};
+use crate::support::{Backend, TestServer};
+use chrono::Duration;
+use tessera::oidc::purge::{self, Purged};
+
+on_each_backend!(housekeeping_deletes_only_what_can_no_longer_matter);
+
+async fn purge_now(s: &TestServer) -> Purged {
+    purge::run_once(&s.svc).await.expect("purge runs")
+}
+
+async fn housekeeping_deletes_only_what_can_no_longer_matter(backend: Backend) {
+    let s = oidc::start(backend).await;
+    let client = oidc::create_client(&s, "ward rota", &[]).await;
+    let user = oidc::create_user(&s, "ines.duarte").await;
+
+    // Grant A: signed in, refreshed once (its first refresh token is now used up).
+    let a = oidc::login(&s, &s.client, &client, &user, "openid").await;
+    let a2 = Tokens::of(&oidc::refresh(&s, &client, a.refresh()).await);
+    // Grant B: signed in (the SSO session makes it a second grant, no second password).
+    let b = oidc::login(&s, &s.client, &client, &user, "openid").await;
+    // A sign-in that was started and abandoned.
+    let pkce = Pkce::generate();
+    let request = AuthRequest::new(&client, "openid").with_pkce(&pkce);
+    let abandoned = oidc::authorize(&s, &oidc::browser(), &request).await;
+    let sign_in_page = abandoned.location.clone().unwrap_or_default();
+    assert!(sign_in_page.starts_with(&s.url("/signin/identify")), "{sign_in_page:?}");
+
+    assert_eq!(purge_now(&s).await, Purged::default(), "nothing has expired yet");
+
+    // Past the sign-in's 30 minutes and the codes' minute, within the day's grace.
+    s.clock.advance(Duration::minutes(31));
+    let purged = purge_now(&s).await;
+    assert_eq!(purged.pending_sign_ins, 1, "{purged:?}");
+    assert_eq!(purged.total(), 1, "codes are kept a day past expiry: {purged:?}");
+    let resumed = s.client.get(&sign_in_page).send().await.expect("sign-in page");
+    assert_eq!(resumed.status(), 400, "the abandoned sign-in is gone");
+
+    // The used refresh token was kept: showing it again still revokes grant A.
+    assert!(oidc::is_active(&s, &client, a2.refresh()).await);
+    oidc::refresh(&s, &client, a.refresh())
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+    assert!(!oidc::is_active(&s, &client, a2.refresh()).await, "grant A was revoked");
+    // Grant B is untouched.
+    let b2 = Tokens::of(&oidc::refresh(&s, &client, b.refresh()).await);
+
+    // A month and two days on: every token has been expired for more than a day.
+    s.clock.advance(Duration::days(32));
+    let purged = purge_now(&s).await;
+    assert_eq!(purged.codes, 2, "{purged:?}");
+    assert_eq!(purged.refresh_tokens, 4, "a, a2, b, b2: {purged:?}");
+    assert_eq!(purged.grants, 2, "{purged:?}");
+    assert_eq!(purged.sessions, 1, "{purged:?}");
+    assert_eq!(purge_now(&s).await, Purged::default(), "a second run finds nothing");
+
+    // What was deleted answers as any unknown token does.
+    oidc::refresh(&s, &client, b2.refresh())
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+    assert!(!oidc::is_active(&s, &client, b2.refresh()).await);
+    s.stop().await;
+}
