@@ -36,6 +36,9 @@ pub struct Config {
     /// Password attempts allowed per client address per minute (a clinic behind one
     /// NAT address signs in together at opening time, so not too few).
     pub sign_in_per_minute: std::num::NonZeroU32,
+    /// Reverse proxies whose `X-Forwarded-For` is believed: behind one, every request
+    /// comes from the proxy, and per-address limits would throttle everyone at once.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +60,7 @@ struct FileConfig {
     secret_key: Option<String>,
     log_format: Option<String>,
     sign_in_per_minute: Option<String>,
+    trusted_proxies: Option<String>,
 }
 
 impl Config {
@@ -170,8 +174,19 @@ impl Config {
             )
         })?;
 
+        let trusted_proxies = match pick("trusted_proxies", file.trusted_proxies) {
+            Some(list) => parse_networks(&list).map_err(|bad| {
+                ConfigError::new(
+                    "TESSERA_TRUSTED_PROXIES",
+                    format!("'{bad}' is not an IP address or network such as 10.0.0.0/8"),
+                )
+            })?,
+            None => Vec::new(),
+        };
+
         Ok(Self {
             sign_in_per_minute,
+            trusted_proxies,
             database_url,
             listen,
             issuer,
@@ -208,6 +223,20 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
         .map_err(|e| ConfigError::new("TESSERA_CONFIG", format!("cannot read {}: {e}", path.display())))?;
     toml::from_str(&text)
         .map_err(|e| ConfigError::new("TESSERA_CONFIG", format!("{}: {}", path.display(), e.message())))
+}
+
+/// A comma- or space-separated list of addresses and networks; a bare address is a
+/// network of one. Returns the first entry that is neither.
+fn parse_networks(list: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    list.split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| s.to_string())
+        })
+        .collect()
 }
 
 fn parse_issuer(text: &str) -> Result<Url, ConfigError> {
@@ -273,10 +302,22 @@ mod tests {
             ("TESSERA_SMTP_URL", "http://mail"),
             ("TESSERA_MAIL_FROM", "not an address"),
             ("TESSERA_SECRET_KEY", "short"),
+            ("TESSERA_TRUSTED_PROXIES", "10.0.0.1, proxy.clinic.example"),
         ] {
             let err = Config::from_sources(FileConfig::default(), &env(&[(key, value)])).expect_err(key);
             assert_eq!(err.setting, key);
         }
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_and_networks() {
+        let c = Config::from_sources(
+            FileConfig::default(),
+            &env(&[("TESSERA_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7 ::1")]),
+        )
+        .expect("ok");
+        let shown: Vec<String> = c.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "192.0.2.7/32", "::1/128"]);
     }
 
     #[test]

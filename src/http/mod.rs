@@ -1,10 +1,12 @@
 //! The only module that knows axum: router, layers, extractors, errors → responses.
+mod client_address;
 mod error;
 mod health;
 mod oidc;
 mod scim;
 mod web;
 
+pub use client_address::ClientAddress;
 pub use error::WebError;
 
 use crate::services::Services;

@@ -19,6 +19,7 @@ on_each_backend!(
     session_cookie_is_http_only_lax_and_renewed_at_sign_in,
     request_objects_are_refused_by_redirect,
     unregistered_redirect_uri_gets_a_page_and_no_redirect,
+    behind_a_trusted_proxy_each_client_address_has_its_own_sign_in_budget,
 );
 
 async fn setup(backend: Backend) -> (TestServer, Client, User) {
@@ -321,5 +322,70 @@ async fn unregistered_redirect_uri_gets_a_page_and_no_redirect(backend: Backend)
         );
         assert!(!answer.body.is_empty(), "an explanation for the user");
     }
+    s.stop().await;
+}
+
+/// A browser behind the reverse proxy at 127.0.0.1, which reports it as `address`.
+fn browser_at(address: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "x-forwarded-for",
+        reqwest::header::HeaderValue::from_str(address).expect("header"),
+    );
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("browser")
+}
+
+async fn behind_a_trusted_proxy_each_client_address_has_its_own_sign_in_budget(backend: Backend) {
+    let s = oidc::start_with(backend, |c| {
+        c.sign_in_per_minute = std::num::NonZeroU32::new(2).expect("non-zero");
+        c.trusted_proxies = vec!["127.0.0.1/32".parse().expect("network")];
+    })
+    .await;
+    let client = oidc::create_client(&s, "ward rota", &[]).await;
+    let user = oidc::create_user(&s, "camille.okafor").await;
+
+    let guesser = browser_at("203.0.113.5");
+    for _ in 0..2 {
+        let (req, _) = request(&client);
+        let flow = oidc::sign_in(&s, &guesser, &req, &user.username, "not the password").await;
+        assert_refused_at_password(&flow);
+    }
+    let (req, _) = request(&client);
+    let flow = oidc::sign_in(&s, &guesser, &req, &user.username, PASSWORD).await;
+    assert_eq!(
+        flow.status,
+        429,
+        "the third attempt from 203.0.113.5: {:?}",
+        flow.paths()
+    );
+
+    // Another clinic behind the same proxy is not held up by the first one's guesses.
+    let colleague = browser_at("198.51.100.7");
+    let (req, _) = request(&client);
+    let flow = oidc::sign_in(&s, &colleague, &req, &user.username, PASSWORD).await;
+    assert!(!flow.code().is_empty(), "{:?}", flow.paths());
+
+    // The audit trail names the client's address, not the proxy's.
+    let events = oidc::cli_ok(&s, &["audit", "list", "--limit", "50"], None).await;
+    let sources: Vec<(&str, &str)> = events["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["action"].as_str().is_some_and(|a| a.starts_with("login.")))
+        .map(|e| {
+            (
+                e["outcome"].as_str().unwrap_or(""),
+                e["source_ip"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert!(sources.contains(&("failure", "203.0.113.5")), "{sources:?}");
+    assert!(sources.contains(&("success", "198.51.100.7")), "{sources:?}");
+    assert!(!sources.iter().any(|(_, ip)| *ip == "127.0.0.1"), "{sources:?}");
     s.stop().await;
 }

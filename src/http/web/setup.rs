@@ -3,15 +3,14 @@ use super::{csrf, page};
 use crate::accounts::AccountsError;
 use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
 use crate::accounts::setup::{self, FirstAdmin};
-use crate::http::{AppState, WebError};
+use crate::http::{AppState, ClientAddress, WebError};
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
-use std::net::SocketAddr;
 
 #[derive(Deserialize)]
 pub struct TokenQuery {
@@ -82,7 +81,7 @@ pub async fn show(
 
 pub async fn submit(
     State(svc): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(from): ClientAddress,
     jar: CookieJar,
     Form(form): Form<SetupForm>,
 ) -> Result<Response, WebError> {
@@ -106,7 +105,7 @@ pub async fn submit(
         family_name: optional(&form.family_name),
         password: form.password.clone(),
     };
-    match setup::complete(&svc, &form.token, admin, Some(peer.ip().to_string())).await {
+    match setup::complete(&svc, &form.token, admin, Some(from.to_string())).await {
         Ok(user) => Ok(page(
             StatusCode::OK,
             &DonePage {

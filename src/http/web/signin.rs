@@ -4,20 +4,19 @@
 use super::{csrf, page_leading_to, session_cookie};
 use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
 use crate::http::oidc::{redirect, refusal_response, signin_page};
-use crate::http::{AppState, WebError};
+use crate::http::{AppState, ClientAddress, WebError};
 use crate::oidc::signin::{self, Pending, Stage, Step};
 use crate::services::Services;
 use askama::Template;
 use axum::Form;
 use axum::Router;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
-use std::net::SocketAddr;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -271,15 +270,15 @@ async fn password_page(State(svc): State<AppState>, jar: CookieJar, Query(h): Qu
 
 async fn password(
     State(svc): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(from): ClientAddress,
     jar: CookieJar,
     form: Result<Form<StepForm>, FormRejection>,
 ) -> Response {
-    if !svc.limits.sign_in.check(peer.ip()) {
+    if !svc.limits.sign_in.check(from) {
         return too_many();
     }
     answer(&svc, jar, form, Stage::Password, &[], async |svc, p, f, old| {
-        signin::password(svc, p, &f.password, Some(peer.ip().to_string()), old).await
+        signin::password(svc, p, &f.password, Some(from.to_string()), old).await
     })
     .await
 }

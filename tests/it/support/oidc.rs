@@ -27,6 +27,11 @@ pub const PHONE: &str = "+44 113 496 0000";
 /// Starts the server with its issuer at the address it listens on (`http://127.0.0.1:PORT`),
 /// so the endpoints discovery names are the ones the tests reach. A free port is found first.
 pub async fn start(backend: Backend) -> TestServer {
+    start_with(backend, |_| {}).await
+}
+
+/// `start`, with other settings changed first.
+pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut tessera::config::Config) + Send) -> TestServer {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
@@ -34,6 +39,7 @@ pub async fn start(backend: Backend) -> TestServer {
     let s = TestServer::start_with(backend, move |c| {
         c.listen = format!("127.0.0.1:{port}").parse().expect("address");
         c.issuer = format!("http://127.0.0.1:{port}").parse().expect("issuer");
+        adjust(c);
     })
     .await;
     assert_eq!(s.base, format!("http://127.0.0.1:{port}"));
