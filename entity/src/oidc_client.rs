@@ -17,6 +17,8 @@ pub struct Model {
     pub pkce_required: bool,
     pub id_token_alg: String,
     pub created_at: DateTimeUtc,
+    /// Public keys (a JWK Set) for `private_key_jwt`; such a client has no secret.
+    pub jwks: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

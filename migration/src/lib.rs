@@ -5,6 +5,7 @@ mod m20261123_000001_initial;
 mod m20261123_000002_oidc;
 mod m20261123_000003_value_trigrams;
 mod m20261123_000004_refresh_rotated_from;
+mod m20261123_000005_client_jwks;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_oidc::Migration),
             Box::new(m20261123_000003_value_trigrams::Migration),
             Box::new(m20261123_000004_refresh_rotated_from::Migration),
+            Box::new(m20261123_000005_client_jwks::Migration),
         ]
     }
 }

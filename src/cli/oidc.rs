@@ -40,6 +40,10 @@ pub enum ClientCommand {
         /// Let this confidential client skip PKCE (for old relying parties).
         #[arg(long)]
         pkce_optional: bool,
+        /// A JSON file with the client's public keys (a JWK Set): it then authenticates
+        /// with private_key_jwt and gets no secret.
+        #[arg(long, value_name = "FILE")]
+        jwks: Option<std::path::PathBuf>,
     },
     /// List relying parties.
     List,
@@ -70,9 +74,18 @@ fn describe(c: &Client) -> Value {
         "grant_types": c.grants,
         "consent": c.consent,
         "pkce_required": c.pkce_required,
+        "token_endpoint_auth_method": auth_method(c),
         "id_token_signed_response_alg": c.id_token_alg,
         "created_at": c.created_at,
     })
+}
+
+fn auth_method(c: &Client) -> &'static str {
+    match (c.public, &c.jwks) {
+        (true, _) => "none",
+        (false, Some(_)) => "private_key_jwt",
+        (false, None) => "client_secret_basic",
+    }
 }
 
 pub async fn client(svc: &Services, actor: &Actor, cmd: ClientCommand) -> Result<Value, String> {
@@ -88,7 +101,19 @@ pub async fn client(svc: &Services, actor: &Actor, cmd: ClientCommand) -> Result
             groups,
             id_token_alg,
             pkce_optional,
+            jwks,
         } => {
+            let jwks = match jwks {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| format!("--jwks: cannot read {}: {e}", path.display()))?;
+                    Some(
+                        serde_json::from_str::<Value>(&text)
+                            .map_err(|e| format!("--jwks: {} is not JSON: {e}", path.display()))?,
+                    )
+                }
+                None => None,
+            };
             let new = NewClient {
                 name,
                 redirect_uris,
@@ -100,6 +125,7 @@ pub async fn client(svc: &Services, actor: &Actor, cmd: ClientCommand) -> Result
                 groups,
                 id_token_alg,
                 pkce_optional,
+                jwks,
             };
             let (client, secret) = clients::create(svc, actor, new).await.map_err(|e| e.to_string())?;
             let mut out = describe(&client);

@@ -68,6 +68,7 @@ mod tests {
             id_token_alg: "RS256".into(),
             groups: vec![],
             created_at: chrono::Utc::now(),
+            jwks: None,
         }
     }
 

@@ -57,6 +57,8 @@ pub struct NewClient {
     pub groups: Vec<String>,
     pub id_token_alg: Option<String>,
     pub pkce_optional: bool,
+    /// Public keys (a JWK Set): the client authenticates with private_key_jwt, no secret.
+    pub jwks: Option<serde_json::Value>,
 }
 
 /// Absolute, no fragment, and https unless it is loopback; a native app's private
@@ -132,6 +134,12 @@ pub async fn create(svc: &Services, actor: &Actor, new: NewClient) -> Result<(Cl
             OidcError::invalid_request(format!("unknown ID token algorithm '{a}' (RS256, ES256 or EdDSA)"))
         })?,
     };
+    if let Some(jwks) = &new.jwks {
+        if new.public {
+            return Err(OidcError::invalid_request("a public client has no keys to register"));
+        }
+        super::client_assertion::check_jwks(jwks).map_err(OidcError::invalid_request)?;
+    }
     let c = svc.store.conn();
     let mut groups = Vec::new();
     for g in &new.groups {
@@ -140,7 +148,7 @@ pub async fn create(svc: &Services, actor: &Actor, new: NewClient) -> Result<(Cl
             .ok_or_else(|| OidcError::invalid_request(format!("no group named '{g}'")))?;
         groups.push(group.id);
     }
-    let secret = (!new.public).then(random_token);
+    let secret = (!new.public && new.jwks.is_none()).then(random_token);
     let client = Client {
         id: new_client_id(),
         name: name.to_string(),
@@ -156,6 +164,7 @@ pub async fn create(svc: &Services, actor: &Actor, new: NewClient) -> Result<(Cl
         id_token_alg: id_token_alg.as_str().to_string(),
         groups,
         created_at: svc.now(),
+        jwks: new.jwks,
     };
     let tx = svc.store.begin().await?;
     store::oidc_clients::insert(&tx, &client).await?;
@@ -216,10 +225,18 @@ pub struct Presented {
     pub basic: Option<(String, String)>,
     pub form_id: Option<String>,
     pub form_secret: Option<String>,
+    /// `client_assertion_type` and `client_assertion` (private_key_jwt).
+    pub assertion_type: Option<String>,
+    pub assertion: Option<String>,
+    /// The URL of the endpoint called: an assertion's `aud` may name it.
+    pub endpoint: String,
 }
 
 /// RFC 6749 §2.3: exactly one way of authenticating; public clients send only their id.
 pub async fn authenticate(svc: &Services, presented: &Presented) -> Result<Client, OidcError> {
+    if presented.assertion.is_some() || presented.assertion_type.is_some() {
+        return authenticate_by_assertion(svc, presented).await;
+    }
     let (id, secret) = match (&presented.basic, &presented.form_id, &presented.form_secret) {
         (Some(_), _, Some(_)) => {
             return Err(OidcError::invalid_request(
@@ -248,6 +265,34 @@ pub async fn authenticate(svc: &Services, presented: &Presented) -> Result<Clien
         }
         _ => Err(fail()),
     }
+}
+
+/// private_key_jwt: the assertion alone; a secret beside it is a second method.
+async fn authenticate_by_assertion(svc: &Services, presented: &Presented) -> Result<Client, OidcError> {
+    use super::client_assertion::{ASSERTION_TYPE, claimed_client, verify};
+    if presented.basic.is_some() || presented.form_secret.is_some() {
+        return Err(OidcError::invalid_request(
+            "use one client authentication method, not two",
+        ));
+    }
+    if presented.assertion_type.as_deref() != Some(ASSERTION_TYPE) {
+        return Err(OidcError::invalid_request(format!(
+            "client_assertion_type must be {ASSERTION_TYPE}"
+        )));
+    }
+    let assertion = presented
+        .assertion
+        .as_deref()
+        .ok_or_else(|| OidcError::invalid_request("client_assertion is required"))?;
+    let fail = || OidcError::invalid_client("client authentication failed");
+    let id = claimed_client(assertion).ok_or_else(fail)?;
+    if presented.form_id.as_ref().is_some_and(|f| *f != id) {
+        return Err(OidcError::invalid_client("client_id does not match the assertion"));
+    }
+    let client = lookup(svc, &id).await?.ok_or_else(fail)?;
+    let issuer = svc.config.issuer_id().to_string();
+    verify(svc, &client, assertion, &[issuer, presented.endpoint.clone()]).await?;
+    Ok(client)
 }
 
 /// Whether `user` may use `client`: clients limited to groups admit only their members.

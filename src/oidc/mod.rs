@@ -3,6 +3,7 @@
 pub mod authorize;
 pub mod backchannel;
 pub mod claims;
+pub mod client_assertion;
 pub mod client_cache;
 pub mod clients;
 pub mod discovery;

@@ -234,6 +234,22 @@ pub async fn revoke_jti(c: &impl ConnectionTrait, jti: &str, expires_at: DateTim
     Ok(())
 }
 
+/// Records a one-time id until `expires_at`; false if it was recorded before.
+pub async fn spend_jti(c: &impl ConnectionTrait, jti: &str, expires_at: DateTime<Utc>) -> Result<bool> {
+    let res = revoked_token::Entity::insert(revoked_token::ActiveModel {
+        jti: Set(jti.to_string()),
+        expires_at: Set(expires_at),
+    })
+    .on_conflict(OnConflict::column(revoked_token::Column::Jti).do_nothing().to_owned())
+    .exec_without_returning(c)
+    .await;
+    match res {
+        Ok(rows) => Ok(rows == 1),
+        Err(sea_orm::DbErr::RecordNotInserted) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub async fn is_jti_revoked(c: &impl ConnectionTrait, jti: &str) -> Result<bool> {
     Ok(revoked_token::Entity::find_by_id(jti.to_string())
         .one(c)

@@ -21,6 +21,8 @@ pub struct ClientRecord {
     pub id_token_alg: String,
     pub groups: Vec<Uuid>,
     pub created_at: DateTime<Utc>,
+    /// A JWK Set: the client authenticates with `private_key_jwt`.
+    pub jwks: Option<serde_json::Value>,
 }
 
 fn strings(v: &serde_json::Value) -> Vec<String> {
@@ -44,6 +46,7 @@ fn to_record(m: oidc_client::Model, groups: Vec<Uuid>) -> ClientRecord {
         id_token_alg: m.id_token_alg,
         groups,
         created_at: m.created_at,
+        jwks: m.jwks,
     }
 }
 
@@ -61,6 +64,7 @@ pub async fn insert(c: &impl ConnectionTrait, r: &ClientRecord) -> Result<()> {
         pkce_required: Set(r.pkce_required),
         id_token_alg: Set(r.id_token_alg.clone()),
         created_at: Set(r.created_at),
+        jwks: Set(r.jwks.clone()),
     })
     .exec_without_returning(c)
     .await?;

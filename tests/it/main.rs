@@ -10,6 +10,7 @@ mod config;
 mod health;
 mod mail;
 mod oidc_basic;
+mod oidc_client_auth;
 mod oidc_config;
 mod oidc_deprovision;
 mod oidc_logout;

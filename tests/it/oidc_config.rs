@@ -80,7 +80,7 @@ async fn oidcc_discovery_endpoint_verification(backend: Backend) {
     assert!(algs.iter().any(|a| a == "RS256"), "RS256 is required: {algs:?}");
     assert!(!algs.iter().any(|a| a == "none"), "{algs:?}");
     let auth_methods = strings(&d, "token_endpoint_auth_methods_supported");
-    for m in ["client_secret_basic", "client_secret_post", "none"] {
+    for m in ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"] {
         assert!(auth_methods.iter().any(|x| x == m), "{m} in {auth_methods:?}");
     }
     let claims = strings(&d, "claims_supported");

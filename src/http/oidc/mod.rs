@@ -48,11 +48,25 @@ pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     Some((unescape(id)?, unescape(secret)?))
 }
 
-pub fn presented(headers: &HeaderMap, form_id: Option<String>, form_secret: Option<String>) -> Presented {
+/// The client authentication fields of a form body.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ClientFields {
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    client_assertion_type: Option<String>,
+    client_assertion: Option<String>,
+}
+
+/// How the client presented itself; `endpoint` is the URL it called.
+pub fn presented(headers: &HeaderMap, fields: ClientFields, endpoint: String) -> Presented {
+    let given = |v: Option<String>| v.filter(|s| !s.is_empty());
     Presented {
         basic: basic_credentials(headers),
-        form_id: form_id.filter(|s| !s.is_empty()),
-        form_secret: form_secret.filter(|s| !s.is_empty()),
+        form_id: given(fields.client_id),
+        form_secret: given(fields.client_secret),
+        assertion_type: given(fields.client_assertion_type),
+        assertion: given(fields.client_assertion),
+        endpoint,
     }
 }
 

@@ -1,5 +1,5 @@
 //! POST /token, /revoke and /introspect: form bodies, client authentication.
-use super::{no_store, presented};
+use super::{ClientFields, no_store, presented};
 use crate::http::AppState;
 use crate::oidc::clients::Presented;
 use crate::oidc::grants::{self, TokenRequest};
@@ -29,17 +29,19 @@ pub async fn token(
 #[derive(Deserialize)]
 pub struct TokenForm {
     token: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
+    #[serde(flatten)]
+    client: ClientFields,
 }
 
 /// The client that called and the token it names, common to /revoke and /introspect.
 fn caller_and_token(
+    svc: &AppState,
+    path: &str,
     headers: &HeaderMap,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Result<(Presented, String), OidcError> {
     let Form(f) = form.map_err(form_error)?;
-    let who = presented(headers, f.client_id, f.client_secret);
+    let who = presented(headers, f.client, format!("{}{path}", svc.config.issuer_id()));
     let token = f
         .token
         .filter(|t| !t.is_empty())
@@ -52,7 +54,7 @@ pub async fn revoke(
     headers: HeaderMap,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Result<Response, OidcError> {
-    let (who, token) = caller_and_token(&headers, form)?;
+    let (who, token) = caller_and_token(&svc, "/revoke", &headers, form)?;
     revocation::revoke(&svc, &who, &token).await?;
     Ok(no_store(().into_response()))
 }
@@ -62,7 +64,7 @@ pub async fn introspect(
     headers: HeaderMap,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Result<Response, OidcError> {
-    let (who, token) = caller_and_token(&headers, form)?;
+    let (who, token) = caller_and_token(&svc, "/introspect", &headers, form)?;
     let answer = introspection::introspect(&svc, &who, &token).await?;
     Ok(no_store(Json(answer).into_response()))
 }

@@ -19,6 +19,8 @@ pub struct TokenRequest {
     pub scope: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
+    pub client_assertion_type: Option<String>,
+    pub client_assertion: Option<String>,
 }
 
 pub async fn exchange(
@@ -30,6 +32,9 @@ pub async fn exchange(
         basic,
         form_id: req.client_id.clone(),
         form_secret: req.client_secret.clone(),
+        assertion_type: req.client_assertion_type.clone(),
+        assertion: req.client_assertion.clone(),
+        endpoint: format!("{}/token", svc.config.issuer_id()),
     };
     let grant_type = req.grant_type.as_deref().unwrap_or("");
     if grant_type.is_empty() {

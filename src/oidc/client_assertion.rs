@@ -1,0 +1,105 @@
+//! private_key_jwt (RFC 7523 §2.2, OpenID Connect Core §9): the client proves itself
+//! with a short-lived JWT signed by its own private key, checked against the public
+//! keys an admin registered for it. Nothing secret is stored on our side.
+use super::OidcError;
+use super::clients::Client;
+use crate::services::Services;
+use crate::store;
+use chrono::{DateTime, Utc};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::Value;
+
+pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// Asymmetric only: an HMAC assertion would need a shared secret.
+pub const ALGORITHMS: [Algorithm; 4] = [Algorithm::RS256, Algorithm::PS256, Algorithm::ES256, Algorithm::EdDSA];
+/// An assertion may be valid this long at most: its `jti` is remembered until it expires.
+const MAX_LIFETIME_SECONDS: i64 = 600;
+const MAX_JTI_LENGTH: usize = 128;
+/// Clock skew allowed between the client and us.
+const LEEWAY_SECONDS: i64 = 30;
+
+/// Checks a JWK Set an admin registers: public RSA, P-256 or Ed25519 keys only.
+pub fn check_jwks(jwks: &Value) -> Result<(), String> {
+    let keys = jwks["keys"]
+        .as_array()
+        .ok_or("a JWK Set is a JSON object with a \"keys\" array")?;
+    if keys.is_empty() {
+        return Err("the JWK Set has no keys".into());
+    }
+    for raw in keys {
+        if ["d", "p", "q", "dp", "dq", "qi", "k"]
+            .iter()
+            .any(|p| raw.get(p).is_some())
+        {
+            return Err("the JWK Set holds private or symmetric key material: register public keys only".into());
+        }
+        let jwk: Jwk = serde_json::from_value(raw.clone()).map_err(|e| format!("a key is not a valid JWK: {e}"))?;
+        match &jwk.algorithm {
+            AlgorithmParameters::RSA(_) | AlgorithmParameters::OctetKeyPair(_) => {}
+            AlgorithmParameters::EllipticCurve(ec) if ec.curve == EllipticCurve::P256 => {}
+            _ => return Err("keys must be RSA, EC P-256 or Ed25519".into()),
+        }
+        DecodingKey::from_jwk(&jwk).map_err(|e| format!("a key cannot be used: {e}"))?;
+    }
+    Ok(())
+}
+
+/// The client the assertion says it comes from (`sub`, RFC 7523 §3), read before the
+/// signature is checked: only to find the keys to check it with.
+pub fn claimed_client(assertion: &str) -> Option<String> {
+    let data = jsonwebtoken::dangerous::insecure_decode::<Value>(assertion).ok()?;
+    data.claims["sub"].as_str().map(str::to_string)
+}
+
+/// Verifies the assertion for `client` and spends its `jti`. `audiences` are the values
+/// `aud` may name: the issuer and the endpoint being called.
+pub async fn verify(svc: &Services, client: &Client, assertion: &str, audiences: &[String]) -> Result<(), OidcError> {
+    let fail = |why: &str| OidcError::invalid_client(format!("client authentication failed: {why}"));
+    let jwks: JwkSet = client
+        .jwks
+        .clone()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .ok_or_else(|| fail("this client does not use private_key_jwt"))?;
+    let header = jsonwebtoken::decode_header(assertion).map_err(|_| fail("the assertion is not a JWT"))?;
+    if !ALGORITHMS.contains(&header.alg) {
+        return Err(fail("the assertion's algorithm is not accepted"));
+    }
+    let mut validation = Validation::new(header.alg);
+    validation.set_audience(audiences);
+    validation.set_issuer(&[&client.id]);
+    validation.sub = Some(client.id.clone());
+    validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+    // Expiry is checked below against Tessera's clock, like every other expiry.
+    validation.validate_exp = false;
+    let candidates = jwks
+        .keys
+        .iter()
+        .filter(|k| header.kid.is_none() || k.common.key_id == header.kid);
+    let claims = candidates
+        .filter_map(|k| DecodingKey::from_jwk(k).ok())
+        .find_map(|key| jsonwebtoken::decode::<Value>(assertion, &key, &validation).ok())
+        .ok_or_else(|| fail("the assertion is not signed by a registered key, or is expired or not for us"))?
+        .claims;
+
+    let now = svc.now();
+    let exp = claims["exp"].as_i64().ok_or_else(|| fail("exp must be a number"))?;
+    if exp + LEEWAY_SECONDS < now.timestamp() {
+        return Err(fail("the assertion has expired"));
+    }
+    if exp - now.timestamp() > MAX_LIFETIME_SECONDS {
+        return Err(fail("the assertion is valid for too long (at most 10 minutes)"));
+    }
+    let jti = claims["jti"]
+        .as_str()
+        .filter(|j| !j.is_empty() && j.len() <= MAX_JTI_LENGTH)
+        .ok_or_else(|| fail("jti is required (at most 128 characters)"))?;
+    let expires = DateTime::<Utc>::from_timestamp(exp, 0).unwrap_or(now);
+    // Namespaced: access-token ids never contain ':', so a client cannot pick a jti
+    // that revokes someone's token.
+    let key = format!("assertion:{}:{jti}", client.id);
+    if !store::grants::spend_jti(svc.store.conn(), &key, expires).await? {
+        return Err(fail("this assertion was used before"));
+    }
+    Ok(())
+}
