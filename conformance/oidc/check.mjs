@@ -12,6 +12,9 @@ import * as client from 'openid-client';
 import * as jose from 'jose';
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { setDefaultResultOrder } from 'node:dns';
 import http from 'node:http';
@@ -507,6 +510,41 @@ await check('client_credentials: a user scope (openid) is refused (invalid_scope
 await check('client_credentials: a wrong client secret is refused (invalid_client)', async () => {
   need(service, meta);
   const wrong = new client.Configuration(meta, service.client_id, 'not-the-secret');
+  client.allowInsecureRequests(wrong);
+  await expectOAuthError('invalid_client', () => client.clientCredentialsGrant(wrong));
+});
+
+// ---------------------------------------------------------------- private_key_jwt
+
+const keyed = await check('private_key_jwt: a client registered with its public JWK Set gets no secret', async () => {
+  const { privateKey, publicKey } = await jose.generateKeyPair('ES256');
+  const jwk = { ...(await jose.exportJWK(publicKey)), kid: 'rp-es256', alg: 'ES256', use: 'sig' };
+  const file = join(mkdtempSync(join(tmpdir(), 'tessera-jwks-')), 'jwks.json');
+  writeFileSync(file, JSON.stringify({ keys: [jwk] }));
+  const c = cli(['client', 'create', '--name', 'openid-client keyed service', '--grant', 'client_credentials', '--jwks', file]);
+  ok(c.client_id && c.client_secret === null && c.token_endpoint_auth_method === 'private_key_jwt', JSON.stringify(c));
+  return { ...c, privateKey };
+});
+const keyedConfig = await check('private_key_jwt: discovery advertises it; openid-client signs its assertions', async () => {
+  need(keyed, meta);
+  ok(meta.token_endpoint_auth_methods_supported?.includes('private_key_jwt'), JSON.stringify(meta.token_endpoint_auth_methods_supported));
+  ok(meta.token_endpoint_auth_signing_alg_values_supported?.includes('ES256'), 'ES256 not advertised for assertions');
+  return client.discovery(new URL(issuer), keyed.client_id, undefined,
+    client.PrivateKeyJwt({ key: keyed.privateKey, kid: 'rp-es256' }), insecure);
+});
+await check('private_key_jwt: client_credentials, then introspection, each with a fresh assertion', async () => {
+  need(keyedConfig);
+  const t = await client.clientCredentialsGrant(keyedConfig);
+  const { payload } = await jose.jwtVerify(t.access_token, jwks, { issuer, typ: 'at+jwt' });
+  ok(payload.sub === keyed.client_id, JSON.stringify(payload));
+  const r = await client.tokenIntrospection(keyedConfig, t.access_token);
+  ok(r.active === true && r.client_id === keyed.client_id, JSON.stringify(r));
+});
+await check('private_key_jwt: an assertion signed by another key is refused (invalid_client)', async () => {
+  need(keyed, meta);
+  const { privateKey } = await jose.generateKeyPair('ES256');
+  const wrong = new client.Configuration(meta, keyed.client_id, undefined,
+    client.PrivateKeyJwt({ key: privateKey, kid: 'rp-es256' }));
   client.allowInsecureRequests(wrong);
   await expectOAuthError('invalid_client', () => client.clientCredentialsGrant(wrong));
 });
