@@ -1,6 +1,7 @@
 //! OpenID Connect figures on this machine, over real HTTP to the release binary:
 //!   - client_credentials tokens/s, side by side with panva's `oidc-provider` (npm) issuing
-//!     the same ES256 JWT access tokens (A B A B A B, median ratio);
+//!     the same ES256 JWT access tokens (A B A B A B, median ratio), then once more each at
+//!     64 connections;
 //!   - refresh_token grants/s (each connection rotates its own refresh token chain);
 //!   - full authorization-code logins/s (authorize + PKCE S256, the sign-in pages, argon2id,
 //!     code exchange), against the bare argon2id hash rate on all cores measured in this
@@ -14,7 +15,7 @@
 //!
 //! The load generator is this process on one thread (a current-thread runtime), like
 //! `wrk -t1 -c8`: a minimal keep-alive HTTP/1.1 client, 8 connections, the same for both
-//! servers. Logins use reqwest with a fresh cookie set per login. Needs `node` and `npm`
+//! servers (and one client_credentials pair at 64 connections). Logins use reqwest with a fresh cookie set per login. Needs `node` and `npm`
 //! for the comparison (`npm ci` in benches/oidc-provider when node_modules is missing);
 //! without them the comparison is skipped. Prints figures and targets; asserts nothing.
 use base64::Engine;
@@ -34,6 +35,9 @@ use tokio::net::TcpStream;
 
 /// Connections for the request/s figures (wrk -c8).
 const CONNECTIONS: usize = 8;
+/// One more client_credentials pair at this many connections: at 8, Tessera waits on its
+/// audit commit more than it works; this shows what each server does with the cores full.
+const WIDE_CONNECTIONS: usize = 64;
 /// Concurrent browsers signing in.
 const BROWSERS: usize = 8;
 const WARM_UP: Duration = Duration::from_secs(1);
@@ -89,6 +93,8 @@ struct Results {
     argon2_ms: Vec<f64>,
     client_credentials: Vec<f64>,
     oidc_provider: Vec<f64>,
+    /// client_credentials at WIDE_CONNECTIONS: Tessera, and oidc-provider when it ran.
+    wide: Option<(f64, Option<f64>)>,
     refresh: Option<f64>,
     logins: Vec<f64>,
     /// Server CPU milliseconds per login, per round.
@@ -179,6 +185,19 @@ fn table(results: &[Results], node: Option<(f64, f64, String)>) {
             .collect(),
         "≥ 3x",
         have_node.then(|| ratios.iter().all(|r| r.is_some_and(|x| x >= 3.0))),
+    );
+    row(
+        &format!("client_credentials at {WIDE_CONNECTIONS} connections: Tessera, oidc-provider, ratio"),
+        results
+            .iter()
+            .map(|r| match r.wide {
+                Some((t, Some(n))) => format!("{t:.0}, {n:.0}, {:.2}x", t / n),
+                Some((t, None)) => format!("{t:.0}, skipped"),
+                None => "not run".into(),
+            })
+            .collect(),
+        "",
+        None,
     );
     let refresh = all(&|r| r.refresh.unwrap_or(f64::NAN));
     row(
@@ -409,6 +428,44 @@ async fn run(label: &str, postgres: Option<String>, mut node: Option<&mut NodePr
             results.oidc_provider.push(load.rate());
         }
     }
+    let wide = drive(
+        addr,
+        vec![(); WIDE_CONNECTIONS],
+        WARM_UP,
+        MEASURE,
+        tessera.pid(),
+        fixed(cc_request.clone()),
+        expect_access_token,
+    )
+    .await;
+    wide.print(
+        label,
+        &format!("client_credentials, {WIDE_CONNECTIONS} connections"),
+        "tokens/s",
+    );
+    let node_wide = match node.as_mut() {
+        Some(n) => {
+            let req = token_request(&n.addr, &n.basic, "grant_type=client_credentials");
+            let load = drive(
+                n.addr,
+                vec![(); WIDE_CONNECTIONS],
+                WARM_UP,
+                MEASURE,
+                n.pid(),
+                fixed(req),
+                expect_access_token,
+            )
+            .await;
+            load.print(
+                "oidc-provider",
+                &format!("client_credentials, {WIDE_CONNECTIONS} connections"),
+                "tokens/s",
+            );
+            Some(load.rate())
+        }
+        None => None,
+    };
+    results.wide = Some((wide.rate(), node_wide));
     if let Some(r) = ratio(&results) {
         println!(
             "[{label}] client_credentials: Tessera median {:.0}/s, oidc-provider median {:.0}/s, median pair ratio {r:.2}x",
