@@ -100,8 +100,13 @@ pub async fn insert_code(c: &impl ConnectionTrait, code: CodeRow) -> Result<()> 
     Ok(())
 }
 
-pub async fn find_code(c: &impl ConnectionTrait, hash: &[u8]) -> Result<Option<CodeRow>> {
-    Ok(authorization_code::Entity::find_by_id(hash.to_vec()).one(c).await?)
+/// A code and its grant, in one query.
+pub async fn find_code_and_grant(c: &impl ConnectionTrait, hash: &[u8]) -> Result<Option<(CodeRow, GrantRow)>> {
+    let found = authorization_code::Entity::find_by_id(hash.to_vec())
+        .find_also_related(oidc_grant::Entity)
+        .one(c)
+        .await?;
+    Ok(found.and_then(|(code, grant)| grant.map(|g| (code, g))))
 }
 
 /// Marks the code used; false if it already was (a replay).

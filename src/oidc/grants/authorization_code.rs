@@ -82,10 +82,9 @@ pub async fn exchange(svc: &Services, client: &Client, req: &TokenRequest) -> Re
         .ok_or_else(|| OidcError::invalid_request("code is required"))?;
     let hash = token_hash(code);
     let bad = || OidcError::invalid_grant("the code is invalid, expired or already used");
-    let row = store::grants::find_code(svc.store.conn(), &hash)
-        .await?
-        .ok_or_else(bad)?;
-    let grant = store::grants::find_grant(svc.store.conn(), row.grant_id)
+    // Read from the reader pool: `use_code`'s conditional UPDATE on the writer has the
+    // last word on whether the code was already used.
+    let (row, grant) = store::grants::find_code_and_grant(svc.store.reader(), &hash)
         .await?
         .ok_or_else(bad)?;
     if grant.client_id != client.id {
