@@ -25,26 +25,23 @@ impl FromRequestParts<AppState> for ClientAddress {
 }
 
 fn resolve(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    // An IPv4 client of a dual-stack listener arrives as ::ffff:a.b.c.d.
+    let peer = peer.to_canonical();
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(&peer) {
         return peer;
     }
-    // Several headers count as one list, in order (RFC 9110 §5.3).
-    let hops: Vec<&str> = headers
+    // Several headers count as one list, in order (RFC 9110 §5.3). Split as bytes: an
+    // entry the client forged with non-ASCII bytes must not hide the entries its
+    // proxies appended after it on the same line.
+    let hops: Vec<&[u8]> = headers
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
+        .flat_map(|v| v.as_bytes().split(|b| *b == b','))
         .collect();
     let mut nearest = peer;
     for hop in hops.iter().rev() {
-        // Some proxies append the port ("192.0.2.1:5123", "[2001:db8::1]:443").
-        let Some(ip) = hop
-            .parse::<IpAddr>()
-            .ok()
-            .or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()))
-        else {
+        let Some(ip) = parse_hop(hop) else {
             // Garbage a trusted proxy passed on: the last proxy is as far as we can see.
             return nearest;
         };
@@ -54,6 +51,17 @@ fn resolve(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
         nearest = ip;
     }
     nearest
+}
+
+/// An address, with or without a port ("192.0.2.1:5123", "[2001:db8::1]:443", as some
+/// proxies write it).
+fn parse_hop(hop: &[u8]) -> Option<IpAddr> {
+    let text = std::str::from_utf8(hop).ok()?.trim();
+    let ip = text
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| text.parse::<SocketAddr>().ok().map(|s| s.ip()))?;
+    Some(ip.to_canonical())
 }
 
 #[cfg(test)]
@@ -93,6 +101,22 @@ mod tests {
         assert_eq!(resolve(ip("::1"), &h, &proxies()), ip("2001:db8::7"));
         let h = forwarded(&["203.0.113.5:5123"]);
         assert_eq!(resolve(ip("10.0.0.2"), &h, &proxies()), ip("203.0.113.5"));
+    }
+
+    #[test]
+    fn a_forged_non_ascii_entry_does_not_hide_the_proxies_entries() {
+        let mut h = HeaderMap::new();
+        h.append(
+            "x-forwarded-for",
+            HeaderValue::from_bytes(b"\xff\xfe, 203.0.113.5").unwrap(),
+        );
+        assert_eq!(resolve(ip("10.0.0.2"), &h, &proxies()), ip("203.0.113.5"));
+    }
+
+    #[test]
+    fn ipv4_mapped_peers_and_hops_match_ipv4_networks() {
+        let h = forwarded(&["::ffff:203.0.113.5"]);
+        assert_eq!(resolve(ip("::ffff:10.0.0.2"), &h, &proxies()), ip("203.0.113.5"));
     }
 
     #[test]

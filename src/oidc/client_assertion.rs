@@ -5,6 +5,8 @@ use super::OidcError;
 use super::clients::Client;
 use crate::services::Services;
 use crate::store;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -36,7 +38,18 @@ pub fn check_jwks(jwks: &Value) -> Result<(), String> {
         }
         let jwk: Jwk = serde_json::from_value(raw.clone()).map_err(|e| format!("a key is not a valid JWK: {e}"))?;
         match &jwk.algorithm {
-            AlgorithmParameters::RSA(_) | AlgorithmParameters::OctetKeyPair(_) => {}
+            AlgorithmParameters::RSA(rsa) => {
+                // aws-lc verifies RSA signatures from 2048 bits up: a smaller key could
+                // register but never work.
+                let n = URL_SAFE_NO_PAD
+                    .decode(&rsa.n)
+                    .map_err(|_| "an RSA key's n is not base64url")?;
+                let bits = n.iter().skip_while(|b| **b == 0).count() * 8;
+                if bits < 2048 {
+                    return Err("RSA keys must have at least 2048 bits".into());
+                }
+            }
+            AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => {}
             AlgorithmParameters::EllipticCurve(ec) if ec.curve == EllipticCurve::P256 => {}
             _ => return Err("keys must be RSA, EC P-256 or Ed25519".into()),
         }
@@ -72,10 +85,11 @@ pub async fn verify(svc: &Services, client: &Client, assertion: &str, audiences:
     validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
     // Expiry is checked below against Tessera's clock, like every other expiry.
     validation.validate_exp = false;
+    // A kid picks its key; keys registered without one are tried for any assertion.
     let candidates = jwks
         .keys
         .iter()
-        .filter(|k| header.kid.is_none() || k.common.key_id == header.kid);
+        .filter(|k| header.kid.is_none() || k.common.key_id.is_none() || k.common.key_id == header.kid);
     let claims = candidates
         .filter_map(|k| DecodingKey::from_jwk(k).ok())
         .find_map(|key| jsonwebtoken::decode::<Value>(assertion, &key, &validation).ok())
@@ -84,17 +98,25 @@ pub async fn verify(svc: &Services, client: &Client, assertion: &str, audiences:
 
     let now = svc.now();
     let exp = claims["exp"].as_i64().ok_or_else(|| fail("exp must be a number"))?;
-    if exp + LEEWAY_SECONDS < now.timestamp() {
+    // Accepted until then; its jti is remembered as long.
+    let last_accepted = exp.saturating_add(LEEWAY_SECONDS);
+    if last_accepted < now.timestamp() {
         return Err(fail("the assertion has expired"));
     }
-    if exp - now.timestamp() > MAX_LIFETIME_SECONDS {
+    if exp.saturating_sub(now.timestamp()) > MAX_LIFETIME_SECONDS {
         return Err(fail("the assertion is valid for too long (at most 10 minutes)"));
+    }
+    if let Some(nbf) = claims.get("nbf") {
+        let nbf = nbf.as_i64().ok_or_else(|| fail("nbf must be a number"))?;
+        if nbf.saturating_sub(LEEWAY_SECONDS) > now.timestamp() {
+            return Err(fail("the assertion is not valid yet"));
+        }
     }
     let jti = claims["jti"]
         .as_str()
         .filter(|j| !j.is_empty() && j.len() <= MAX_JTI_LENGTH)
         .ok_or_else(|| fail("jti is required (at most 128 characters)"))?;
-    let expires = DateTime::<Utc>::from_timestamp(exp, 0).unwrap_or(now);
+    let expires = DateTime::<Utc>::from_timestamp(last_accepted, 0).unwrap_or(now);
     // Namespaced: access-token ids never contain ':', so a client cannot pick a jti
     // that revokes someone's token.
     let key = format!("assertion:{}:{jti}", client.id);

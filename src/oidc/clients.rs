@@ -290,8 +290,15 @@ async fn authenticate_by_assertion(svc: &Services, presented: &Presented) -> Res
         return Err(OidcError::invalid_client("client_id does not match the assertion"));
     }
     let client = lookup(svc, &id).await?.ok_or_else(fail)?;
-    let issuer = svc.config.issuer_id().to_string();
-    verify(svc, &client, assertion, &[issuer, presented.endpoint.clone()]).await?;
+    // OIDC Core §9 names the token endpoint as aud, RFC 7523bis the issuer; either is
+    // good at every endpoint, as is the endpoint called.
+    let issuer = svc.config.issuer_id();
+    let audiences = [
+        issuer.to_string(),
+        format!("{issuer}/token"),
+        presented.endpoint.clone(),
+    ];
+    verify(svc, &client, assertion, &audiences).await?;
     Ok(client)
 }
 

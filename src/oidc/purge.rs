@@ -2,9 +2,10 @@
 //! endpoint reads stay the size of what is live. Every node runs it; deletes are
 //! idempotent.
 //!
-//! Expired codes, refresh tokens and sessions are kept a day past expiry: a code or
-//! refresh token replayed in that time is still recognised as a replay (and audited),
-//! and a grant outlives every access token issued under it.
+//! Expired refresh tokens and sessions, and codes never used, are kept a day past
+//! expiry: a refresh token replayed in that time is still recognised as a replay (and
+//! audited). A used code stays as long as its grant, so replaying it still revokes
+//! what it issued; a grant outlives every access token issued under it.
 use super::OidcError;
 use crate::services::Services;
 use crate::store;
@@ -33,7 +34,7 @@ const FIRST_AFTER: StdDuration = StdDuration::from_secs(60);
 /// What one run deleted.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Purged {
-    pub codes: u64,
+    pub unused_codes: u64,
     pub refresh_tokens: u64,
     pub grants: u64,
     pub sessions: u64,
@@ -44,7 +45,7 @@ pub struct Purged {
 
 impl Purged {
     pub fn total(&self) -> u64 {
-        self.codes
+        self.unused_codes
             + self.refresh_tokens
             + self.grants
             + self.sessions
@@ -59,7 +60,7 @@ pub async fn run_once(svc: &Services) -> Result<Purged, OidcError> {
     let kept_until = now - grace();
     let (r, w) = (svc.store.reader(), svc.store.conn());
     Ok(Purged {
-        codes: store::purge::codes(r, w, kept_until).await?,
+        unused_codes: store::purge::unused_codes(r, w, kept_until).await?,
         refresh_tokens: store::purge::refresh_tokens(r, w, kept_until).await?,
         // After the refresh tokens: a grant goes once its last one has.
         grants: store::purge::grants(r, w, kept_until).await?,

@@ -49,17 +49,22 @@ where
             .exec(writer)
             .await?;
         deleted += res.rows_affected;
-        if found < CHUNK {
+        // Fewer than a chunk left, or rows the reader still sees but the writer would
+        // not delete: either way, the next run goes on.
+        if found < CHUNK || res.rows_affected == 0 {
             break;
         }
     }
     Ok(deleted)
 }
 
-/// Codes that expired before `before`.
-pub async fn codes(r: &impl ConnectionTrait, w: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64> {
+/// Codes never exchanged that expired before `before`. A used code stays as long as its
+/// grant (and goes with it): replaying it revokes what it issued (RFC 6749 §4.1.2).
+pub async fn unused_codes(r: &impl ConnectionTrait, w: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64> {
     use authorization_code::{Column, Entity};
-    let cond = Condition::all().add(Column::ExpiresAt.lt(before));
+    let cond = Condition::all()
+        .add(Column::ExpiresAt.lt(before))
+        .add(Column::UsedAt.is_null());
     delete_where::<Entity, Vec<u8>>(r, w, Column::CodeHash, cond).await
 }
 

@@ -121,6 +121,11 @@ async fn private_key_jwt_clients_sign_single_use_assertions(backend: Backend) {
     assert_eq!(answer.status, 200, "{:?}", answer.body);
     assert_eq!(answer.body["active"], true, "{:?}", answer.body);
 
+    // OIDC Core §9's aud, the token endpoint, is good at introspection too.
+    let token_aud = key.sign(&claims(&id, &token_endpoint, now() + 60));
+    let answer = with_assertion(&s, "/introspect", &token_aud, &[("token", &access)]).await;
+    assert_eq!(answer.body["active"], true, "{:?}", answer.body);
+
     // Refused: another audience, expired, valid for too long, another key under the same
     // kid, a missing jti, someone else's client id.
     let refused = [
@@ -136,6 +141,21 @@ async fn private_key_jwt_clients_sign_single_use_assertions(backend: Backend) {
         assert_eq!(reply.status, 401, "case {i}: {:?}", reply.body);
         reply.assert_oauth_error(401, "invalid_client");
     }
+
+    // Neither is an unsigned one, nor one not valid before a minute from now.
+    let unsigned = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(claims(&id, &token_endpoint, now() + 60).to_string())
+    );
+    client_credentials(&s, &unsigned)
+        .await
+        .assert_oauth_error(401, "invalid_client");
+    let mut early = claims(&id, &token_endpoint, now() + 300);
+    early["nbf"] = json!(now() + 120);
+    client_credentials(&s, &key.sign(&early))
+        .await
+        .assert_oauth_error(401, "invalid_client");
 
     // An HMAC assertion is not accepted whatever its key.
     let hmac = jsonwebtoken::encode(

@@ -28,12 +28,14 @@ pub async fn exchange(
     basic: Option<(String, String)>,
     req: TokenRequest,
 ) -> Result<TokenResponse, OidcError> {
+    // An empty field counts as absent, as at /introspect and /revoke.
+    let given = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
     let presented = Presented {
         basic,
-        form_id: req.client_id.clone(),
-        form_secret: req.client_secret.clone(),
-        assertion_type: req.client_assertion_type.clone(),
-        assertion: req.client_assertion.clone(),
+        form_id: given(&req.client_id),
+        form_secret: given(&req.client_secret),
+        assertion_type: given(&req.client_assertion_type),
+        assertion: given(&req.client_assertion),
         endpoint: format!("{}/token", svc.config.issuer_id()),
     };
     let grant_type = req.grant_type.as_deref().unwrap_or("");
