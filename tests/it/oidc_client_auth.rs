@@ -191,6 +191,21 @@ async fn private_key_jwt_clients_sign_single_use_assertions(backend: Backend) {
     .await
     .assert_oauth_error(400, "invalid_request");
 
+    // Revocation takes the same method.
+    let at_revoke = key.sign(&claims(&id, &s.url("/revoke"), now() + 60));
+    let revoked = with_assertion(&s, "/revoke", &at_revoke, &[("token", &access)]).await;
+    assert_eq!(revoked.status, 200, "{:?}", revoked.body);
+    let check = key.sign(&claims(&id, &oidc::issuer(&s), now() + 60));
+    let answer = with_assertion(&s, "/introspect", &check, &[("token", &access)]).await;
+    assert_eq!(answer.body["active"], false, "revoked: {:?}", answer.body);
+
+    // A client with a secret has no keys: an assertion in its name gets nowhere.
+    let secret_client = oidc::create_client(&s, "ward rota", &[]).await;
+    let posing = key.sign(&claims(&secret_client.id, &token_endpoint, now() + 60));
+    client_credentials(&s, &posing)
+        .await
+        .assert_oauth_error(401, "invalid_client");
+
     let discovery: Value = reqwest::get(s.url("/.well-known/openid-configuration"))
         .await
         .expect("discovery")
