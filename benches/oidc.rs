@@ -394,31 +394,13 @@ async fn run(label: &str, postgres: Option<String>, mut node: Option<&mut NodePr
 
     // 2. client_credentials, alternating with oidc-provider.
     for round in 1..=ROUNDS {
-        let load = drive(
-            addr,
-            vec![(); CONNECTIONS],
-            WARM_UP,
-            MEASURE,
-            tessera.pid(),
-            fixed(cc_request.clone()),
-            expect_access_token,
-        )
-        .await;
+        let load = client_credentials(addr, tessera.pid(), CONNECTIONS, &cc_request).await;
         load.print(label, &format!("client_credentials round {round}/{ROUNDS}"), "tokens/s");
         results.client_credentials.push(load.rate());
         if let Some(n) = node.as_deref_mut() {
             let req = token_request(&n.addr, &n.basic, "grant_type=client_credentials");
             let sampler = RssSampler::start(n.pid());
-            let load = drive(
-                n.addr,
-                vec![(); CONNECTIONS],
-                WARM_UP,
-                MEASURE,
-                n.pid(),
-                fixed(req),
-                expect_access_token,
-            )
-            .await;
+            let load = client_credentials(n.addr, n.pid(), CONNECTIONS, &req).await;
             n.rss_peak = n.rss_peak.max(sampler.stop());
             load.print(
                 "oidc-provider",
@@ -428,16 +410,7 @@ async fn run(label: &str, postgres: Option<String>, mut node: Option<&mut NodePr
             results.oidc_provider.push(load.rate());
         }
     }
-    let wide = drive(
-        addr,
-        vec![(); WIDE_CONNECTIONS],
-        WARM_UP,
-        MEASURE,
-        tessera.pid(),
-        fixed(cc_request.clone()),
-        expect_access_token,
-    )
-    .await;
+    let wide = client_credentials(addr, tessera.pid(), WIDE_CONNECTIONS, &cc_request).await;
     wide.print(
         label,
         &format!("client_credentials, {WIDE_CONNECTIONS} connections"),
@@ -446,16 +419,7 @@ async fn run(label: &str, postgres: Option<String>, mut node: Option<&mut NodePr
     let node_wide = match node.as_mut() {
         Some(n) => {
             let req = token_request(&n.addr, &n.basic, "grant_type=client_credentials");
-            let load = drive(
-                n.addr,
-                vec![(); WIDE_CONNECTIONS],
-                WARM_UP,
-                MEASURE,
-                n.pid(),
-                fixed(req),
-                expect_access_token,
-            )
-            .await;
+            let load = client_credentials(n.addr, n.pid(), WIDE_CONNECTIONS, &req).await;
             load.print(
                 "oidc-provider",
                 &format!("client_credentials, {WIDE_CONNECTIONS} connections"),
@@ -1230,6 +1194,20 @@ impl Load {
 
 /// Runs one task per state, each on its own keep-alive connection, for warm-up + measure;
 /// counts the responses completed inside the measured window.
+/// client_credentials grants from `connections` connections, each answer checked.
+async fn client_credentials(addr: SocketAddr, server_pid: u32, connections: usize, request: &[u8]) -> Load {
+    drive(
+        addr,
+        vec![(); connections],
+        WARM_UP,
+        MEASURE,
+        server_pid,
+        fixed(request.to_vec()),
+        expect_access_token,
+    )
+    .await
+}
+
 async fn drive<S, Req, Res>(
     addr: SocketAddr,
     states: Vec<S>,

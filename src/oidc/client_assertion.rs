@@ -15,7 +15,8 @@ use serde_json::Value;
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Asymmetric only: an HMAC assertion would need a shared secret.
 pub const ALGORITHMS: [Algorithm; 4] = [Algorithm::RS256, Algorithm::PS256, Algorithm::ES256, Algorithm::EdDSA];
-/// An assertion may be valid this long at most: its `jti` is remembered until it expires.
+/// An assertion may be valid this long at most: its `jti` is remembered as long (plus
+/// the leeway).
 const MAX_LIFETIME_SECONDS: i64 = 600;
 const MAX_JTI_LENGTH: usize = 128;
 /// Clock skew allowed between the client and us.
@@ -66,7 +67,7 @@ pub fn claimed_client(assertion: &str) -> Option<String> {
 }
 
 /// Verifies the assertion for `client` and spends its `jti`. `audiences` are the values
-/// `aud` may name: the issuer and the endpoint being called.
+/// `aud` may name.
 pub async fn verify(svc: &Services, client: &Client, assertion: &str, audiences: &[String]) -> Result<(), OidcError> {
     let fail = |why: &str| OidcError::invalid_client(format!("client authentication failed: {why}"));
     let jwks: JwkSet = client

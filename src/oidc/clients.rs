@@ -219,6 +219,15 @@ pub async fn lookup(svc: &Services, id: &str) -> Result<Option<Client>, OidcErro
     Ok(client)
 }
 
+/// The client authentication fields of a token, revocation or introspection form.
+#[derive(Debug, Default)]
+pub struct ClientFields {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub client_assertion_type: Option<String>,
+    pub client_assertion: Option<String>,
+}
+
 /// How a client presented itself at the token endpoint.
 #[derive(Debug, Default)]
 pub struct Presented {
@@ -230,6 +239,22 @@ pub struct Presented {
     pub assertion: Option<String>,
     /// The URL of the endpoint called: an assertion's `aud` may name it.
     pub endpoint: String,
+}
+
+impl Presented {
+    /// `basic` from the Authorization header, `fields` from the form (an empty field
+    /// counts as absent), `endpoint` the URL called.
+    pub fn new(basic: Option<(String, String)>, fields: ClientFields, endpoint: String) -> Self {
+        let given = |v: Option<String>| v.filter(|s| !s.is_empty());
+        Self {
+            basic,
+            form_id: given(fields.client_id),
+            form_secret: given(fields.client_secret),
+            assertion_type: given(fields.client_assertion_type),
+            assertion: given(fields.client_assertion),
+            endpoint,
+        }
+    }
 }
 
 /// RFC 6749 §2.3: exactly one way of authenticating; public clients send only their id.

@@ -14,7 +14,7 @@ use std::time::Duration as StdDuration;
 use tokio::sync::watch;
 
 /// How long an expired row is kept.
-pub fn grace() -> Duration {
+fn grace() -> Duration {
     Duration::days(1)
 }
 

@@ -228,15 +228,9 @@ pub async fn use_refresh(c: &impl ConnectionTrait, hash: &[u8], now: DateTime<Ut
     Ok(res.rows_affected == 1)
 }
 
+/// Marks an access token's id revoked until it expires (already revoked is fine).
 pub async fn revoke_jti(c: &impl ConnectionTrait, jti: &str, expires_at: DateTime<Utc>) -> Result<()> {
-    revoked_token::Entity::insert(revoked_token::ActiveModel {
-        jti: Set(jti.to_string()),
-        expires_at: Set(expires_at),
-    })
-    .on_conflict(OnConflict::column(revoked_token::Column::Jti).do_nothing().to_owned())
-    .exec_without_returning(c)
-    .await?;
-    Ok(())
+    spend_jti(c, jti, expires_at).await.map(|_| ())
 }
 
 /// Records a one-time id until `expires_at`; false if it was recorded before.

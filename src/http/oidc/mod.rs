@@ -10,7 +10,6 @@ pub use authorize::{redirect, refusal_response, signin_page};
 
 use crate::http::AppState;
 use crate::oidc::OidcError;
-use crate::oidc::clients::Presented;
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -46,28 +45,6 @@ pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
             .map(|(_, v)| v.into_owned())
     };
     Some((unescape(id)?, unescape(secret)?))
-}
-
-/// The client authentication fields of a form body.
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct ClientFields {
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    client_assertion_type: Option<String>,
-    client_assertion: Option<String>,
-}
-
-/// How the client presented itself; `endpoint` is the URL it called.
-pub fn presented(headers: &HeaderMap, fields: ClientFields, endpoint: String) -> Presented {
-    let given = |v: Option<String>| v.filter(|s| !s.is_empty());
-    Presented {
-        basic: basic_credentials(headers),
-        form_id: given(fields.client_id),
-        form_secret: given(fields.client_secret),
-        assertion_type: given(fields.client_assertion_type),
-        assertion: given(fields.client_assertion),
-        endpoint,
-    }
 }
 
 /// Token responses and errors must not be cached (RFC 6749 §5.1).

@@ -1,7 +1,7 @@
 //! POST /token, /revoke and /introspect: form bodies, client authentication.
-use super::{ClientFields, no_store, presented};
+use super::{basic_credentials, no_store};
 use crate::http::AppState;
-use crate::oidc::clients::Presented;
+use crate::oidc::clients::{ClientFields, Presented};
 use crate::oidc::grants::{self, TokenRequest};
 use crate::oidc::{OidcError, introspection, revocation};
 use axum::extract::State;
@@ -21,7 +21,7 @@ pub async fn token(
     form: Result<Form<TokenRequest>, FormRejection>,
 ) -> Result<Response, OidcError> {
     let Form(req) = form.map_err(form_error)?;
-    let basic = super::basic_credentials(&headers);
+    let basic = basic_credentials(&headers);
     let response = grants::exchange(&svc, basic, req).await?;
     Ok(no_store(Json(response).into_response()))
 }
@@ -29,8 +29,10 @@ pub async fn token(
 #[derive(Deserialize)]
 pub struct TokenForm {
     token: Option<String>,
-    #[serde(flatten)]
-    client: ClientFields,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    client_assertion_type: Option<String>,
+    client_assertion: Option<String>,
 }
 
 /// The client that called and the token it names, common to /revoke and /introspect.
@@ -41,7 +43,17 @@ fn caller_and_token(
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Result<(Presented, String), OidcError> {
     let Form(f) = form.map_err(form_error)?;
-    let who = presented(headers, f.client, format!("{}{path}", svc.config.issuer_id()));
+    let fields = ClientFields {
+        client_id: f.client_id,
+        client_secret: f.client_secret,
+        client_assertion_type: f.client_assertion_type,
+        client_assertion: f.client_assertion,
+    };
+    let who = Presented::new(
+        basic_credentials(headers),
+        fields,
+        format!("{}{path}", svc.config.issuer_id()),
+    );
     let token = f
         .token
         .filter(|t| !t.is_empty())

@@ -4,7 +4,7 @@ pub mod client_credentials;
 pub mod refresh_token;
 
 use super::OidcError;
-use super::clients::{self, Presented};
+use super::clients::{self, ClientFields, Presented};
 use super::tokens::TokenResponse;
 use crate::services::Services;
 use serde::Deserialize;
@@ -28,16 +28,13 @@ pub async fn exchange(
     basic: Option<(String, String)>,
     req: TokenRequest,
 ) -> Result<TokenResponse, OidcError> {
-    // An empty field counts as absent, as at /introspect and /revoke.
-    let given = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
-    let presented = Presented {
-        basic,
-        form_id: given(&req.client_id),
-        form_secret: given(&req.client_secret),
-        assertion_type: given(&req.client_assertion_type),
-        assertion: given(&req.client_assertion),
-        endpoint: format!("{}/token", svc.config.issuer_id()),
+    let fields = ClientFields {
+        client_id: req.client_id.clone(),
+        client_secret: req.client_secret.clone(),
+        client_assertion_type: req.client_assertion_type.clone(),
+        client_assertion: req.client_assertion.clone(),
     };
+    let presented = Presented::new(basic, fields, format!("{}/token", svc.config.issuer_id()));
     let grant_type = req.grant_type.as_deref().unwrap_or("");
     if grant_type.is_empty() {
         return Err(OidcError::invalid_request("grant_type is required"));
