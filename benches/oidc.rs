@@ -13,6 +13,9 @@
 //!     cargo bench --bench oidc                                   # SQLite
 //!     TESSERA_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo bench --bench oidc   # and PostgreSQL
 //!
+//! `TESSERA_BENCH_ONLY=logins` (or `client_credentials`, `discovery`) runs one section,
+//! for iterating on one figure; refresh runs after logins, which give its tokens.
+//!
 //! The load generator is this process on one thread (a current-thread runtime), like
 //! `wrk -t1 -c8`: a minimal keep-alive HTTP/1.1 client, 8 connections, the same for both
 //! servers (and one client_credentials pair at 64 connections). Logins use reqwest with a fresh cookie set per login. Needs `node` and `npm`
@@ -107,6 +110,11 @@ struct Results {
     jwks: f64,
     rss_idle: f64,
     rss_peak: f64,
+}
+
+/// Whether this run measures `section` (all unless TESSERA_BENCH_ONLY names another).
+fn wants(section: &str) -> bool {
+    std::env::var("TESSERA_BENCH_ONLY").map_or(true, |only| only.is_empty() || only == section)
 }
 
 fn median(v: &[f64]) -> f64 {
@@ -373,10 +381,11 @@ async fn run(label: &str, postgres: Option<String>, mut node: Option<&mut NodePr
     }
 
     // 1. Discovery and JWKS.
-    for (path, slot) in [
+    let pages = [
         ("/.well-known/openid-configuration", &mut results.discovery),
         ("/jwks", &mut results.jwks),
-    ] {
+    ];
+    for (path, slot) in pages.into_iter().filter(|_| wants("discovery")) {
         let req = get_request(&addr, path);
         let load = drive(
             addr,
@@ -393,7 +402,7 @@ async fn run(label: &str, postgres: Option<String>, mut node: Option<&mut NodePr
     }
 
     // 2. client_credentials, alternating with oidc-provider.
-    for round in 1..=ROUNDS {
+    for round in (1..=ROUNDS).filter(|_| wants("client_credentials")) {
         let load = client_credentials(addr, tessera.pid(), CONNECTIONS, &cc_request).await;
         load.print(label, &format!("client_credentials round {round}/{ROUNDS}"), "tokens/s");
         results.client_credentials.push(load.rate());
@@ -410,26 +419,28 @@ async fn run(label: &str, postgres: Option<String>, mut node: Option<&mut NodePr
             results.oidc_provider.push(load.rate());
         }
     }
-    let wide = client_credentials(addr, tessera.pid(), WIDE_CONNECTIONS, &cc_request).await;
-    wide.print(
-        label,
-        &format!("client_credentials, {WIDE_CONNECTIONS} connections"),
-        "tokens/s",
-    );
-    let node_wide = match node.as_mut() {
-        Some(n) => {
-            let req = token_request(&n.addr, &n.basic, "grant_type=client_credentials");
-            let load = client_credentials(n.addr, n.pid(), WIDE_CONNECTIONS, &req).await;
-            load.print(
-                "oidc-provider",
-                &format!("client_credentials, {WIDE_CONNECTIONS} connections"),
-                "tokens/s",
-            );
-            Some(load.rate())
-        }
-        None => None,
-    };
-    results.wide = Some((wide.rate(), node_wide));
+    if wants("client_credentials") {
+        let wide = client_credentials(addr, tessera.pid(), WIDE_CONNECTIONS, &cc_request).await;
+        wide.print(
+            label,
+            &format!("client_credentials, {WIDE_CONNECTIONS} connections"),
+            "tokens/s",
+        );
+        let node_wide = match node.as_mut() {
+            Some(n) => {
+                let req = token_request(&n.addr, &n.basic, "grant_type=client_credentials");
+                let load = client_credentials(n.addr, n.pid(), WIDE_CONNECTIONS, &req).await;
+                load.print(
+                    "oidc-provider",
+                    &format!("client_credentials, {WIDE_CONNECTIONS} connections"),
+                    "tokens/s",
+                );
+                Some(load.rate())
+            }
+            None => None,
+        };
+        results.wide = Some((wide.rate(), node_wide));
+    }
     if let Some(r) = ratio(&results) {
         println!(
             "[{label}] client_credentials: Tessera median {:.0}/s, oidc-provider median {:.0}/s, median pair ratio {r:.2}x",
@@ -440,7 +451,7 @@ async fn run(label: &str, postgres: Option<String>, mut node: Option<&mut NodePr
 
     // 3. Full logins, each round against the bare hash rate measured just before it.
     let mut refresh_tokens = Vec::new();
-    for round in 1..=ROUNDS {
+    for round in (1..=ROUNDS).filter(|_| wants("logins")) {
         let (per_s, ms, faults) = hashers.measure();
         results.argon2_per_s.push(per_s);
         results.argon2_ms.push(ms);
