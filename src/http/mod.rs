@@ -37,6 +37,13 @@ pub async fn serve(
     let app = tower::util::MapRequestLayer::new(canonical_scim_path).layer(router(state));
     let app =
         axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<std::net::SocketAddr>(app);
+    // Without TCP_NODELAY a page larger than one segment can wait out the client's
+    // delayed ACK (up to 40 ms) for its last segment.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set on a connection");
+        }
+    });
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
