@@ -2,10 +2,12 @@ use super::Result;
 use crate::audit::{Event, StoredEvent};
 use chrono::{DateTime, Utc};
 use entity::audit_event::{ActiveModel, Column, Entity};
+use sea_orm::sqlx::{self, SqliteConnection};
 use sea_orm::{
-    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Values,
 };
+use sea_query_sqlx::SqlxValues;
 
 pub async fn append(c: &impl ConnectionTrait, e: &Event, at: DateTime<Utc>) -> Result<()> {
     Entity::insert(row(e, at)).exec_without_returning(c).await?;
@@ -20,6 +22,22 @@ pub async fn append_many(c: &impl ConnectionTrait, events: &[(Event, DateTime<Ut
     Entity::insert_many(events.iter().map(|(e, at)| row(e, *at)))
         .exec_without_returning(c)
         .await?;
+    Ok(())
+}
+
+/// The same INSERT as `append_many`, on a SQLite connection the caller holds (the
+/// audit batcher keeps the one writer across consecutive batches).
+pub async fn append_many_sqlite(conn: &mut SqliteConnection, events: &[(Event, DateTime<Utc>)]) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let stmt = Entity::insert_many(events.iter().map(|(e, at)| row(e, *at))).build(DbBackend::Sqlite);
+    let values = stmt.values.unwrap_or(Values(Vec::new()));
+    // Bound as sea-orm binds its own statements, so the rows read back the same.
+    sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), SqlxValues(values))
+        .execute(conn)
+        .await
+        .map_err(|e| super::StoreError::Query(e.to_string()))?;
     Ok(())
 }
 

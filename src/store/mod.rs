@@ -123,6 +123,15 @@ impl Store {
         &self.reader
     }
 
+    /// SQLite's one writer connection, for a task that keeps it across several
+    /// statements; None on PostgreSQL.
+    pub fn sqlite_writer(&self) -> Option<&sea_orm::sqlx::SqlitePool> {
+        match self.db.get_database_backend() {
+            sea_orm::DbBackend::Sqlite => Some(self.db.get_sqlite_connection_pool()),
+            _ => None,
+        }
+    }
+
     /// How many writes may usefully run at once: SQLite has one writer.
     pub fn concurrent_writers(&self) -> usize {
         match self.db.get_database_backend() {

@@ -10,6 +10,7 @@ on_each_backend!(
     a_refresh_token_sent_twice_at_once_is_honoured_once,
     refresh_tokens_are_bound_to_their_client,
     client_credentials_give_a_jwt_access_token_for_the_client,
+    every_token_issued_at_once_is_in_the_audit_log,
     introspection_tells_active_from_inactive_for_confidential_clients,
     revocation_ends_refresh_and_access_tokens,
     token_endpoint_errors_are_json_and_never_cached,
@@ -131,6 +132,48 @@ async fn client_credentials_give_a_jwt_access_token_for_the_client(backend: Back
     oidc::token(&s, Auth::Basic(&web), &[("grant_type", "client_credentials")])
         .await
         .assert_oauth_error(400, "unauthorized_client");
+    s.stop().await;
+}
+
+/// Tokens asked for at once share audit commits (on SQLite, several in a row on the
+/// one writer); each answered token's event is stored, with its own jti and time.
+async fn every_token_issued_at_once_is_in_the_audit_log(backend: Backend) {
+    let s = oidc::start(backend).await;
+    let service = oidc::create_client_with(&s, &["--name", "nightly export", "--grant", "client_credentials"]).await;
+    let form = [("grant_type", "client_credentials")];
+    let replies = futures::future::join_all((0..80).map(|_| oidc::token(&s, Auth::Basic(&service), &form))).await;
+    let issued: Vec<(String, i64)> = replies
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status, 200, "{:?}", r.body);
+            let (_, claims) = oidc::decode_jwt(Tokens::of(r).access());
+            (
+                claims["jti"].as_str().expect("jti").to_string(),
+                claims["iat"].as_i64().expect("iat"),
+            )
+        })
+        .collect();
+
+    let events = tessera::audit::recent(s.svc.store.reader(), None, 1000)
+        .await
+        .expect("audit");
+    let logged: std::collections::HashMap<&str, i64> = events
+        .iter()
+        .filter(|e| e.action == "token.issue")
+        .map(|e| {
+            assert_eq!(e.actor_id.as_deref(), Some(service.id.as_str()), "{e:?}");
+            let jti = e
+                .detail
+                .as_ref()
+                .and_then(|d| d["jti"].as_str())
+                .expect("jti in detail");
+            (jti, e.at.timestamp())
+        })
+        .collect();
+    assert_eq!(logged.len(), issued.len(), "one event per token");
+    for (jti, iat) in &issued {
+        assert_eq!(logged.get(jti.as_str()), Some(iat), "the event of {jti}, at its iat");
+    }
     s.stop().await;
 }
 
