@@ -3,9 +3,8 @@
 //! each still waits until its own event is stored. On SQLite's single writer this
 //! turns one commit per token into one per burst.
 use super::Event;
-use crate::store::{self, Store, StoreError};
+use crate::store::{self, SqliteWriter, Store, StoreError};
 use chrono::{DateTime, Utc};
-use sea_orm::sqlx::SqlitePool;
 use std::sync::Arc;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
@@ -41,7 +40,7 @@ impl Batcher {
 
 async fn write_batches(store: Store, rx: mpsc::Receiver<Pending>) {
     match store.sqlite_writer() {
-        Some(writer) => write_holding_writer(writer.clone(), rx).await,
+        Some(writer) => write_holding_writer(writer, rx).await,
         None => write_concurrently(store, rx).await,
     }
 }
@@ -53,21 +52,21 @@ const HOLD: usize = 16;
 /// SQLite writes one batch at a time. The writer is kept while events keep arriving
 /// (up to HOLD batches), so back-to-back batches do not each wait for sqlx's check on
 /// a connection given back (a ping: one more hand-off to the connection's thread).
-async fn write_holding_writer(writer: SqlitePool, mut rx: mpsc::Receiver<Pending>) {
+async fn write_holding_writer(writer: SqliteWriter, mut rx: mpsc::Receiver<Pending>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
         if batch.is_empty() && rx.recv_many(&mut batch, MAX_BATCH).await == 0 {
             break;
         }
-        let mut conn = match writer.acquire().await {
-            Ok(c) => c,
+        let mut held = match writer.hold().await {
+            Ok(h) => h,
             Err(e) => {
                 answer(&mut batch, Err(e.to_string()));
                 continue;
             }
         };
         for _ in 0..HOLD {
-            let outcome = store::audit::append_many_sqlite(&mut conn, &events_of(&batch))
+            let outcome = store::audit::append_many_held(&mut held, &events_of(&batch))
                 .await
                 .map_err(|e| e.to_string());
             answer(&mut batch, outcome);

@@ -1,8 +1,8 @@
-use super::Result;
+use super::{HeldWriter, Result};
 use crate::audit::{Event, StoredEvent};
 use chrono::{DateTime, Utc};
 use entity::audit_event::{ActiveModel, Column, Entity};
-use sea_orm::sqlx::{self, SqliteConnection};
+use sea_orm::sqlx;
 use sea_orm::{
     ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, QueryTrait, Values,
@@ -25,9 +25,9 @@ pub async fn append_many(c: &impl ConnectionTrait, events: &[(Event, DateTime<Ut
     Ok(())
 }
 
-/// The same INSERT as `append_many`, on a SQLite connection the caller holds (the
-/// audit batcher keeps the one writer across consecutive batches).
-pub async fn append_many_sqlite(conn: &mut SqliteConnection, events: &[(Event, DateTime<Utc>)]) -> Result<()> {
+/// The same INSERT as `append_many`, on SQLite's writer held by the caller (the audit
+/// batcher keeps it across consecutive batches).
+pub async fn append_many_held(writer: &mut HeldWriter, events: &[(Event, DateTime<Utc>)]) -> Result<()> {
     if events.is_empty() {
         return Ok(());
     }
@@ -35,7 +35,7 @@ pub async fn append_many_sqlite(conn: &mut SqliteConnection, events: &[(Event, D
     let values = stmt.values.unwrap_or(Values(Vec::new()));
     // Bound as sea-orm binds its own statements, so the rows read back the same.
     sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), SqlxValues(values))
-        .execute(conn)
+        .execute(&mut *writer.0)
         .await
         .map_err(|e| super::StoreError::Query(e.to_string()))?;
     Ok(())

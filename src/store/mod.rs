@@ -18,7 +18,10 @@ pub mod users;
 
 use crate::config::{Config, redacted_url};
 use migration::{Migrator, MigratorTrait};
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::{
+    self,
+    sqlite::{SqliteJournalMode, SqliteSynchronous},
+};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqlErr, TransactionTrait,
 };
@@ -60,6 +63,22 @@ pub struct Store {
     /// For reads that need not wait behind writes: SQLite's WAL lets readers run
     /// beside its one writer; on PostgreSQL it is the same pool.
     reader: DatabaseConnection,
+}
+
+/// SQLite's one writer, to be held across several statements.
+pub struct SqliteWriter(sqlx::SqlitePool);
+
+/// The writer while held: every other write waits until this is dropped.
+pub struct HeldWriter(sqlx::pool::PoolConnection<sqlx::Sqlite>);
+
+impl SqliteWriter {
+    pub async fn hold(&self) -> Result<HeldWriter> {
+        self.0
+            .acquire()
+            .await
+            .map(HeldWriter)
+            .map_err(|e| StoreError::Query(e.to_string()))
+    }
 }
 
 impl Store {
@@ -125,9 +144,9 @@ impl Store {
 
     /// SQLite's one writer connection, for a task that keeps it across several
     /// statements; None on PostgreSQL.
-    pub fn sqlite_writer(&self) -> Option<&sea_orm::sqlx::SqlitePool> {
+    pub fn sqlite_writer(&self) -> Option<SqliteWriter> {
         match self.db.get_database_backend() {
-            sea_orm::DbBackend::Sqlite => Some(self.db.get_sqlite_connection_pool()),
+            sea_orm::DbBackend::Sqlite => Some(SqliteWriter(self.db.get_sqlite_connection_pool().clone())),
             _ => None,
         }
     }
