@@ -1508,8 +1508,14 @@ async fn login(http: &reqwest::Client, base: &str, client: &OidcClient, username
                 ));
             }
         };
+        // Which step this page is: where its form posts (a step's answer may carry the
+        // next step's page).
+        let target = match form_action(&html) {
+            Some(a) => url.join(&a).map_err(|e| format!("action {a}: {e}"))?,
+            None => url.clone(),
+        };
         let mut form = vec![("csrf", csrf), ("r", r)];
-        match url.path() {
+        match target.path() {
             p if p.ends_with("/signin/identify") => form.push(("username", username.to_string())),
             p if p.ends_with("/signin/password") => {
                 if html.contains("Wrong username or password") {
@@ -1525,10 +1531,6 @@ async fn login(http: &reqwest::Client, base: &str, client: &OidcClient, username
                 ));
             }
         }
-        let target = match form_action(&html) {
-            Some(a) => url.join(&a).map_err(|e| format!("action {a}: {e}"))?,
-            None => url.clone(),
-        };
         url = target;
         res = http
             .post(url.clone())

@@ -214,6 +214,17 @@ async function submit(button) {
 }
 
 /**
+ * Which page the browser shows: on the issuer, the sign-in step its form posts to (a step's
+ * answer carries the next step's page), else the path; elsewhere the whole URL.
+ */
+async function stepOf() {
+  const here = new URL(page.url());
+  if (here.origin !== new URL(issuer).origin) return here.href;
+  const action = await page.locator('form').first().getAttribute('action', { timeout: 1000 }).catch(() => null);
+  return action?.startsWith('/signin/') ? action : here.pathname;
+}
+
+/**
  * Opens `url` (or stays on the current page when it is null) and signs in as needed until the
  * browser reaches `until`; answers consent with `decision`. Returns the final URL and the pages seen.
  */
@@ -224,7 +235,7 @@ async function browse(url, until, { decision = 'allow' } = {}) {
   for (let i = 0; i < 8; i++) {
     const here = new URL(page.url());
     if (here.href.startsWith(until)) return { url: here, steps };
-    const path = here.origin === new URL(issuer).origin ? here.pathname : here.href;
+    const path = await stepOf();
     steps.push(path);
     if (path === '/signin/identify') {
       await page.fill('input[name=username]', username);
@@ -620,20 +631,20 @@ await check('logout: an interactive authorization asks for the username again', 
   need(loggedOut);
   const req = await authRequest();
   await page.goto(req.url.href);
-  ok(new URL(page.url()).pathname === '/signin/identify', `landed on ${page.url()}`);
+  ok((await stepOf()) === '/signin/identify', `landed on ${page.url()}`);
 });
 
 const again = await check('sign-in again: a wrong password gets the generic message on the password page, the right one a code', async () => {
   need(loggedOut);
   const req = await authRequest();
   await page.goto(req.url.href);
-  ok(new URL(page.url()).pathname === '/signin/identify', `landed on ${page.url()}`);
+  ok((await stepOf()) === '/signin/identify', `landed on ${page.url()}`);
   await page.fill('input[name=username]', username);
   await submit('form button[type=submit]');
-  ok(new URL(page.url()).pathname === '/signin/password', `after identify: ${page.url()}`);
+  ok((await stepOf()) === '/signin/password', `after identify: ${page.url()}`);
   await page.fill('input[name=password]', `${password}-wrong`);
   await submit('form button[type=submit]');
-  ok(new URL(page.url()).pathname === '/signin/password', `after a wrong password: ${page.url()}`);
+  ok((await stepOf()) === '/signin/password', `after a wrong password: ${page.url()}`);
   const text = await page.locator('body').innerText();
   ok(text.includes('Wrong username or password.'), `no generic message: ${text.replace(/\s+/g, ' ').slice(0, 300)}`);
   const { url, steps } = await browse(null, redirectUri);

@@ -54,8 +54,8 @@ impl Pending {
 
 /// Where a step leads.
 pub enum Step {
-    /// Show this stage's page (after a redirect to it), setting a new session cookie
-    /// when the user has just signed in.
+    /// Show this stage's page, setting a new session cookie when the user has just
+    /// signed in.
     Go(Stage, Option<String>),
     /// Show the same page again with a message (wrong password, policy).
     Retry(String),
@@ -79,14 +79,16 @@ impl From<StoreError> for Step {
     }
 }
 
-pub async fn begin(svc: &Services, req: &Checked, stage: Stage, user_id: Option<Uuid>) -> Result<String, OidcError> {
+/// Keeps the request server-side and gives the sign-in that waits on it.
+pub async fn begin(svc: &Services, req: Checked, stage: Stage, user_id: Option<Uuid>) -> Result<Pending, OidcError> {
     let handle = random_token();
     let now = svc.now();
+    let id = Uuid::now_v7();
     let params = serde_json::to_value(&req.params).map_err(|e| OidcError::Internal(e.to_string()))?;
     store::auth_requests::insert(
         svc.store.conn(),
         store::auth_requests::PendingRow {
-            id: Uuid::now_v7(),
+            id,
             handle_hash: token_hash(&handle),
             client_id: req.client.id.clone(),
             params,
@@ -97,7 +99,13 @@ pub async fn begin(svc: &Services, req: &Checked, stage: Stage, user_id: Option<
         },
     )
     .await?;
-    Ok(handle)
+    Ok(Pending {
+        id,
+        handle,
+        stage,
+        user_id,
+        request: req,
+    })
 }
 
 /// The pending request behind a handle, re-checked (the client may have changed).
@@ -116,30 +124,41 @@ pub async fn load(svc: &Services, handle: &str) -> Result<Option<Pending>, Refus
     }))
 }
 
+/// Moves the sign-in on to `to`, in the store and in `p`. False when another request
+/// moved it first (the stored stage was no longer `p`'s).
 async fn move_to(
     svc: &Services,
-    p: &Pending,
+    p: &mut Pending,
     to: Stage,
     user: Option<Uuid>,
-    params: Option<&Params>,
+    params: Option<Params>,
 ) -> Result<bool, OidcError> {
-    let params = match params {
+    let stored = match &params {
         Some(p) => Some(serde_json::to_value(p).map_err(|e| OidcError::Internal(e.to_string()))?),
         None => None,
     };
-    Ok(store::auth_requests::advance(svc.store.conn(), p.id, p.stage.as_str(), to.as_str(), user, params).await?)
+    let moved =
+        store::auth_requests::advance(svc.store.conn(), p.id, p.stage.as_str(), to.as_str(), user, stored).await?;
+    if moved {
+        p.stage = to;
+        p.user_id = user;
+        if let Some(params) = params {
+            p.request.params = params;
+        }
+    }
+    Ok(moved)
 }
 
 /// Step 1: who. Always goes on to the password step, so nothing tells whether the
 /// account exists.
-pub async fn identify(svc: &Services, p: &Pending, identifier: &str) -> Step {
+pub async fn identify(svc: &Services, p: &mut Pending, identifier: &str) -> Step {
     let identifier = identifier.trim();
     if identifier.is_empty() {
         return Step::Retry("Enter your username or email address.".into());
     }
     let mut params = p.request.params.clone();
     params.login_hint = Some(identifier.to_string());
-    match move_to(svc, p, Stage::Password, None, Some(&params)).await {
+    match move_to(svc, p, Stage::Password, None, Some(params)).await {
         Ok(_) => Step::Go(Stage::Password, None),
         Err(e) => e.into(),
     }
@@ -150,7 +169,7 @@ pub const WRONG_CREDENTIALS: &str = "Wrong username or password.";
 /// Step 2: the password.
 pub async fn password(
     svc: &Services,
-    p: &Pending,
+    p: &mut Pending,
     password_text: &str,
     ip: Option<String>,
     old: Option<Session>,
@@ -172,7 +191,7 @@ pub async fn password(
 }
 
 /// Step 3 (when required): a new password, twice.
-pub async fn change_password(svc: &Services, p: &Pending, new: &str, confirm: &str, old: Option<Session>) -> Step {
+pub async fn change_password(svc: &Services, p: &mut Pending, new: &str, confirm: &str, old: Option<Session>) -> Step {
     let Some(user_id) = p.user_id.filter(|_| p.stage == Stage::ChangePassword) else {
         return Step::Go(Stage::Identify, None);
     };
@@ -193,7 +212,7 @@ pub async fn change_password(svc: &Services, p: &Pending, new: &str, confirm: &s
 }
 
 /// Step 4 (when required): consent.
-pub async fn consent(svc: &Services, p: &Pending, allow: bool, session: Option<Session>) -> Step {
+pub async fn consent(svc: &Services, p: &mut Pending, allow: bool, session: Option<Session>) -> Step {
     let Some(session) = session.filter(|s| Some(s.user_id) == p.user_id && p.stage == Stage::Consent) else {
         return Step::Go(Stage::Identify, None);
     };
@@ -218,7 +237,7 @@ pub async fn consent(svc: &Services, p: &Pending, allow: bool, session: Option<S
 
 /// The user proved who they are: start (or re-key) the browser's session, then go on
 /// to consent or straight back to the client.
-async fn signed_in(svc: &Services, p: &Pending, user_id: Uuid, old: Option<Session>) -> Step {
+async fn signed_in(svc: &Services, p: &mut Pending, user_id: Uuid, old: Option<Session>) -> Step {
     let now = svc.now();
     let result: Result<(Session, String), StoreError> = async {
         let Some(old) = old else {

@@ -36,8 +36,13 @@ async fn housekeeping_deletes_only_what_can_no_longer_matter(backend: Backend) {
     // A sign-in that was started and abandoned.
     let request = AuthRequest::new(&client, "openid").with_pkce(&pkce);
     let abandoned = oidc::authorize(&s, &oidc::browser(), &request).await;
-    let sign_in_page = abandoned.location.clone().unwrap_or_default();
-    assert!(sign_in_page.starts_with(&s.url("/signin/identify")), "{sign_in_page:?}");
+    assert_eq!(abandoned.status, 200, "the identify page: {abandoned:?}");
+    let handle = oidc::hidden_inputs(&abandoned.body)
+        .into_iter()
+        .find(|(k, _)| k == "r")
+        .map(|(_, r)| r)
+        .expect("the sign-in's handle");
+    let sign_in_page = s.url(&format!("/signin/identify?r={handle}"));
 
     assert_eq!(purge_now(&s).await, Purged::default(), "nothing has expired yet");
 

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 on_each_backend!(
     wrong_password_and_unknown_user_get_the_same_generic_error,
+    each_step_answers_with_the_next_steps_page,
     sign_in_fields_carry_autocomplete_attributes,
     temporary_password_must_be_changed_before_any_code,
     disabled_user_cannot_sign_in,
@@ -58,6 +59,50 @@ async fn wrong_password_and_unknown_user_get_the_same_generic_error(backend: Bac
     // The right password still works afterwards.
     let flow = oidc::sign_in(&s, &oidc::browser(), &req, &user.username, &user.password).await;
     flow.code();
+    s.stop().await;
+}
+
+/// No redirect between the steps: each would cost staff on a slow clinic link a round trip.
+async fn each_step_answers_with_the_next_steps_page(backend: Backend) {
+    let (s, client, user) = setup(backend).await;
+    let (req, _) = request(&client);
+    let browser = oidc::browser();
+    let post = async |page: &oidc::Answer, field: &str, value: &str| {
+        let action = oidc::form_action(&page.body).expect("a form with an action");
+        let mut form = oidc::hidden_inputs(&page.body);
+        form.push((field.to_string(), value.to_string()));
+        let res = browser
+            .post(s.url(&action))
+            .form(&form)
+            .send()
+            .await
+            .expect("post a step");
+        oidc::Answer::of(res).await
+    };
+
+    let identify = oidc::authorize(&s, &browser, &req).await;
+    assert_eq!(identify.status, 200, "{identify:?}");
+    assert_eq!(oidc::form_action(&identify.body).as_deref(), Some("/signin/identify"));
+    let password = post(&identify, "username", &user.username).await;
+    assert_eq!(password.status, 200, "{password:?}");
+    assert_eq!(oidc::form_action(&password.body).as_deref(), Some("/signin/password"));
+    assert!(password.body.contains(&user.username), "{}", password.body);
+    // Each step's page is still at its own address ("Not you?" links to the first).
+    let handle = oidc::hidden_inputs(&password.body)
+        .into_iter()
+        .find(|(k, _)| k == "r")
+        .map(|(_, r)| r)
+        .expect("the sign-in's handle");
+    for step in ["identify", "password"] {
+        let again = browser
+            .get(s.url(&format!("/signin/{step}?r={handle}")))
+            .send()
+            .await
+            .expect("a step's page");
+        assert_eq!(again.status(), 200, "{step}");
+    }
+    let done = post(&password, "password", &user.password).await;
+    assert!(!done.redirected_with("code").is_empty());
     s.stop().await;
 }
 

@@ -1,6 +1,6 @@
-//! GET|POST /authorize: check the request, then send the browser to the sign-in step
-//! it needs, or straight back to the client with a code.
-use crate::http::web::session_cookie;
+//! GET|POST /authorize: check the request, then show the sign-in step it needs, or
+//! send the browser straight back to the client with a code.
+use crate::http::web::{session_cookie, signin as signin_step};
 use crate::http::{AppState, WebError};
 use crate::oidc::authorize::{self, Next, Params, Refusal};
 use crate::oidc::grants::authorization_code;
@@ -57,8 +57,9 @@ async fn authorize(svc: &Services, jar: &CookieJar, params: Params) -> Response 
         Ok(Next::Consent(session)) => (Stage::Consent, Some(session.user_id)),
         Err(r) => return refusal_response(svc, r),
     };
-    match signin::begin(svc, &checked, stage, user_id).await {
-        Ok(handle) => redirect(&signin_page(stage, &handle)),
+    // The first step's page comes in this answer, saving the browser a round trip.
+    match signin::begin(svc, checked, stage, user_id).await {
+        Ok(pending) => signin_step::render(svc, jar.clone(), &pending, stage, None),
         Err(e) => refusal_response(svc, Refusal::Failed(e)),
     }
 }

@@ -2,7 +2,7 @@
 pub mod csrf;
 pub mod session_cookie;
 mod setup;
-mod signin;
+pub(crate) mod signin;
 
 use super::AppState;
 use askama::Template;

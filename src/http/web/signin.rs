@@ -116,7 +116,7 @@ async fn pending_at(svc: &Services, handle: &str, stages: &[Stage]) -> Result<Pe
 }
 
 /// Renders a stage's page, with a CSRF field and an optional message.
-fn render(svc: &Services, jar: CookieJar, p: &Pending, stage: Stage, error: Option<&str>) -> Response {
+pub(crate) fn render(svc: &Services, jar: CookieJar, p: &Pending, stage: Stage, error: Option<&str>) -> Response {
     let (jar, csrf) = csrf::issue(jar, &svc.secret, svc.config.secure_cookies());
     let client_name = p.request.client.name.as_str();
     let r = p.handle.as_str();
@@ -201,7 +201,7 @@ async fn answer(
     form: Result<Form<StepForm>, FormRejection>,
     stage: Stage,
     also: &[Stage],
-    run: impl AsyncFnOnce(&Services, &Pending, &StepForm, Option<crate::sessions::Session>) -> Step,
+    run: impl AsyncFnOnce(&Services, &mut Pending, &StepForm, Option<crate::sessions::Session>) -> Step,
 ) -> Response {
     let Ok(Form(form)) = form else {
         return WebError::BadRequest("This form could not be read. Go back and try again.".into()).into_response();
@@ -215,7 +215,7 @@ async fn answer(
     }
     let mut stages = vec![stage];
     stages.extend_from_slice(also);
-    let p = match pending_at(svc, &form.r, &stages).await {
+    let mut p = match pending_at(svc, &form.r, &stages).await {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -223,13 +223,20 @@ async fn answer(
         Ok(s) => s,
         Err(e) => return WebError::from(e).into_response(),
     };
-    match run(svc, &p, &form, session).await {
+    match run(svc, &mut p, &form, session).await {
         Step::Go(next, cookie) => {
             let jar = match cookie {
                 Some(value) => session_cookie::set(svc, jar, value),
                 None => jar,
             };
-            (jar, redirect(&signin_page(next, &p.handle))).into_response()
+            // The next step's page comes in this answer: a redirect to it would cost the
+            // browser one more round trip per step. When the stored sign-in is not at
+            // that step (another tab moved it), its own page sorts that out.
+            if p.stage == next {
+                render(svc, jar, &p, next, None)
+            } else {
+                (jar, redirect(&signin_page(next, &p.handle))).into_response()
+            }
         }
         Step::Retry(message) => render(svc, jar, &p, stage, Some(&message)),
         Step::Finish { location, new_session } => {

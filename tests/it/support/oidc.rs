@@ -394,7 +394,10 @@ impl<'a> Credentials<'a> {
 
 #[derive(Clone, Debug)]
 pub struct Page {
+    /// An address that shows this page again: a sign-in step's own page with its handle,
+    /// else where it was fetched (a step's page may come as the answer to the step before).
     pub url: String,
+    /// Which page: the sign-in step its form posts to, else the path it was fetched from.
     pub path: String,
     pub status: u16,
     pub html: String,
@@ -541,7 +544,6 @@ async fn walk(
             res = http.get(next).send().await.expect("follow a redirect");
             continue;
         }
-        let path = url.path().to_string();
         let csp = res
             .headers()
             .get("content-security-policy")
@@ -549,8 +551,20 @@ async fn walk(
             .unwrap_or_default()
             .to_string();
         let html = res.text().await.expect("page");
+        let step = form_action(&html)
+            .filter(|a| a.starts_with("/signin/"))
+            .map(|a| issuer.join(&a).expect("form action"));
+        let path = step.as_ref().unwrap_or(&url).path().to_string();
+        let page_url = match (&step, hidden_inputs(&html).into_iter().find(|(k, _)| k == "r")) {
+            (Some(step), Some((_, r))) => {
+                let mut again = step.clone();
+                again.query_pairs_mut().append_pair("r", &r);
+                again.to_string()
+            }
+            _ => url.to_string(),
+        };
         flow.pages.push(Page {
-            url: url.to_string(),
+            url: page_url,
             path: path.clone(),
             status: flow.status,
             html: html.clone(),
