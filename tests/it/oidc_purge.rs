@@ -37,11 +37,7 @@ async fn housekeeping_deletes_only_what_can_no_longer_matter(backend: Backend) {
     let request = AuthRequest::new(&client, "openid").with_pkce(&pkce);
     let abandoned = oidc::authorize(&s, &oidc::browser(), &request).await;
     assert_eq!(abandoned.status, 200, "the identify page: {abandoned:?}");
-    let handle = oidc::hidden_inputs(&abandoned.body)
-        .into_iter()
-        .find(|(k, _)| k == "r")
-        .map(|(_, r)| r)
-        .expect("the sign-in's handle");
+    let handle = oidc::sign_in_handle(&abandoned.body).expect("the sign-in's handle");
     let sign_in_page = s.url(&format!("/signin/identify?r={handle}"));
 
     assert_eq!(purge_now(&s).await, Purged::default(), "nothing has expired yet");

@@ -88,11 +88,7 @@ async fn each_step_answers_with_the_next_steps_page(backend: Backend) {
     assert_eq!(oidc::form_action(&password.body).as_deref(), Some("/signin/password"));
     assert!(password.body.contains(&user.username), "{}", password.body);
     // Each step's page is still at its own address ("Not you?" links to the first).
-    let handle = oidc::hidden_inputs(&password.body)
-        .into_iter()
-        .find(|(k, _)| k == "r")
-        .map(|(_, r)| r)
-        .expect("the sign-in's handle");
+    let handle = oidc::sign_in_handle(&password.body).expect("the sign-in's handle");
     for step in ["identify", "password"] {
         let again = browser
             .get(s.url(&format!("/signin/{step}?r={handle}")))

@@ -555,8 +555,8 @@ async fn walk(
             .filter(|a| a.starts_with("/signin/"))
             .map(|a| issuer.join(&a).expect("form action"));
         let path = step.as_ref().unwrap_or(&url).path().to_string();
-        let page_url = match (&step, hidden_inputs(&html).into_iter().find(|(k, _)| k == "r")) {
-            (Some(step), Some((_, r))) => {
+        let page_url = match (&step, sign_in_handle(&html)) {
+            (Some(step), Some(r)) => {
                 let mut again = step.clone();
                 again.query_pairs_mut().append_pair("r", &r);
                 again.to_string()
@@ -637,6 +637,11 @@ pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
         out.push((name.to_string(), unescape_html(value)));
     }
     out
+}
+
+/// The handle (`r`) to its pending sign-in that a sign-in page's form carries.
+pub fn sign_in_handle(html: &str) -> Option<String> {
+    hidden_inputs(html).into_iter().find(|(k, _)| k == "r").map(|(_, r)| r)
 }
 
 /// The `name`/`value` pairs of named buttons (a form posts the one pressed).
