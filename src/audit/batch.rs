@@ -3,7 +3,7 @@
 //! each still waits until its own event is stored. On SQLite's single writer this
 //! turns one commit per token into one per burst.
 use super::Event;
-use crate::store::{self, SqliteWriter, Store, StoreError};
+use crate::store::{self, Store, StoreError};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use tokio::sync::{Semaphore, mpsc, oneshot};
@@ -39,52 +39,11 @@ impl Batcher {
 }
 
 async fn write_batches(store: Store, rx: mpsc::Receiver<Pending>) {
-    match store.sqlite_writer() {
-        Some(writer) => write_holding_writer(writer, rx).await,
-        None => write_concurrently(store, rx).await,
-    }
+    write_concurrently(store, rx).await
 }
 
-/// Consecutive batches on SQLite's one connection, at most this many before the other
-/// writers get their turn: at about 0.1 ms a batch, they wait 2 ms at most.
-const HOLD: usize = 16;
-
-/// SQLite writes one batch at a time. The writer is kept while events keep arriving
-/// (up to HOLD batches), so back-to-back batches do not each wait for sqlx's check on
-/// a connection given back (a ping: one more hand-off to the connection's thread).
-async fn write_holding_writer(writer: SqliteWriter, mut rx: mpsc::Receiver<Pending>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    loop {
-        if batch.is_empty() && rx.recv_many(&mut batch, MAX_BATCH).await == 0 {
-            break;
-        }
-        let mut held = match writer.hold().await {
-            Ok(h) => h,
-            Err(e) => {
-                answer(&mut batch, Err(e.to_string()));
-                continue;
-            }
-        };
-        for _ in 0..HOLD {
-            let outcome = store::audit::append_many_held(&mut held, &events_of(&batch))
-                .await
-                .map_err(|e| e.to_string());
-            answer(&mut batch, outcome);
-            while batch.len() < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(p) => batch.push(p),
-                    Err(_) => break,
-                }
-            }
-            if batch.is_empty() {
-                break;
-            }
-        }
-    }
-}
-
-/// PostgreSQL commits several batches at once, and a commit (a WAL flush) is what
-/// each request waits for.
+/// As many batches at once as the database has useful writers (SQLite one, PostgreSQL
+/// several: a commit, a WAL flush, is what each request waits for).
 async fn write_concurrently(store: Store, mut rx: mpsc::Receiver<Pending>) {
     let slots = Arc::new(Semaphore::new(store.concurrent_writers()));
     // A slot is taken before events are: while every slot is busy, events gather into

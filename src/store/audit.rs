@@ -1,13 +1,11 @@
-use super::{HeldWriter, Result};
+use super::Result;
 use crate::audit::{Event, StoredEvent};
 use chrono::{DateTime, Utc};
 use entity::audit_event::{ActiveModel, Column, Entity};
-use sea_orm::sqlx;
 use sea_orm::{
-    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Values,
+    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
-use sea_query_sqlx::SqlxValues;
 
 pub async fn append(c: &impl ConnectionTrait, e: &Event, at: DateTime<Utc>) -> Result<()> {
     Entity::insert(row(e, at)).exec_without_returning(c).await?;
@@ -22,22 +20,6 @@ pub async fn append_many(c: &impl ConnectionTrait, events: &[(Event, DateTime<Ut
     Entity::insert_many(events.iter().map(|(e, at)| row(e, *at)))
         .exec_without_returning(c)
         .await?;
-    Ok(())
-}
-
-/// The same INSERT as `append_many`, on SQLite's writer held by the caller (the audit
-/// batcher keeps it across consecutive batches).
-pub async fn append_many_held(writer: &mut HeldWriter, events: &[(Event, DateTime<Utc>)]) -> Result<()> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let stmt = Entity::insert_many(events.iter().map(|(e, at)| row(e, *at))).build(DbBackend::Sqlite);
-    let values = stmt.values.unwrap_or(Values(Vec::new()));
-    // Bound as sea-orm binds its own statements, so the rows read back the same.
-    sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), SqlxValues(values))
-        .execute(&mut *writer.0)
-        .await
-        .map_err(|e| super::StoreError::Query(e.to_string()))?;
     Ok(())
 }
 

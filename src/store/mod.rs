@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth_requests;
 pub mod backchannel;
+mod db;
 pub mod grants;
 pub mod groups;
 pub mod oidc_clients;
@@ -13,20 +14,19 @@ pub mod scim_clients;
 pub mod scim_filter;
 pub mod sessions;
 pub mod signing_keys;
+mod sqlite;
 pub mod tokens;
 pub mod users;
 
 use crate::config::{Config, redacted_url};
 use migration::{Migrator, MigratorTrait};
-use sea_orm::sqlx::{
-    self,
-    sqlite::{SqliteJournalMode, SqliteSynchronous},
-};
-use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqlErr, TransactionTrait,
-};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::{self, ConnectOptions as _};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
+use std::str::FromStr;
 use std::time::Duration;
 
+pub use db::{Db, Tx};
 pub use sea_orm::ConnectionTrait as Connection;
 
 #[derive(Debug, thiserror::Error)]
@@ -53,106 +53,85 @@ impl From<DbErr> for StoreError {
 }
 
 /// SQLite read connections beside the one writer: one per core, at most 8. Each runs on
-/// its own thread, and the pool hands them out in turn, so connections beyond the cores
-/// only spread reads over more threads with cold caches (4 on 2 cores cost sign-ins ~3%).
-fn readers() -> u32 {
-    std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8) as u32
+/// its own thread; more than the cores only spread reads over more threads with cold
+/// caches (4 on 2 cores cost sign-ins ~3%).
+fn readers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8)
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// One connection is SQLite's one writer: no SQLITE_BUSY between our own transactions;
+/// the busy timeout covers the CLI working beside the server.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
 #[derive(Clone, Debug)]
 pub struct Store {
-    db: DatabaseConnection,
+    db: Db,
     /// For reads that need not wait behind writes: SQLite's WAL lets readers run
     /// beside its one writer; on PostgreSQL it is the same pool.
-    reader: DatabaseConnection,
-}
-
-/// SQLite's one writer, to be held across several statements.
-pub struct SqliteWriter(sqlx::SqlitePool);
-
-/// The writer while held: every other write waits until this is dropped.
-pub struct HeldWriter(sqlx::pool::PoolConnection<sqlx::Sqlite>);
-
-impl SqliteWriter {
-    pub async fn hold(&self) -> Result<HeldWriter> {
-        self.0
-            .acquire()
-            .await
-            .map(HeldWriter)
-            .map_err(|e| StoreError::Query(e.to_string()))
-    }
+    reader: Db,
+    /// How sea-orm connects, for the migrations (they need its own connection type).
+    orm: ConnectOptions,
 }
 
 impl Store {
     /// Connects, creating the SQLite file (WAL mode) when needed.
     pub async fn connect(config: &Config) -> Result<Self, String> {
-        let mut options = ConnectOptions::new(config.database_url.clone());
-        options
-            .sqlx_logging(false)
-            .connect_timeout(Duration::from_secs(5))
-            .acquire_timeout(Duration::from_secs(10));
+        let open_error = |e: String| format!("cannot open database {}: {}", redacted_url(&config.database_url), e);
+        let mut orm = ConnectOptions::new(config.database_url.clone());
+        orm.sqlx_logging(false)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .acquire_timeout(ACQUIRE_TIMEOUT);
+        let in_memory = config.database_url.contains(":memory:") || config.database_url.contains("mode=memory");
+        if config.is_sqlite() && !in_memory {
+            let writer = sqlite_options(&config.database_url).map_err(|e| open_error(e.to_string()))?;
+            let reader = writer.clone().read_only(true);
+            orm.max_connections(1).map_sqlx_sqlite_opts(configure_sqlite);
+            let db = Db::Sqlite(sqlite::pool(writer, 1, ACQUIRE_TIMEOUT).map_err(open_error)?);
+            // Opens (and creates) the file now, so a bad path fails at start-up.
+            db.execute_unprepared("SELECT 1")
+                .await
+                .map_err(|e| open_error(e.to_string()))?;
+            let reader = sqlite::pool(reader, readers(), ACQUIRE_TIMEOUT).map_err(open_error)?;
+            return Ok(Self {
+                db,
+                reader: Db::Sqlite(reader),
+                orm,
+            });
+        }
         if config.is_sqlite() {
-            // One connection is SQLite's one writer: no SQLITE_BUSY between our own
-            // transactions; the busy timeout covers the CLI working beside the server.
-            // sqlx pings a pooled connection on every checkout by default: for SQLite that
-            // is one more hand-off to the connection's thread per statement, to test a
-            // file that cannot hang up.
-            options
-                .max_connections(1)
+            // In memory, every connection is a database of its own: only one.
+            orm.max_connections(1)
                 .test_before_acquire(false)
-                .map_sqlx_sqlite_opts(|o| {
-                    o.create_if_missing(true)
-                        .journal_mode(SqliteJournalMode::Wal)
-                        .synchronous(SqliteSynchronous::Normal)
-                        .busy_timeout(Duration::from_secs(5))
-                        .foreign_keys(true)
-                        // A checkpoint runs inside whichever commit crosses the threshold and
-                        // fsyncs twice; at SQLite's default (1,000 pages) that was every ~250
-                        // token-issue batches and the p99 of /token. At 10,000 pages (~40 MiB
-                        // of WAL) it is ten times rarer, and copies each hot page once, not ten times.
-                        .pragma("wal_autocheckpoint", "10000")
-                });
+                .map_sqlx_sqlite_opts(configure_sqlite);
         } else {
             // A ping per checkout is a network round trip per statement; only a
             // connection idle long enough for a firewall or restart to have cut it is
             // tested.
-            options
-                .max_connections(16)
+            orm.max_connections(16)
                 .min_connections(1)
                 .test_before_acquire_if_idle_for(Duration::from_secs(30));
         }
-        let open_error = |e: DbErr| format!("cannot open database {}: {}", redacted_url(&config.database_url), e);
-        let db = Database::connect(options.clone()).await.map_err(open_error)?;
-        let in_memory = config.database_url.contains(":memory:") || config.database_url.contains("mode=memory");
-        let reader = if config.is_sqlite() && !in_memory {
-            options
-                .max_connections(readers())
-                .map_sqlx_sqlite_opts(|o| o.read_only(true).busy_timeout(Duration::from_secs(5)));
-            Database::connect(options).await.map_err(open_error)?
-        } else {
-            db.clone()
-        };
-        Ok(Self { db, reader })
+        let db = Database::connect(orm.clone())
+            .await
+            .map_err(|e: DbErr| open_error(e.to_string()))?;
+        Ok(Self {
+            db: Db::Orm(db.clone()),
+            reader: Db::Orm(db),
+            orm,
+        })
     }
 
-    pub fn conn(&self) -> &DatabaseConnection {
+    pub fn conn(&self) -> &Db {
         &self.db
     }
 
     /// Read-only queries (lists, lookups) that may run beside a write.
-    pub fn reader(&self) -> &DatabaseConnection {
+    pub fn reader(&self) -> &Db {
         &self.reader
-    }
-
-    /// SQLite's one writer connection, for a task that keeps it across several
-    /// statements; None on PostgreSQL.
-    pub fn sqlite_writer(&self) -> Option<SqliteWriter> {
-        match self.db.get_database_backend() {
-            sea_orm::DbBackend::Sqlite => Some(SqliteWriter(self.db.get_sqlite_connection_pool().clone())),
-            _ => None,
-        }
     }
 
     /// How many writes may usefully run at once: SQLite has one writer.
@@ -163,25 +142,46 @@ impl Store {
         }
     }
 
-    pub async fn begin(&self) -> Result<DatabaseTransaction> {
+    pub async fn begin(&self) -> Result<Tx> {
         Ok(self.db.begin().await?)
+    }
+
+    /// sea-orm's own connection, for the migrations; on a SQLite file, opened for them.
+    async fn orm(&self) -> Result<(DatabaseConnection, bool)> {
+        match &self.db {
+            Db::Orm(db) => Ok((db.clone(), false)),
+            Db::Sqlite(_) => Ok((Database::connect(self.orm.clone()).await?, true)),
+        }
     }
 
     /// Applies pending migrations; returns their names.
     pub async fn migrate(&self) -> Result<Vec<String>> {
-        let pending: Vec<String> = Migrator::get_pending_migrations(&self.db)
-            .await?
-            .iter()
-            .map(|m| m.name().to_string())
-            .collect();
-        if !pending.is_empty() {
-            Migrator::up(&self.db, None).await?;
+        let (db, opened) = self.orm().await?;
+        let result = async {
+            let pending: Vec<String> = Migrator::get_pending_migrations(&db)
+                .await?
+                .iter()
+                .map(|m| m.name().to_string())
+                .collect();
+            if !pending.is_empty() {
+                Migrator::up(&db, None).await?;
+            }
+            Ok(pending)
         }
-        Ok(pending)
+        .await;
+        if opened {
+            let _ = db.close().await;
+        }
+        result
     }
 
     pub async fn pending_migrations(&self) -> Result<usize> {
-        Ok(Migrator::get_pending_migrations(&self.db).await?.len())
+        let (db, opened) = self.orm().await?;
+        let result = Migrator::get_pending_migrations(&db).await.map(|m| m.len());
+        if opened {
+            let _ = db.close().await;
+        }
+        Ok(result?)
     }
 
     pub async fn ping(&self) -> Result<()> {
@@ -190,7 +190,25 @@ impl Store {
     }
 
     pub async fn close(self) {
-        let _ = self.reader.close().await;
-        let _ = self.db.close().await;
+        self.reader.close().await;
+        self.db.close().await;
     }
+}
+
+/// The file named by a `sqlite:` URL, with Tessera's settings.
+fn sqlite_options(url: &str) -> Result<SqliteConnectOptions, sqlx::Error> {
+    Ok(configure_sqlite(SqliteConnectOptions::from_str(url)?).disable_statement_logging())
+}
+
+fn configure_sqlite(o: SqliteConnectOptions) -> SqliteConnectOptions {
+    o.create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        .foreign_keys(true)
+        // A checkpoint runs inside whichever commit crosses the threshold and
+        // fsyncs twice; at SQLite's default (1,000 pages) that was every ~250
+        // token-issue batches and the p99 of /token. At 10,000 pages (~40 MiB
+        // of WAL) it is ten times rarer, and copies each hot page once, not ten times.
+        .pragma("wal_autocheckpoint", "10000")
 }
