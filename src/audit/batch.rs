@@ -38,13 +38,9 @@ impl Batcher {
     }
 }
 
-async fn write_batches(store: Store, rx: mpsc::Receiver<Pending>) {
-    write_concurrently(store, rx).await
-}
-
-/// As many batches at once as the database has useful writers (SQLite one, PostgreSQL
-/// several: a commit, a WAL flush, is what each request waits for).
-async fn write_concurrently(store: Store, mut rx: mpsc::Receiver<Pending>) {
+async fn write_batches(store: Store, mut rx: mpsc::Receiver<Pending>) {
+    // SQLite writes one batch at a time; PostgreSQL commits several at once, and a
+    // commit (a WAL flush) is what each request waits for.
     let slots = Arc::new(Semaphore::new(store.concurrent_writers()));
     // A slot is taken before events are: while every slot is busy, events gather into
     // the next, larger batch.
@@ -55,23 +51,19 @@ async fn write_concurrently(store: Store, mut rx: mpsc::Receiver<Pending>) {
         }
         let store = store.clone();
         tokio::spawn(async move {
-            let outcome = store::audit::append_many(store.conn(), &events_of(&batch))
-                .await
-                .map_err(|e| e.to_string());
-            answer(&mut batch, outcome);
+            write_batch(&store, batch).await;
             drop(slot);
         });
     }
 }
 
-fn events_of(batch: &[Pending]) -> Vec<(Event, DateTime<Utc>)> {
-    batch.iter().map(|p| (p.event.clone(), p.at)).collect()
-}
-
-/// Tells every request in the batch how its event fared, and empties the batch.
-fn answer(batch: &mut Vec<Pending>, outcome: Result<(), String>) {
+async fn write_batch(store: &Store, mut batch: Vec<Pending>) {
+    let events: Vec<(Event, DateTime<Utc>)> = batch.iter().map(|p| (p.event.clone(), p.at)).collect();
+    let outcome = store::audit::append_many(store.conn(), &events)
+        .await
+        .map_err(|e| e.to_string());
     if let Err(e) = &outcome {
-        tracing::error!(error = %e, events = batch.len(), "audit events could not be stored");
+        tracing::error!(error = %e, events = events.len(), "audit events could not be stored");
     }
     for p in batch.drain(..) {
         let _ = p.done.send(outcome.clone());

@@ -146,42 +146,39 @@ impl Store {
         Ok(self.db.begin().await?)
     }
 
-    /// sea-orm's own connection, for the migrations; on a SQLite file, opened for them.
-    async fn orm(&self) -> Result<(DatabaseConnection, bool)> {
+    /// Runs `work` on sea-orm's own connection, which the migrations need; on a SQLite
+    /// file, one opened for it and closed after.
+    async fn with_orm<T>(&self, work: impl AsyncFnOnce(&DatabaseConnection) -> Result<T, DbErr>) -> Result<T> {
         match &self.db {
-            Db::Orm(db) => Ok((db.clone(), false)),
-            Db::Sqlite(_) => Ok((Database::connect(self.orm.clone()).await?, true)),
+            Db::Orm(db) => Ok(work(db).await?),
+            Db::Sqlite(_) => {
+                let db = Database::connect(self.orm.clone()).await?;
+                let result = work(&db).await;
+                let _ = db.close().await;
+                Ok(result?)
+            }
         }
     }
 
     /// Applies pending migrations; returns their names.
     pub async fn migrate(&self) -> Result<Vec<String>> {
-        let (db, opened) = self.orm().await?;
-        let result = async {
-            let pending: Vec<String> = Migrator::get_pending_migrations(&db)
+        self.with_orm(async |db| {
+            let pending: Vec<String> = Migrator::get_pending_migrations(db)
                 .await?
                 .iter()
                 .map(|m| m.name().to_string())
                 .collect();
             if !pending.is_empty() {
-                Migrator::up(&db, None).await?;
+                Migrator::up(db, None).await?;
             }
             Ok(pending)
-        }
-        .await;
-        if opened {
-            let _ = db.close().await;
-        }
-        result
+        })
+        .await
     }
 
     pub async fn pending_migrations(&self) -> Result<usize> {
-        let (db, opened) = self.orm().await?;
-        let result = Migrator::get_pending_migrations(&db).await.map(|m| m.len());
-        if opened {
-            let _ = db.close().await;
-        }
-        Ok(result?)
+        self.with_orm(async |db| Ok(Migrator::get_pending_migrations(db).await?.len()))
+            .await
     }
 
     pub async fn ping(&self) -> Result<()> {
