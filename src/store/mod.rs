@@ -89,7 +89,14 @@ impl Store {
         if config.is_sqlite() && !in_memory {
             let writer = sqlite_options(&config.database_url).map_err(|e| open_error(e.to_string()))?;
             let reader = writer.clone().read_only(true);
-            orm.max_connections(1).map_sqlx_sqlite_opts(configure_sqlite);
+            // sea-orm's connection here only runs the migrations. Without idle or lifetime
+            // limits sqlx starts no maintenance task for it: one left behind by a pool that
+            // was never closed spins at runtime shutdown (its sleeps end at once), which
+            // hung a CLI process in CI.
+            orm.max_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .map_sqlx_sqlite_opts(configure_sqlite);
             let db = Db::Sqlite(sqlite::pool(writer, 1, ACQUIRE_TIMEOUT).map_err(open_error)?);
             // Opens (and creates) the file now, so a bad path fails at start-up.
             db.execute_unprepared("SELECT 1")
