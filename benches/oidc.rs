@@ -6,7 +6,9 @@
 //!   - full authorization-code logins/s (authorize + PKCE S256, the sign-in pages, argon2id,
 //!     code exchange), against the bare argon2id hash rate on all cores measured in this
 //!     process just before each login round (3 pairs, median ratio), and the server's CPU
-//!     time per login beside the CPU time of one bare hash;
+//!     time per login beside the CPU time of one bare hash, split into the server's argon2
+//!     threads, its SQLite connection threads and everything else, beside the total that
+//!     90% of the bare rate allows;
 //!   - discovery and JWKS requests/s;
 //!   - RSS idle and under load (of the server process alone).
 //!
@@ -102,6 +104,11 @@ struct Results {
     logins: Vec<f64>,
     /// Server CPU milliseconds per login, per round.
     login_cpu_ms: Vec<f64>,
+    /// Of those, in the server's argon2 threads, SQLite threads and the rest, per round.
+    login_split_ms: Vec<CpuSplit>,
+    /// The server CPU per login that 90% of the bare rate allows, on the cores the server
+    /// got in that round (the load generator takes a little), per round.
+    login_allowed_ms: Vec<f64>,
     /// Server page faults per login, per round.
     login_faults: Vec<f64>,
     /// Page faults per bare hash, per round.
@@ -240,6 +247,24 @@ fn table(results: &[Results], node: Option<(f64, f64, String)>) {
                     median(&r.argon2_per_s),
                     median(&r.argon2_ms),
                     median(&r.argon2_faults)
+                )
+            })
+            .collect(),
+        "",
+        None,
+    );
+    row(
+        "server CPU per login: argon2 threads + SQLite threads + the rest (the total 90% allows)",
+        results
+            .iter()
+            .map(|r| {
+                let part = |f: fn(&CpuSplit) -> f64| median(&r.login_split_ms.iter().map(f).collect::<Vec<_>>());
+                format!(
+                    "{:.1} + {:.1} + {:.1} ms (≤ {:.1} ms)",
+                    part(|s| s.hash_ms),
+                    part(|s| s.sqlite_ms),
+                    part(|s| s.rest_ms),
+                    median(&r.login_allowed_ms)
                 )
             })
             .collect(),
@@ -469,6 +494,11 @@ async fn run(label: &str, postgres: Option<String>, mut node: Option<&mut NodePr
         );
         results.logins.push(load.rate());
         results.login_cpu_ms.push(load.server_cpu_ms_per_op());
+        results.login_split_ms.extend(load.cpu_split_ms());
+        // logins/s = server cores ÷ CPU per login, so 90% of the bare rate allows this much.
+        results
+            .login_allowed_ms
+            .push(1000.0 * load.server_cores / (0.9 * per_s));
         results.login_faults.push(load.server_faults / load.rate());
         println!(
             "[{label}] logins/s = {:.0}% of the bare argon2id rate measured just before",
@@ -902,6 +932,21 @@ fn cpu_seconds(pid: &str) -> f64 {
     (stat_field(pid, 11) + stat_field(pid, 12)) / TICKS_PER_SECOND
 }
 
+/// User + system CPU seconds so far of the threads of `pid` whose name starts with `prefix`.
+fn threads_cpu_seconds(pid: &str, prefix: &str) -> f64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return f64::NAN;
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| {
+            let tid = format!("{pid}/task/{}", t.file_name().to_str()?);
+            let comm = std::fs::read_to_string(format!("/proc/{tid}/comm")).ok()?;
+            comm.starts_with(prefix).then(|| cpu_seconds(&tid))
+        })
+        .sum()
+}
+
 /// Minor page faults of a process so far (field 10 of stat).
 fn minor_faults(pid: &str) -> f64 {
     stat_field(pid, 7)
@@ -1132,6 +1177,13 @@ struct Refresher {
     token: String,
 }
 
+/// Server CPU per operation by where it ran.
+struct CpuSplit {
+    hash_ms: f64,
+    sqlite_ms: f64,
+    rest_ms: f64,
+}
+
 /// What one measured load gave.
 struct Load {
     ok: usize,
@@ -1143,6 +1195,9 @@ struct Load {
     /// The server's minor page faults per second.
     server_faults: f64,
     generator_cores: f64,
+    /// Of `server_cores`, what the server's password-hashing threads and its SQLite
+    /// connection threads used (logins only).
+    thread_cores: Option<(f64, f64)>,
     /// CPU of the local PostgreSQL server's processes, when Tessera runs on it.
     db_cores: Option<f64>,
     /// The server's RSS when the load stopped.
@@ -1160,6 +1215,7 @@ impl Load {
             server_cores: 0.0,
             server_faults: 0.0,
             generator_cores: 0.0,
+            thread_cores: None,
             db_cores: None,
             server_rss: f64::NAN,
         }
@@ -1172,6 +1228,17 @@ impl Load {
     /// Server CPU time per completed operation (warm-up and measured window alike).
     fn server_cpu_ms_per_op(&self) -> f64 {
         1000.0 * self.server_cores / self.rate()
+    }
+
+    /// Server CPU ms per op in the hashing threads, the SQLite threads and the rest.
+    fn cpu_split_ms(&self) -> Option<CpuSplit> {
+        let (hash, sqlite) = self.thread_cores?;
+        let per_op = |cores: f64| 1000.0 * cores / self.rate();
+        Some(CpuSplit {
+            hash_ms: per_op(hash),
+            sqlite_ms: per_op(sqlite),
+            rest_ms: per_op(self.server_cores - hash - sqlite),
+        })
     }
 
     fn print(&self, label: &str, what: &str, unit: &str) {
@@ -1195,6 +1262,12 @@ impl Load {
             println!(
                 "[{label}]   PostgreSQL's processes meanwhile: {db:.2} cores = {:.3} ms CPU/op",
                 1000.0 * db / self.rate()
+            );
+        }
+        if let Some(s) = self.cpu_split_ms() {
+            println!(
+                "[{label}]   of which the argon2 threads {:.3} ms, the SQLite threads {:.3} ms, the rest {:.3} ms per op",
+                s.hash_ms, s.sqlite_ms, s.rest_ms
             );
         }
         if let Some(e) = &self.first_error {
@@ -1575,6 +1648,16 @@ async fn logins(base: &str, client: &OidcClient, users: &[String], server_pid: u
         .unwrap_or_else(|e| panic!("http: {e}"));
     let server = server_pid.to_string();
     let (server_cpu, own_cpu, db_cpu) = (cpu_seconds(&server), cpu_seconds("self"), postgres_cpu_seconds());
+    // The server names its password-hashing threads `argon2-N` (started at the first hash);
+    // sqlx runs each SQLite connection on a thread of its own, `sqlx-sqlite-worker-N`
+    // (which /proc cuts to 15 bytes).
+    let threads_cpu = || {
+        (
+            threads_cpu_seconds(&server, "argon2-"),
+            threads_cpu_seconds(&server, "sqlx-sqlite-wor"),
+        )
+    };
+    let (hash_cpu, sqlite_cpu) = threads_cpu();
     let server_faults = minor_faults(&server);
     let start = Instant::now();
     let (from, until) = (start + LOGIN_WARM_UP, start + LOGIN_WARM_UP + LOGIN_MEASURE);
@@ -1621,6 +1704,8 @@ async fn logins(base: &str, client: &OidcClient, users: &[String], server_pid: u
     }
     let wall = start.elapsed().as_secs_f64();
     load.server_cores = (cpu_seconds(&server) - server_cpu) / wall;
+    let (hash_after, sqlite_after) = threads_cpu();
+    load.thread_cores = Some(((hash_after - hash_cpu) / wall, (sqlite_after - sqlite_cpu) / wall));
     load.server_faults = (minor_faults(&server) - server_faults) / wall;
     load.db_cores = db_cpu.map(|before| (postgres_cpu_seconds().unwrap_or(before) - before) / wall);
     load.generator_cores = (cpu_seconds("self") - own_cpu) / wall;
