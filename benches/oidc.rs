@@ -506,7 +506,6 @@ async fn run(label: &str, postgres: Option<String>, mut node: Option<&mut NodePr
         );
         results.logins.push(load.rate());
         results.login_cpu_ms.push(load.server_cpu_ms_per_op());
-        results.login_split_ms.extend(load.cpu_split_ms());
         // logins/s = server cores ÷ CPU per login, so 90% of the bare rate allows this much.
         results
             .login_allowed_ms
@@ -527,6 +526,7 @@ async fn run(label: &str, postgres: Option<String>, mut node: Option<&mut NodePr
                 "[{label}]   from CPU shares: {:.0}% (the hash's share of the server's CPU × the server's cores ÷ the bare round's)",
                 100.0 * share
             );
+            results.login_split_ms.push(split);
         }
         refresh_tokens = tokens;
     }
