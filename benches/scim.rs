@@ -73,7 +73,7 @@ async fn run(label: &str, postgres: Option<String>) {
     let svc = server.services.clone();
     let base = format!("http://{}/scim/v2", server.addr);
     let actor = tessera::audit::Actor::cli();
-    let (_, token) = tessera::scim::clients::create(&svc, &actor, "bench", &[])
+    let (_, token) = tessera::scim::clients::create(&svc, &actor, "bench", &[], Default::default())
         .await
         .unwrap_or_else(|e| panic!("client: {e}"));
     let http = reqwest::Client::builder()

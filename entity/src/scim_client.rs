@@ -14,6 +14,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub last_used_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
+    /// May change the password, state or existence of users who hold admin rights.
+    pub manage_admins: bool,
+    /// May set users' passwords (Okta password sync); HR feeds and Entra send none.
+    pub set_passwords: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

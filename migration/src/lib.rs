@@ -6,6 +6,11 @@ mod m20261123_000002_oidc;
 mod m20261123_000003_value_trigrams;
 mod m20261123_000004_refresh_rotated_from;
 mod m20261123_000005_client_jwks;
+mod m20261201_000001_scim_client_rights;
+mod m20261201_000003_username_keys;
+
+/// The migration before which the server re-keys usernames by its current rule.
+pub const USERNAME_KEYS: &str = "m20261201_000003_username_keys";
 
 pub struct Migrator;
 
@@ -18,6 +23,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_value_trigrams::Migration),
             Box::new(m20261123_000004_refresh_rotated_from::Migration),
             Box::new(m20261123_000005_client_jwks::Migration),
+            Box::new(m20261201_000001_scim_client_rights::Migration),
+            Box::new(m20261201_000003_username_keys::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@ mod model;
 pub mod password;
 pub mod setup;
 pub mod tokens;
+pub mod username;
 pub mod users;
 
 pub use error::AccountsError;

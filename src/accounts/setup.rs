@@ -27,10 +27,11 @@ pub async fn offer_if_needed(svc: &Services) -> Result<Option<String>, AccountsE
 }
 
 /// Whether a setup link is still good (to decide between the form and an error page).
+/// Once any admin can sign in, every setup link is void: it exists only to make the first.
 pub async fn is_valid(svc: &Services, secret: &str) -> Result<bool, AccountsError> {
-    Ok(tokens::peek(svc.store.conn(), secret, Purpose::Setup, svc.now())
-        .await?
-        .is_some())
+    let c = svc.store.conn();
+    Ok(store::users::count_admins_with_password(c).await? == 0
+        && tokens::peek(c, secret, Purpose::Setup, svc.now()).await?.is_some())
 }
 
 pub struct FirstAdmin {
@@ -64,11 +65,13 @@ pub async fn complete(
     let user = prepared.user;
     let now = svc.now();
     let tx = svc.store.begin().await?;
-    if tokens::consume(&tx, secret, Purpose::Setup, now).await?.is_none() {
+    if tokens::consume(&tx, secret, Purpose::Setup, now).await?.is_none()
+        || store::users::count_admins_with_password(&tx).await? > 0
+    {
         return Err(AccountsError::InvalidToken);
     }
     let actor = Actor::user(user.id, &user.username);
-    users::insert_prepared(&tx, &actor, &user, users::EmailRule::Unique).await?;
+    users::insert_prepared(&tx, &actor, source_ip.clone(), &user, users::EmailRule::Unique).await?;
     users::store_email_value(&tx, &user).await?;
     audit::record(&tx, &Event::new(&actor, "setup.complete", None).from_ip(source_ip), now).await?;
     tx.commit().await.map_err(StoreError::from)?;

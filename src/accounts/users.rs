@@ -1,5 +1,5 @@
 //! Creating, listing, disabling, enabling and deleting users.
-use super::{AccountsError, MultiValue, Role, User, password};
+use super::{AccountsError, MultiValue, Role, User, password, username};
 use crate::audit::{self, Actor, Event, Target};
 use crate::services::Services;
 use crate::store::{self, StoreError};
@@ -42,21 +42,19 @@ fn clean_optional(value: Option<String>, field: &'static str) -> Result<Option<S
     }
 }
 
-fn validate_username(username: &str) -> Result<String, AccountsError> {
-    let u = username.trim();
-    if u.is_empty() {
-        return Err(AccountsError::invalid("username", "is required"));
+/// The one username rule (`username.rs`), for every path that names a user.
+pub fn validate_username(name: &str) -> Result<String, AccountsError> {
+    username::enforce(name.trim()).map_err(|e| AccountsError::invalid("username", e.to_string()))
+}
+
+/// Usernames and emails together are the sign-in namespace: a username may not be
+/// another user's email, or it would capture that user's sign-in by email. (An email
+/// equal to someone's username captures nothing: sign-in tries usernames first.)
+pub async fn check_sign_in_name(c: &impl store::Connection, user: &User) -> Result<(), AccountsError> {
+    if store::users::is_others_email(c, &user.username, user.id).await? {
+        return Err(AccountsError::UsernameTaken(user.username.clone()));
     }
-    if u.chars().count() > MAX_NAME {
-        return Err(AccountsError::invalid("username", "is longer than 256 characters"));
-    }
-    if u.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(AccountsError::invalid(
-            "username",
-            "must not contain spaces or control characters",
-        ));
-    }
-    Ok(u.to_string())
+    Ok(())
 }
 
 /// A deliberately plain check: one @, something either side, a dot in the domain.
@@ -152,10 +150,12 @@ pub enum EmailRule {
 pub async fn insert_prepared(
     c: &impl store::Connection,
     actor: &Actor,
+    source_ip: Option<String>,
     user: &User,
     email_rule: EmailRule,
 ) -> Result<(), AccountsError> {
     // userName's uniqueness is left to the unique index: one statement fewer per create.
+    check_sign_in_name(c, user).await?;
     if let Some(e) = &user.email
         && email_rule == EmailRule::Unique
         && store::users::email_in_use(c, e).await?
@@ -181,7 +181,9 @@ pub async fn insert_prepared(
     });
     audit::record(
         c,
-        &Event::new(actor, "user.create", Some(Target::user(user.id, &user.username))).with_detail(detail),
+        &Event::new(actor, "user.create", Some(Target::user(user.id, &user.username)))
+            .from_ip(source_ip)
+            .with_detail(detail),
         user.created_at,
     )
     .await?;
@@ -214,7 +216,7 @@ pub async fn create(
 ) -> Result<Created, AccountsError> {
     let created = prepare(svc, new, initial).await?;
     let tx = svc.store.begin().await?;
-    insert_prepared(&tx, actor, &created.user, EmailRule::Unique).await?;
+    insert_prepared(&tx, actor, None, &created.user, EmailRule::Unique).await?;
     store_email_value(&tx, &created.user).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(created)
@@ -266,14 +268,37 @@ pub async fn on_deactivated(c: &impl store::Connection, user_id: Uuid, now: Date
     Ok(())
 }
 
+/// What a new password means, whoever set it: every sign-in made with the old one
+/// ends (sessions, refresh and access tokens, apps told by back-channel logout), as a
+/// lost device or a leaked password is why passwords change. Inside the caller's transaction.
+pub async fn on_password_changed(
+    c: &impl store::Connection,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    crate::sessions::sign_out_everywhere(c, user_id, now).await
+}
+
 /// The user sets their own password (a forced change at sign-in): the policy applies,
-/// and "must change password" is cleared.
+/// the current password (a temporary one included) is not accepted again, "must
+/// change password" is cleared and the user's other sign-ins end.
 pub async fn change_own_password(svc: &Services, user: &User, new_password: &str) -> Result<(), AccountsError> {
     password::check_policy(new_password, &user.username, user.email.as_deref())?;
+    if let Some(current) = &user.password_hash
+        && matches!(
+            password::verify(new_password.to_string(), current.clone()).await?,
+            password::Verified::Yes { .. }
+        )
+    {
+        return Err(AccountsError::WeakPassword(
+            "The new password must be different from the current one.".into(),
+        ));
+    }
     let hash = password::hash(new_password.to_string()).await?;
     let now = svc.now();
     let tx = svc.store.begin().await?;
     store::users::set_password(&tx, user.id, &hash, false, now).await?;
+    on_password_changed(&tx, user.id, now).await?;
     let me = Actor::user(user.id, &user.username);
     audit::record(
         &tx,

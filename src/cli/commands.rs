@@ -95,6 +95,13 @@ pub enum ScimClientCommand {
         /// Limit the client to users and groups inside this group (repeatable).
         #[arg(long = "group", value_name = "GROUP")]
         groups: Vec<String>,
+        /// Allow it to change the password, state, sign-in names or existence of users
+        /// who hold admin rights (off: such changes are refused with 403).
+        #[arg(long)]
+        manage_admins: bool,
+        /// Allow it to set passwords (Okta password sync); off: a password is refused with 403.
+        #[arg(long)]
+        set_passwords: bool,
     },
     /// Revoke a client's token: its requests fail from now on.
     Revoke { name: String },
@@ -209,11 +216,23 @@ async fn user(svc: &Services, actor: &Actor, cmd: UserCommand) -> Result<Value, 
 
 async fn scim_client(svc: &Services, actor: &Actor, cmd: ScimClientCommand) -> Result<Value, String> {
     match cmd {
-        ScimClientCommand::Create { name, groups } => {
-            let (client, token) = clients::create(svc, actor, &name, &groups)
+        ScimClientCommand::Create {
+            name,
+            groups,
+            manage_admins,
+            set_passwords,
+        } => {
+            let rights = clients::ClientRights {
+                manage_admins,
+                set_passwords,
+            };
+            let (client, token) = clients::create(svc, actor, &name, &groups, rights)
                 .await
                 .map_err(|e| e.to_string())?;
-            Ok(json!({ "id": client.id, "name": client.name, "token": token, "groups": groups }))
+            Ok(json!({
+                "id": client.id, "name": client.name, "token": token, "groups": groups,
+                "manage_admins": manage_admins, "set_passwords": set_passwords,
+            }))
         }
         ScimClientCommand::Revoke { name } => clients::revoke(svc, actor, &name)
             .await

@@ -31,6 +31,12 @@ pub enum DirectoryError {
     Store(#[from] StoreError),
 }
 
+/// Whether a user holds any admin right: the admin role, or admin of some group.
+/// Such users are beyond the reach of callers not registered to manage admins.
+pub async fn holds_admin_rights(c: &impl store::Connection, user: &crate::accounts::User) -> Result<bool, StoreError> {
+    Ok(user.role == crate::accounts::Role::Admin || store::groups::administers_any(c, user.id).await?)
+}
+
 pub async fn create_group(svc: &Services, actor: &Actor, name: &str) -> Result<Group, DirectoryError> {
     let name = name.trim();
     if name.is_empty() {

@@ -208,6 +208,8 @@ pub async fn change_password(svc: &Services, p: &mut Pending, new: &str, confirm
         Err(AccountsError::WeakPassword(why)) => return Step::Retry(why),
         Err(e) => return OidcError::from(e).into(),
     }
+    // The change ended every session of this user, this browser's too.
+    let old = old.filter(|o| o.user_id != user.id);
     signed_in(svc, p, user.id, old).await
 }
 

@@ -21,6 +21,18 @@ pub struct ClientRecord {
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub groups: Vec<Uuid>,
+    #[serde(flatten)]
+    pub rights: ClientRights,
+}
+
+/// What a client may do beyond provisioning ordinary staff; both off by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ClientRights {
+    /// May change the password, state, sign-in names or existence of users who hold
+    /// admin rights (the admin role, or admin of any group).
+    pub manage_admins: bool,
+    /// May set passwords (Okta password sync). HR feeds and Entra ID send none.
+    pub set_passwords: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -53,6 +65,7 @@ pub async fn create(
     actor: &Actor,
     name: &str,
     group_names: &[String],
+    rights: ClientRights,
 ) -> Result<(ClientRecord, String), ClientError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
@@ -80,12 +93,15 @@ pub async fn create(
         last_used_at: None,
         revoked_at: None,
         groups,
+        rights,
     };
     store::scim_clients::insert(&tx, &record, token_hash(&token)).await?;
     audit::record(
         &tx,
-        &Event::new(actor, "scim_client.create", None)
-            .with_detail(serde_json::json!({ "client_id": record.id, "name": name, "groups": group_names })),
+        &Event::new(actor, "scim_client.create", None).with_detail(serde_json::json!({
+            "client_id": record.id, "name": name, "groups": group_names,
+            "manage_admins": rights.manage_admins, "set_passwords": rights.set_passwords,
+        })),
         now,
     )
     .await?;
@@ -127,7 +143,7 @@ pub async fn log(svc: &Services, name: &str, limit: u64) -> Result<(ClientRecord
 }
 
 /// The client behind a bearer token. Last use is recorded at most once a minute.
-pub async fn authenticate(svc: &Services, token: &str) -> Result<ScimClient, ScimError> {
+pub async fn authenticate(svc: &Services, token: &str, source_ip: Option<String>) -> Result<ScimClient, ScimError> {
     let c = svc.store.conn();
     let record = store::scim_clients::find_by_token(svc.store.reader(), &token_hash(token))
         .await?
@@ -140,6 +156,8 @@ pub async fn authenticate(svc: &Services, token: &str) -> Result<ScimClient, Sci
         id: record.id,
         name: record.name,
         scope: Scope { groups: record.groups },
+        rights: record.rights,
+        source_ip,
     })
 }
 

@@ -7,7 +7,7 @@ use super::schema::{GROUP, Resource};
 use super::user::{etag, version_of};
 use super::users::query_error;
 use super::{ScimClient, ScimError, base_url, canonical, parse_id};
-use crate::audit::{self, Event, Target};
+use crate::audit::{self, Target};
 use crate::directory::Group;
 use crate::services::Services;
 use crate::store::scim::{Member, MemberKind, Sort};
@@ -55,7 +55,7 @@ fn write(base: &str, g: &Group, members: Option<&[Member]>) -> Value {
 async fn load(svc: &Services, client: &ScimClient, id: &str) -> Result<Group, ScimError> {
     let uuid = parse_id(id, Resource::Group)?;
     match store::scim::find_group(svc.store.reader(), uuid).await? {
-        Some(g) if !client.scope.is_limited() || client.scope.groups.contains(&g.id) => Ok(g),
+        Some(g) if client.scope.sees_group(g.id) => Ok(g),
         _ => Err(ScimError::not_found(format!("Group {id} not found"))),
     }
 }
@@ -69,9 +69,12 @@ fn wants_members(params: &ListParams) -> bool {
     !named(&params.excluded)
 }
 
-async fn render(svc: &Services, g: &Group, with_members: bool) -> Result<Value, ScimError> {
+async fn render(svc: &Services, client: &ScimClient, g: &Group, with_members: bool) -> Result<Value, ScimError> {
     let members = if with_members {
-        Some(store::scim::members(svc.store.reader(), g.id).await?)
+        let mut all = store::scim::members(svc.store.reader(), g.id).await?;
+        // Users in a visible group are in scope by definition; nested groups may not be.
+        all.retain(|m| matches!(m.kind, MemberKind::User) || client.scope.sees_group(m.id));
+        Some(all)
     } else {
         None
     };
@@ -80,7 +83,7 @@ async fn render(svc: &Services, g: &Group, with_members: bool) -> Result<Value, 
 
 pub async fn get(svc: &Services, client: &ScimClient, id: &str, params: &ListParams) -> Result<Value, ScimError> {
     let g = load(svc, client, id).await?;
-    render(svc, &g, wants_members(params)).await
+    render(svc, client, &g, wants_members(params)).await
 }
 
 fn check_version(version: i64, if_match: Option<&str>) -> Result<(), ScimError> {
@@ -172,7 +175,7 @@ async fn resolve(
         };
         if users.contains(&id) && store::scim::user_in_scope(c, id, &client.scope).await? {
             out.users.push(id);
-        } else if groups.contains(&id) && (!client.scope.is_limited() || client.scope.groups.contains(&id)) {
+        } else if groups.contains(&id) && client.scope.sees_group(id) {
             out.groups.push(id);
         } else {
             out.ignored.push(id.to_string());
@@ -225,17 +228,14 @@ pub async fn create(svc: &Services, client: &ScimClient, body: &Value) -> Result
     }
     audit::record(
         &tx,
-        &Event::new(
-            &client.actor(),
-            "group.create",
-            Some(Target::group(g.id, &g.display_name)),
-        )
-        .with_detail(json!({ "members": count, "ignored_members": ignored })),
+        &client
+            .event("group.create", Some(Target::group(g.id, &g.display_name)))
+            .with_detail(json!({ "members": count, "ignored_members": ignored })),
         now,
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok((render(svc, &g, true).await?, ignored_note(&ignored)))
+    Ok((render(svc, client, &g, true).await?, ignored_note(&ignored)))
 }
 
 pub async fn replace(
@@ -268,17 +268,14 @@ pub async fn replace(
     let count = store::scim::add_members(&tx, after.id, &r.users, &r.groups, now).await?;
     audit::record(
         &tx,
-        &Event::new(
-            &client.actor(),
-            "group.replace",
-            Some(Target::group(after.id, &after.display_name)),
-        )
-        .with_detail(json!({ "members": count, "ignored_members": r.ignored })),
+        &client
+            .event("group.replace", Some(Target::group(after.id, &after.display_name)))
+            .with_detail(json!({ "members": count, "ignored_members": r.ignored })),
         now,
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok((render(svc, &after, true).await?, ignored_note(&r.ignored)))
+    Ok((render(svc, client, &after, true).await?, ignored_note(&r.ignored)))
 }
 
 /// What one PATCH operation does to a group.
@@ -429,18 +426,15 @@ pub async fn patch(
     }
     audit::record(
         &tx,
-        &Event::new(
-            &client.actor(),
-            "group.patch",
-            Some(Target::group(after.id, &after.display_name)),
-        )
-        .with_detail(json!({ "members_added": added, "members_removed": removed, "ignored_members": ignored })),
+        &client
+            .event("group.patch", Some(Target::group(after.id, &after.display_name)))
+            .with_detail(json!({ "members_added": added, "members_removed": removed, "ignored_members": ignored })),
         now,
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok((
-        render(svc, &after, wants_members(params)).await?,
+        render(svc, client, &after, wants_members(params)).await?,
         ignored_note(&ignored),
     ))
 }
@@ -458,11 +452,7 @@ pub async fn delete(svc: &Services, client: &ScimClient, id: &str, if_match: Opt
     store::scim::delete_group(&tx, g.id).await?;
     audit::record(
         &tx,
-        &Event::new(
-            &client.actor(),
-            "group.delete",
-            Some(Target::group(g.id, &g.display_name)),
-        ),
+        &client.event("group.delete", Some(Target::group(g.id, &g.display_name))),
         now,
     )
     .await?;
@@ -492,7 +482,7 @@ pub async fn list(svc: &Services, client: &ScimClient, params: &ListParams) -> R
     let with_members = wants_members(params);
     let mut resources = Vec::with_capacity(groups.len());
     for g in &groups {
-        let doc = render(svc, g, with_members).await?;
+        let doc = render(svc, client, g, with_members).await?;
         resources.push(list::project(
             Resource::Group,
             doc,

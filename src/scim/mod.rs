@@ -8,13 +8,14 @@ pub mod filter;
 pub mod groups;
 pub mod list;
 pub mod patch;
+pub mod rights;
 pub mod schema;
 pub mod user;
 pub mod users;
 
 pub use error::ScimError;
 
-use crate::audit::{Actor, ActorKind};
+use crate::audit::{Actor, ActorKind, Event, Target};
 use crate::store::scim::Scope;
 use uuid::Uuid;
 
@@ -25,6 +26,9 @@ pub struct ScimClient {
     pub name: String,
     /// Empty: the whole directory. Otherwise only what is inside these groups.
     pub scope: Scope,
+    pub rights: clients::ClientRights,
+    /// The address the request came from, for audit events.
+    pub source_ip: Option<String>,
 }
 
 impl ScimClient {
@@ -34,6 +38,11 @@ impl ScimClient {
             id: Some(self.id.to_string()),
             label: format!("scim:{}", self.name),
         }
+    }
+
+    /// An audit event by this client, from the request's address.
+    pub fn event(&self, action: &'static str, target: Option<Target>) -> Event {
+        Event::new(&self.actor(), action, target).from_ip(self.source_ip.clone())
     }
 }
 

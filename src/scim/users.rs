@@ -1,13 +1,17 @@
 //! SCIM operations on Users. Each change is one transaction with its audit event.
 use super::list::{self, ListParams};
+use super::rights::{self, Sensitive};
 use super::schema::Resource;
 use super::user::{self, GroupRef, UserInput, etag, version_of};
 use super::{ScimClient, ScimError, base_url, canonical, parse_id, patch};
-use crate::accounts::users::{EmailRule, insert_prepared, on_deactivated, validate_email};
+use crate::accounts::users::{
+    EmailRule, check_sign_in_name, insert_prepared, on_deactivated, on_password_changed, validate_email,
+    validate_username,
+};
 use crate::accounts::{MultiValue, Role, User, password};
-use crate::audit::{self, Event, Target};
+use crate::audit::{self, Target};
 use crate::services::Services;
-use crate::store::{self, StoreError, scim::Sort};
+use crate::store::{self, StoreError, scim::Scope, scim::Sort};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -25,27 +29,32 @@ async fn load(svc: &Services, client: &ScimClient, id: &str) -> Result<User, Sci
     }
 }
 
-async fn render(svc: &Services, user: &User) -> Result<Value, ScimError> {
+async fn render(svc: &Services, client: &ScimClient, user: &User) -> Result<Value, ScimError> {
     let c = svc.store.reader();
     let values = store::scim::values_of(c, &[user.id])
         .await?
         .remove(&user.id)
         .unwrap_or_default();
-    let groups = groups_ref(store::scim::groups_of(c, &[user.id]).await?.remove(&user.id));
+    let groups = groups_ref(
+        &client.scope,
+        store::scim::groups_of(c, &[user.id]).await?.remove(&user.id),
+    );
     Ok(user::write(&base(svc), user, &values, &groups))
 }
 
-fn groups_ref(groups: Option<Vec<(Uuid, String)>>) -> Vec<GroupRef> {
+/// The user's groups the client may see: names of others are not its business.
+fn groups_ref(scope: &Scope, groups: Option<Vec<(Uuid, String)>>) -> Vec<GroupRef> {
     groups
         .unwrap_or_default()
         .into_iter()
+        .filter(|(id, _)| scope.sees_group(*id))
         .map(|(id, name)| GroupRef { id, name })
         .collect()
 }
 
 pub async fn get(svc: &Services, client: &ScimClient, id: &str) -> Result<Value, ScimError> {
     let user = load(svc, client, id).await?;
-    render(svc, &user).await
+    render(svc, client, &user).await
 }
 
 /// Checks the body's `schemas` names the User schema (Entra always sends it).
@@ -74,12 +83,7 @@ fn apply(user: &mut User, input: &UserInput) -> Result<(), ScimError> {
     let Some(user_name) = input.user_name.clone() else {
         return Err(ScimError::invalid_value("userName is required"));
     };
-    if user_name.chars().count() > 256 || user_name.chars().any(char::is_control) {
-        return Err(ScimError::invalid_value(
-            "userName must be at most 256 characters, without control characters",
-        ));
-    }
-    user.username = user_name;
+    user.username = validate_username(&user_name)?;
     // The SCIM emails are kept as sent; Tessera mails the primary one only when it is
     // a usable address (an HR system may hold placeholders).
     user.email = user::primary_email(&input.values).and_then(|e| validate_email(&e).ok());
@@ -135,11 +139,16 @@ pub async fn create(svc: &Services, client: &ScimClient, body: &Value) -> Result
         version: 1,
     };
     apply(&mut new, &input)?;
+    let sensitive = Sensitive {
+        password: input.password.is_some(),
+        ..Sensitive::default()
+    };
+    rights::check(svc, client, None, sensitive).await?;
     new.password_hash = hash_password(&input, &new).await?;
 
     let actor = client.actor();
     let tx = svc.store.begin().await?;
-    insert_prepared(&tx, &actor, &new, EmailRule::Shared).await?;
+    insert_prepared(&tx, &actor, client.source_ip.clone(), &new, EmailRule::Shared).await?;
     store::scim::insert_values(&tx, new.id, &input.values).await?;
     // A client limited to groups puts the users it creates into them.
     for group in &client.scope.groups {
@@ -151,6 +160,7 @@ pub async fn create(svc: &Services, client: &ScimClient, body: &Value) -> Result
         Vec::new()
     } else {
         groups_ref(
+            &client.scope,
             store::scim::groups_of(svc.store.conn(), &[new.id])
                 .await?
                 .remove(&new.id),
@@ -182,6 +192,9 @@ async fn save(
     let now = svc.now();
     let mut after = before.clone();
     apply(&mut after, input)?;
+    let sensitive = Sensitive::of_update(before, &after, input.password.is_some());
+    // Checked before the costly hash, and again inside the transaction.
+    rights::check(svc, client, Some(before), sensitive).await?;
     let new_hash = hash_password(input, &after).await?;
     if let Some(hash) = &new_hash {
         // A password set by the HR system is the user's own: no forced change, lock cleared.
@@ -193,9 +206,12 @@ async fn save(
     after.updated_at = now;
     after.version = before.version + 1;
 
-    let actor = client.actor();
     let target = Target::user(after.id, &after.username);
     let tx = svc.store.begin().await?;
+    if let Some(reason) = rights::refusal(&tx, client, Some(before), sensitive).await? {
+        drop(tx);
+        return Err(rights::refuse(svc, client, Some(before), sensitive, reason).await);
+    }
     if let Some(other) = store::users::find_by_username(&tx, &after.username).await?
         && other.id != after.id
     {
@@ -204,6 +220,9 @@ async fn save(
             after.username
         )));
     }
+    if after.username != before.username {
+        check_sign_in_name(&tx, &after).await?;
+    }
     if !store::users::replace(&tx, &after, before.version).await? {
         return Err(ScimError::invalid_version(
             "the resource changed while this request was applied; retry",
@@ -211,20 +230,21 @@ async fn save(
     }
     store::scim::set_values(&tx, after.id, &input.values).await?;
     if new_hash.is_some() {
-        audit::record(&tx, &Event::new(&actor, "user.password_set", Some(target.clone())), now).await?;
+        on_password_changed(&tx, after.id, now).await?;
+        audit::record(&tx, &client.event("user.password_set", Some(target.clone())), now).await?;
     }
     if before.active && !after.active {
         on_deactivated(&tx, after.id, now).await?;
-        audit::record(&tx, &Event::new(&actor, "user.disable", Some(target.clone())), now).await?;
+        audit::record(&tx, &client.event("user.disable", Some(target.clone())), now).await?;
     } else if !before.active && after.active {
-        audit::record(&tx, &Event::new(&actor, "user.enable", Some(target.clone())), now).await?;
+        audit::record(&tx, &client.event("user.enable", Some(target.clone())), now).await?;
     }
-    audit::record(&tx, &Event::new(&actor, action, Some(target)), now).await?;
+    audit::record(&tx, &client.event(action, Some(target)), now).await?;
     tx.commit().await.map_err(StoreError::from)?;
     let stored = store::users::find_by_id(svc.store.conn(), after.id)
         .await?
         .unwrap_or(after);
-    render(svc, &stored).await
+    render(svc, client, &stored).await
 }
 
 pub async fn replace(
@@ -257,26 +277,36 @@ pub async fn patch(
     let ops = patch::parse_request(body)?;
     let before = load(svc, client, id).await?;
     check_version(before.version, if_match)?;
-    let mut doc = render(svc, &before).await?;
+    let mut doc = render(svc, client, &before).await?;
     patch::apply(Resource::User, &mut doc, &ops)?;
     // A password arrives only through PATCH's value; it is never in the rendered doc.
     let mut input = user::read(&doc)?;
-    input.password = ops.iter().rev().find_map(password_in).flatten();
+    input.password = match ops.iter().rev().find_map(password_in) {
+        Some(Some(p)) => Some(p.to_string()),
+        // A password is replaced, never removed: a user without one could not sign in.
+        Some(None) => {
+            return Err(ScimError::invalid_value(
+                "password must be a string; it cannot be removed",
+            ));
+        }
+        None => None,
+    };
     input.active_removed = input.active.is_none();
     save(svc, client, &before, &input, "user.patch").await
 }
 
-/// A password set by this operation: Some(Some(p)) when set, Some(None) when removed.
-fn password_in(op: &patch::Operation) -> Option<Option<String>> {
+/// The password an operation sets: Some(Some(p)) for a string, Some(None) for any
+/// other value or a removal, None when the operation does not touch it.
+fn password_in(op: &patch::Operation) -> Option<Option<&str>> {
     let value = op.value.as_ref();
     match op.path.as_deref() {
         Some(p) if p.eq_ignore_ascii_case("password") || p.to_ascii_lowercase().ends_with(":user:password") => {
-            Some(value.and_then(Value::as_str).map(str::to_string))
+            Some(value.and_then(Value::as_str))
         }
         None => value
             .and_then(Value::as_object)
             .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case("password")))
-            .map(|(_, v)| v.as_str().map(str::to_string)),
+            .map(|(_, v)| v.as_str()),
         _ => None,
     }
 }
@@ -285,17 +315,23 @@ pub async fn delete(svc: &Services, client: &ScimClient, id: &str, if_match: Opt
     let user = load(svc, client, id).await?;
     check_version(user.version, if_match)?;
     let now = svc.now();
+    let sensitive = Sensitive {
+        delete: true,
+        ..Sensitive::default()
+    };
+    rights::check(svc, client, Some(&user), sensitive).await?;
     let tx = svc.store.begin().await?;
+    if let Some(reason) = rights::refusal(&tx, client, Some(&user), sensitive).await? {
+        drop(tx);
+        return Err(rights::refuse(svc, client, Some(&user), sensitive, reason).await);
+    }
     on_deactivated(&tx, user.id, now).await?;
     store::users::delete(&tx, user.id).await?;
     audit::record(
         &tx,
-        &Event::new(
-            &client.actor(),
-            "user.delete",
-            Some(Target::user(user.id, &user.username)),
-        )
-        .with_detail(serde_json::json!({ "email": user.email, "externalId": user.external_id })),
+        &client
+            .event("user.delete", Some(Target::user(user.id, &user.username)))
+            .with_detail(serde_json::json!({ "email": user.email, "externalId": user.external_id })),
         now,
     )
     .await?;
@@ -325,7 +361,7 @@ pub async fn list(svc: &Services, client: &ScimClient, params: &ListParams) -> R
         .iter()
         .map(|u| {
             let vals: Vec<MultiValue> = values.remove(&u.id).unwrap_or_default();
-            let doc = user::write(&base, u, &vals, &groups_ref(groups.remove(&u.id)));
+            let doc = user::write(&base, u, &vals, &groups_ref(&client.scope, groups.remove(&u.id)));
             list::project(Resource::User, doc, &params.attributes, &params.excluded)
         })
         .collect();

@@ -93,3 +93,13 @@ pub async fn of_user(c: &impl ConnectionTrait, user_id: Uuid) -> Result<Vec<(Uui
         .map(|g| (g.id, g.display_name))
         .collect())
 }
+
+/// Whether the user administers at least one group.
+pub async fn administers_any(c: &impl ConnectionTrait, user_id: Uuid) -> Result<bool> {
+    Ok(group_member::Entity::find()
+        .filter(group_member::Column::MemberUserId.eq(user_id))
+        .filter(group_member::Column::IsAdmin.eq(true))
+        .one(c)
+        .await?
+        .is_some())
+}

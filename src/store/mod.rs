@@ -175,6 +175,14 @@ impl Store {
                 .iter()
                 .map(|m| m.name().to_string())
                 .collect();
+            // Keys are recomputed just before the migration that marks them done, so a
+            // crash in between only repeats the (idempotent) re-keying.
+            if let Some(at) = pending.iter().position(|m| m == migration::USERNAME_KEYS) {
+                if at > 0 {
+                    Migrator::up(db, u32::try_from(at).ok()).await?;
+                }
+                users::rekey(db).await.map_err(|e| DbErr::Custom(e.to_string()))?;
+            }
             if !pending.is_empty() {
                 Migrator::up(db, None).await?;
             }

@@ -27,6 +27,11 @@ impl Scope {
         !self.groups.is_empty()
     }
 
+    /// Whether a group, by id, is visible: its name and id are not to leak otherwise.
+    pub fn sees_group(&self, id: Uuid) -> bool {
+        !self.is_limited() || self.groups.contains(&id)
+    }
+
     fn users(&self) -> Option<Cond> {
         self.is_limited().then(|| {
             let q = Query::select()
@@ -227,20 +232,29 @@ pub async fn insert_values(c: &impl ConnectionTrait, user_id: Uuid, values: &[Mu
     if values.is_empty() {
         return Ok(());
     }
-    let rows = values.iter().enumerate().map(|(i, v)| user_value::ActiveModel {
-        id: NotSet,
-        user_id: Set(user_id),
-        attr: Set(v.attr.clone()),
-        position: Set(i32::try_from(i).unwrap_or(i32::MAX)),
-        kind: Set(v.kind.clone()),
-        kind_lower: Set(v.kind.as_deref().map(str::to_lowercase)),
-        value: Set(v.value.clone()),
-        value_lower: Set(v.value.as_deref().map(str::to_lowercase)),
-        display: Set(v.display.clone()),
-        is_primary: Set(v.primary),
-        data: Set(v.data.clone()),
-    });
-    user_value::Entity::insert_many(rows).exec_without_returning(c).await?;
+    let rows: Vec<_> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| user_value::ActiveModel {
+            id: NotSet,
+            user_id: Set(user_id),
+            attr: Set(v.attr.clone()),
+            position: Set(i32::try_from(i).unwrap_or(i32::MAX)),
+            kind: Set(v.kind.clone()),
+            kind_lower: Set(v.kind.as_deref().map(str::to_lowercase)),
+            value: Set(v.value.clone()),
+            value_lower: Set(v.value.as_deref().map(str::to_lowercase)),
+            display: Set(v.display.clone()),
+            is_primary: Set(v.primary),
+            data: Set(v.data.clone()),
+        })
+        .collect();
+    // Eleven bound values a row: chunks stay far below SQLite's limit on variables.
+    for chunk in rows.chunks(VALUE_ROWS_PER_INSERT) {
+        user_value::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(c)
+            .await?;
+    }
     Ok(())
 }
 
@@ -423,6 +437,7 @@ pub async fn add_members(
 
 /// Rows or ids per statement, well under SQLite's limit on bound values.
 const CHUNK: usize = 1000;
+const VALUE_ROWS_PER_INSERT: usize = 500;
 
 /// Removes the named members; returns how many rows went.
 pub async fn remove_members(c: &impl ConnectionTrait, group_id: Uuid, ids: &[Uuid]) -> Result<u64> {

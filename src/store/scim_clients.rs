@@ -1,5 +1,5 @@
 use super::Result;
-use crate::scim::clients::{ClientRecord, LoggedRequest};
+use crate::scim::clients::{ClientRecord, ClientRights, LoggedRequest};
 use chrono::{DateTime, Utc};
 use entity::{scim_client, scim_client_group, scim_request};
 use sea_orm::sea_query::Expr;
@@ -17,6 +17,10 @@ fn to_record(m: scim_client::Model, groups: Vec<Uuid>) -> ClientRecord {
         last_used_at: m.last_used_at,
         revoked_at: m.revoked_at,
         groups,
+        rights: ClientRights {
+            manage_admins: m.manage_admins,
+            set_passwords: m.set_passwords,
+        },
     }
 }
 
@@ -39,6 +43,8 @@ pub async fn insert(c: &impl ConnectionTrait, r: &ClientRecord, token_hash: Vec<
         created_at: Set(r.created_at),
         last_used_at: Set(None),
         revoked_at: Set(None),
+        manage_admins: Set(r.rights.manage_admins),
+        set_passwords: Set(r.rights.set_passwords),
     };
     scim_client::Entity::insert(row).exec_without_returning(c).await?;
     for g in &r.groups {

@@ -2,6 +2,7 @@
 //! Multi-valued attributes become EXISTS sub-queries on their own rows, so a filter
 //! never loads the directory into memory.
 use super::StoreError;
+use crate::accounts::username;
 use crate::scim::filter::{AttrPath, CompValue, CompareOp, Filter};
 use crate::scim::schema::{ENTERPRISE, GROUP, USER};
 use chrono::{DateTime, Utc};
@@ -19,6 +20,8 @@ enum Kind {
     Text,
     /// A column that already holds the lower-cased value.
     Lowered,
+    /// Stored as its RFC 8265 key (`accounts::username`).
+    Username,
     /// Compared exactly (caseExact attributes).
     Exact,
     Bool,
@@ -134,7 +137,7 @@ fn user_column(key: &str) -> Option<(&'static str, Kind)> {
     Some(match key {
         "id" => ("id", Kind::Uuid),
         "externalid" => ("external_id", Kind::Exact),
-        "username" => ("username_lower", Kind::Lowered),
+        "username" => ("username_lower", Kind::Username),
         "displayname" => ("display_name", Kind::Text),
         "name" => ("given_name", Kind::Text),
         "name.givenname" => ("given_name", Kind::Text),
@@ -372,7 +375,9 @@ fn compare(
 ) -> Result<SimpleExpr, StoreError> {
     let Some(op) = op else {
         return Ok(match kind {
-            Kind::Text | Kind::Lowered | Kind::Exact => Expr::expr(column.clone().is_not_null()).and(column.ne("")),
+            Kind::Text | Kind::Lowered | Kind::Username | Kind::Exact => {
+                Expr::expr(column.clone().is_not_null()).and(column.ne(""))
+            }
             _ => column.is_not_null(),
         });
     };
@@ -414,7 +419,7 @@ fn compare(
                 _ => Err(bad(format!("'{what}' only supports eq and ne"))),
             }
         }
-        Kind::Text | Kind::Lowered | Kind::Exact => {
+        Kind::Text | Kind::Lowered | Kind::Username | Kind::Exact => {
             let text = match value {
                 CompValue::Str(s) => s.clone(),
                 CompValue::Num(n) => n.to_string(),
@@ -424,6 +429,10 @@ fn compare(
             let (lhs, text) = match kind {
                 Kind::Text => (Expr::expr(Func::lower(column.clone())), text.to_lowercase()),
                 Kind::Lowered => (column.clone(), text.to_lowercase()),
+                Kind::Username if matches!(op, CompareOp::Eq | CompareOp::Ne) => {
+                    (column.clone(), username::lookup_key(&text))
+                }
+                Kind::Username => (column.clone(), username::fragment_key(&text)),
                 _ => (column.clone(), text),
             };
             Ok(match op {

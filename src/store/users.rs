@@ -1,5 +1,5 @@
 use super::{Result, StoreError};
-use crate::accounts::{Profile, Role, User};
+use crate::accounts::{Profile, Role, User, username};
 use chrono::{DateTime, Utc};
 use entity::user::{self, ActiveModel, Column, Entity};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -60,7 +60,7 @@ fn to_row(u: &User) -> ActiveModel {
     ActiveModel {
         id: Set(u.id),
         username: Set(u.username.clone()),
-        username_lower: Set(u.username.to_lowercase()),
+        username_lower: Set(username::lookup_key(&u.username)),
         email: Set(u.email.clone()),
         email_lower: Set(u.email.as_deref().map(str::to_lowercase)),
         given_name: Set(u.given_name.clone()),
@@ -120,7 +120,7 @@ pub async fn find_by_id(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Use
 
 pub async fn find_by_username(c: &impl ConnectionTrait, username: &str) -> Result<Option<User>> {
     one(Entity::find()
-        .filter(Column::UsernameLower.eq(username.to_lowercase()))
+        .filter(Column::UsernameLower.eq(username::lookup_key(username)))
         .one(c)
         .await?)
 }
@@ -134,6 +134,17 @@ pub async fn find_by_email(c: &impl ConnectionTrait, email: &str) -> Result<Opti
         .all(c)
         .await?;
     if found.len() == 1 { one(found.pop()) } else { Ok(None) }
+}
+
+/// Whether a username would capture another user's sign-in by email: its key is
+/// the address of someone else.
+pub async fn is_others_email(c: &impl ConnectionTrait, username: &str, except: Uuid) -> Result<bool> {
+    Ok(Entity::find()
+        .filter(Column::EmailLower.eq(username::lookup_key(username)))
+        .filter(Column::Id.ne(except))
+        .count(c)
+        .await?
+        > 0)
 }
 
 pub async fn email_in_use(c: &impl ConnectionTrait, email: &str) -> Result<bool> {
@@ -150,6 +161,66 @@ pub async fn find_by_login(c: &impl ConnectionTrait, identifier: &str) -> Result
         Some(u) => Ok(Some(u)),
         None => find_by_email(c, identifier).await,
     }
+}
+
+/// Recomputes every username key by the current rule. Where two usernames now share
+/// a key (NFC and NFD forms of one name, say), the older account keeps it and the
+/// newer gets a key nobody can type until an admin renames it; each case is logged,
+/// as is a username the rule refuses (its owner can still sign in by email).
+pub async fn rekey(db: &sea_orm::DatabaseConnection) -> Result<()> {
+    use sea_orm::TransactionTrait;
+    let rows: Vec<(Uuid, String, String)> = Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .column(Column::Username)
+        .column(Column::UsernameLower)
+        .order_by_asc(Column::CreatedAt)
+        .order_by_asc(Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut holders: std::collections::HashMap<String, Uuid> = std::collections::HashMap::new();
+    let mut changes = Vec::new();
+    for (id, name, old_key) in rows {
+        let mut key = username::lookup_key(&name);
+        if let Some(first) = holders.get(&key) {
+            tracing::warn!(user = %id, username = %name, same_as = %first,
+                "two usernames are now the same: the newer cannot sign in by username until renamed");
+            key = format!(" {key}#{id}");
+        } else {
+            if key.starts_with(' ') {
+                tracing::warn!(user = %id, username = %name,
+                    "username breaks the username rule: it cannot be typed at sign-in until renamed");
+            }
+            holders.insert(key.clone(), id);
+        }
+        if key != old_key {
+            changes.push((id, key));
+        }
+    }
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let tx = db.begin().await?;
+    // Through unique placeholders first, so keys that trade places never collide.
+    for (id, _) in &changes {
+        set_key(&tx, *id, &format!(" rekey#{id}")).await?;
+    }
+    for (id, key) in &changes {
+        set_key(&tx, *id, key).await?;
+    }
+    tx.commit().await?;
+    tracing::info!(users = changes.len(), "username keys recomputed");
+    Ok(())
+}
+
+async fn set_key(c: &impl ConnectionTrait, id: Uuid, key: &str) -> Result<()> {
+    Entity::update_many()
+        .col_expr(Column::UsernameLower, Expr::value(key))
+        .filter(Column::Id.eq(id))
+        .exec(c)
+        .await?;
+    Ok(())
 }
 
 pub async fn list(c: &impl ConnectionTrait) -> Result<Vec<User>> {

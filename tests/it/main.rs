@@ -20,5 +20,8 @@ mod oidc_tokens;
 mod scim_bulk;
 mod scim_changes;
 mod scim_queries;
+mod scim_rights;
 mod scim_users;
+mod scim_values;
 mod setup;
+mod usernames;

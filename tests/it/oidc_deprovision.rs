@@ -10,6 +10,7 @@ on_each_backend!(
     scim_deactivation_ends_access_at_once,
     cli_disable_ends_access_at_once,
     deleting_a_user_ends_access_at_once,
+    scim_password_change_ends_access_at_once,
 );
 
 /// A signed-in user with live tokens; checks they work before anything is done.
@@ -74,5 +75,27 @@ async fn deleting_a_user_ends_access_at_once(backend: Backend) {
     let (s, client, user, tokens) = signed_in(backend).await;
     oidc::cli_ok(&s, &["user", "delete", &user.username], None).await;
     assert_access_ended(&s, &client, &tokens).await;
+    s.stop().await;
+}
+
+async fn scim_password_change_ends_access_at_once(backend: Backend) {
+    let (s, client, user, tokens) = signed_in(backend).await;
+    let scim = Scim::register_with(&s, "okta", &["--set-passwords"]).await;
+    let new_password = "a different and quite long phrase";
+    for ops in [
+        json!([{"op": "replace", "path": "password", "value": new_password}]),
+        json!([{"op": "replace", "value": {"password": "yet another long pass phrase"}}]),
+    ] {
+        let r = scim.patch(&format!("/Users/{}", user.id), ops).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    assert_access_ended(&s, &client, &tokens).await;
+    // The new password works; the user is not disabled.
+    let user = User {
+        password: "yet another long pass phrase".into(),
+        ..user
+    };
+    let again = oidc::login(&s, &oidc::browser(), &client, &user, "openid").await;
+    assert_eq!(oidc::userinfo(&s, again.access()).await.status, 200);
     s.stop().await;
 }

@@ -172,6 +172,17 @@ async fn temporary_password_must_be_changed_before_any_code(backend: Backend) {
     assert_eq!(page.status, 200);
     assert!(page.html.contains("too common"), "{}", page.html);
 
+    // The temporary password itself is no new password.
+    let same = Credentials {
+        new_password: Some(&user.password),
+        ..Credentials::new(&user.username, &user.password)
+    };
+    let kept = oidc::resume(&s, &s.client, &change.url, &same).await;
+    assert!(kept.location.is_none(), "{:?}", kept.location);
+    let page = kept.last_page();
+    assert_eq!(page.path, "/signin/change-password");
+    assert!(page.html.contains("different from the current one"), "{}", page.html);
+
     let chosen = "violet orchard under snow";
     let strong = Credentials {
         new_password: Some(chosen),

@@ -93,7 +93,8 @@ async fn patch_accepts_what_entra_and_okta_send(backend: Backend) {
 
 async fn deprovisioning_takes_effect_at_once(backend: Backend) {
     let s = TestServer::start(backend).await;
-    let scim = Scim::register(&s, "Entra", &[]).await;
+    // Okta-style: a client that syncs passwords.
+    let scim = Scim::register_with(&s, "Okta", &["--set-passwords"]).await;
     let mut body = nurse("marcus", "m@clinic.org");
     body["password"] = json!("granite willow parcel tune");
     let id = scim.user(body).await;

@@ -21,10 +21,18 @@ pub struct Reply {
 impl<'a> Scim<'a> {
     /// Registers a SCIM client through the CLI, optionally limited to groups.
     pub async fn register(s: &'a TestServer, name: &str, groups: &[&str]) -> Scim<'a> {
-        let mut args = vec!["scim-client", "create", "--name", name];
+        let mut extra = Vec::new();
         for g in groups {
-            args.extend(["--group", g]);
+            extra.extend(["--group", *g]);
         }
+        Self::register_with(s, name, &extra).await
+    }
+
+    /// Registers a SCIM client with further `scim-client create` options
+    /// (`--set-passwords`, `--manage-admins`, `--group G`).
+    pub async fn register_with(s: &'a TestServer, name: &str, extra: &[&str]) -> Scim<'a> {
+        let mut args = vec!["scim-client", "create", "--name", name];
+        args.extend_from_slice(extra);
         let out = s.cli(&args, None).await;
         assert!(out.status.success(), "{}", stderr_of(&out));
         let token = json_of(&out)["token"].as_str().expect("token").to_string();
@@ -62,6 +70,14 @@ impl<'a> Scim<'a> {
 
     pub async fn post(&self, path: &str, body: Value) -> Reply {
         self.call("POST", path, Some(body), &[]).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Reply {
+        self.call("PUT", path, Some(body), &[]).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.call("DELETE", path, None, &[]).await
     }
 
     pub async fn patch(&self, path: &str, ops: Value) -> Reply {

@@ -81,7 +81,7 @@ async fn discovery_describes_what_is_supported(backend: Backend) {
 
 async fn users_are_created_read_replaced_and_deleted(backend: Backend) {
     let s = TestServer::start(backend).await;
-    let scim = Scim::register(&s, "HR feed", &[]).await;
+    let scim = Scim::register_with(&s, "HR feed", &["--set-passwords"]).await;
     let created = scim.post("/Users", nurse("camilles", "cnurse@email.xyz")).await;
     assert_eq!(created.status, 201, "{}", created.body);
     let id = created.body["id"].as_str().expect("id").to_string();

@@ -10,6 +10,7 @@ on_each_backend!(
     weak_or_mismatched_passwords_keep_the_link_usable,
     setup_form_requires_the_csrf_token,
     a_new_setup_link_voids_the_old_one,
+    an_admin_made_elsewhere_voids_the_setup_link,
 );
 
 const GOOD_PASSWORD: &str = "tidal marble lantern orchard";
@@ -159,5 +160,36 @@ async fn a_new_setup_link_voids_the_old_one(backend: Backend) {
     assert!(!setup::is_valid(&s.svc, &old).await.expect("check"));
     let newer_token = newer.split("token=").nth(1).expect("token");
     assert!(setup::is_valid(&s.svc, newer_token).await.expect("check"));
+    s.stop().await;
+}
+
+async fn an_admin_made_elsewhere_voids_the_setup_link(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let csrf = open_form(&s).await;
+    let out = s
+        .cli(
+            &[
+                "user",
+                "create",
+                "--username",
+                "it.admin",
+                "--email",
+                "it@clinic.example",
+                "--admin",
+                "--password-stdin",
+            ],
+            Some(&format!("{GOOD_PASSWORD}\n")),
+        )
+        .await;
+    assert!(out.status.success(), "{}", crate::support::stderr_of(&out));
+    // The page and the form both refuse now: the link made the first admin's chance only.
+    let page = s.client.get(s.url(&s.setup_path())).send().await.expect("get");
+    assert_eq!(page.status(), 400);
+    let (status, _) = submit(&s, &csrf, GOOD_PASSWORD, GOOD_PASSWORD).await;
+    assert_eq!(status, 400);
+    let list = crate::support::json_of(&s.cli(&["user", "list"], None).await);
+    let users = list["users"].as_array().expect("users");
+    assert_eq!(users.len(), 1, "no second admin: {users:?}");
+    assert_eq!(users[0]["username"], "it.admin");
     s.stop().await;
 }

@@ -6,7 +6,7 @@ pub mod paths;
 mod request;
 mod users;
 
-use super::AppState;
+use super::{AppState, ClientAddress};
 use crate::scim::clients::{self, LoggedRequest};
 use crate::scim::{ScimClient, ScimError, schema};
 use axum::Router;
@@ -64,7 +64,12 @@ async fn not_found() -> ScimError {
 pub struct Summary(pub String);
 
 /// Bearer token → ScimClient, then logs the request with its outcome.
-async fn authenticate(State(svc): State<AppState>, mut req: Request, next: Next) -> Response {
+async fn authenticate(
+    State(svc): State<AppState>,
+    ClientAddress(from): ClientAddress,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let token = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -76,7 +81,7 @@ async fn authenticate(State(svc): State<AppState>, mut req: Request, next: Next)
     let Some(token) = token else {
         return ScimError::unauthorized("a bearer token is required").into_response();
     };
-    let client = match clients::authenticate(&svc, &token).await {
+    let client = match clients::authenticate(&svc, &token, Some(from.to_string())).await {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
@@ -106,13 +111,11 @@ async fn authenticate(State(svc): State<AppState>, mut req: Request, next: Next)
 impl IntoResponse for ScimError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let detail = if status.is_server_error() {
+        if status.is_server_error() {
             tracing::error!(error = %self.detail, "SCIM request failed");
-            "Tessera could not complete this request.".to_string()
-        } else {
-            self.detail.clone()
-        };
-        let mut body = json!({ "schemas": [schema::ERROR], "status": self.status.to_string(), "detail": detail });
+        }
+        let mut body =
+            json!({ "schemas": [schema::ERROR], "status": self.status.to_string(), "detail": self.client_detail() });
         if let Some(t) = self.scim_type {
             body["scimType"] = json!(t);
         }

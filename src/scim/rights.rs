@@ -1,0 +1,96 @@
+//! What a SCIM client may do to a user beyond ordinary provisioning. A token meant
+//! for one clinic's HR feed must never be a way to take over an administrator.
+use super::{ScimClient, ScimError};
+use crate::accounts::User;
+use crate::audit::Target;
+use crate::directory;
+use crate::services::Services;
+use crate::store;
+
+/// The parts of a write that need more than provisioning rights.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Sensitive {
+    pub password: bool,
+    /// `active` changes.
+    pub state: bool,
+    /// userName or the address Tessera mails (and accepts at sign-in) changes.
+    pub sign_in_names: bool,
+    pub delete: bool,
+}
+
+impl Sensitive {
+    pub fn of_update(before: &User, after: &User, password: bool) -> Self {
+        Self {
+            password,
+            state: before.active != after.active,
+            sign_in_names: before.username != after.username
+                || before.email.as_deref().map(str::to_lowercase) != after.email.as_deref().map(str::to_lowercase),
+            delete: false,
+        }
+    }
+
+    fn touches_admin_powers(self) -> bool {
+        self.password || self.state || self.sign_in_names || self.delete
+    }
+}
+
+/// Why `change` to `target` (as stored before the write; None for a create) is beyond
+/// the client's rights, if it is.
+pub async fn refusal(
+    c: &impl store::Connection,
+    client: &ScimClient,
+    target: Option<&User>,
+    change: Sensitive,
+) -> Result<Option<&'static str>, ScimError> {
+    if change.password && !client.rights.set_passwords {
+        return Ok(Some(
+            "this SCIM client may not set passwords (an admin can allow it with `tessera scim-client create --set-passwords`)",
+        ));
+    }
+    if let Some(user) = target
+        && change.touches_admin_powers()
+        && !client.rights.manage_admins
+        && directory::holds_admin_rights(c, user).await?
+    {
+        return Ok(Some(
+            "this user holds admin rights: only a SCIM client registered with --manage-admins may change their password, state, sign-in names or existence",
+        ));
+    }
+    Ok(None)
+}
+
+/// Checks before a write; a refusal is a 403 and audited.
+pub async fn check(
+    svc: &Services,
+    client: &ScimClient,
+    target: Option<&User>,
+    change: Sensitive,
+) -> Result<(), ScimError> {
+    match refusal(svc.store.reader(), client, target, change).await? {
+        Some(reason) => Err(refuse(svc, client, target, change, reason).await),
+        None => Ok(()),
+    }
+}
+
+/// Audits a refusal and returns its 403. Call it outside any transaction: on SQLite
+/// the audit writer would wait for the write lock that transaction holds.
+pub async fn refuse(
+    svc: &Services,
+    client: &ScimClient,
+    target: Option<&User>,
+    change: Sensitive,
+    reason: &'static str,
+) -> ScimError {
+    let event = client
+        .event("scim.refused", target.map(|u| Target::user(u.id, &u.username)))
+        .failed()
+        .with_detail(serde_json::json!({
+            "reason": reason,
+            "password": change.password, "state": change.state,
+            "sign_in_names": change.sign_in_names, "delete": change.delete,
+        }));
+    if let Err(e) = svc.audit.record(event, svc.now()).await {
+        tracing::error!(error = %e, "could not audit a refused SCIM change");
+    }
+    ScimError::forbidden(reason)
+}
