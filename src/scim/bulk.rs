@@ -47,7 +47,10 @@ fn resolve_path(path: &str, created: &HashMap<String, String>) -> Result<String,
 }
 
 fn error_body(e: &ScimError) -> Value {
-    let mut body = json!({"schemas": [ERROR], "status": e.status.to_string(), "detail": e.detail});
+    if e.status >= 500 {
+        tracing::error!(error = %e.detail, "SCIM bulk operation failed");
+    }
+    let mut body = json!({"schemas": [ERROR], "status": e.status.to_string(), "detail": e.client_detail()});
     if let Some(t) = e.scim_type {
         body["scimType"] = json!(t);
     }

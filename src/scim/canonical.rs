@@ -23,28 +23,34 @@ pub fn put(resource: Resource, out: &mut Map<String, Value>, key: &str, value: &
         out.insert("schemas".into(), value.clone());
         return Ok(());
     }
-    if key.len() > 4 && key[..4].eq_ignore_ascii_case("urn:") {
+    if key.len() > 4 && key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")) {
         // A whole extension object, or an attribute qualified by its schema URN.
         if let Some(attrs) = resource.attrs_of(key) {
             let urn = canonical_urn(resource, key);
+            if value.is_null() {
+                out.insert(urn, Value::Null);
+                return Ok(());
+            }
+            let inner = value
+                .as_object()
+                .ok_or_else(|| ScimError::invalid_value(format!("'{urn}' must be an object")))?;
             if urn == resource.core_urn() {
-                if let Some(inner) = value.as_object() {
-                    for (k, v) in inner {
-                        put(resource, out, k, v)?;
-                    }
+                for (k, v) in inner {
+                    put(resource, out, k, v)?;
                 }
                 return Ok(());
             }
             let slot = out.entry(urn).or_insert_with(|| Value::Object(Map::new()));
-            if let (Some(inner), Some(target)) = (value.as_object(), slot.as_object_mut()) {
+            if let Some(target) = slot.as_object_mut() {
                 for (k, v) in inner {
                     put_attr(attrs, target, k, v)?;
                 }
             }
             return Ok(());
         }
-        let Some(cut) = key.rfind(':') else { return Ok(()) };
-        let (urn, rest) = (&key[..cut], &key[cut + 1..]);
+        let Some((urn, rest)) = key.rsplit_once(':') else {
+            return Ok(());
+        };
         let Some(attrs) = resource.attrs_of(urn) else {
             return Err(ScimError::invalid_path(format!("unknown schema '{urn}'")));
         };
@@ -135,7 +141,7 @@ pub fn coerce(attr: &Attr, value: &Value) -> Result<Value, ScimError> {
             ))),
         },
         // Entra ID sends the enterprise manager as a bare id: read it as {"value": id}.
-        Kind::Complex if value.is_string() && find(attr.sub, "value").is_some() => {
+        Kind::Complex if value.is_string() && attr.name == "manager" => {
             let mut out = Map::new();
             out.insert("value".into(), value.clone());
             Ok(Value::Object(out))
@@ -151,12 +157,36 @@ pub fn coerce(attr: &Attr, value: &Value) -> Result<Value, ScimError> {
             Ok(Value::Object(out))
         }
         Kind::String | Kind::Reference | Kind::Binary | Kind::DateTime => match value {
-            Value::String(_) => Ok(value.clone()),
-            Value::Number(n) => Ok(Value::String(n.to_string())),
-            Value::Bool(b) => Ok(Value::String(b.to_string())),
+            Value::String(text) => check_text(attr, text).map(|()| value.clone()),
             _ => Err(ScimError::invalid_value(format!("'{}' must be a string", attr.name))),
         },
     }
+}
+
+/// Characters a string attribute may hold: at most `MAX_STRING` (binary values
+/// `MAX_BINARY`), and no control characters but tab and line breaks.
+pub const MAX_STRING: usize = 2048;
+pub const MAX_BINARY: usize = 16 * 1024;
+
+fn check_text(attr: &Attr, text: &str) -> Result<(), ScimError> {
+    let max = if attr.kind == Kind::Binary {
+        MAX_BINARY
+    } else {
+        MAX_STRING
+    };
+    if text.chars().count() > max {
+        return Err(ScimError::invalid_value(format!(
+            "'{}' is longer than {max} characters",
+            attr.name
+        )));
+    }
+    if text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+        return Err(ScimError::invalid_value(format!(
+            "'{}' contains a control character",
+            attr.name
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -173,7 +203,7 @@ mod tests {
                 "ACTIVE": "False",
                 "name.givenName": "Camille",
                 "Emails": {"Value": "c@x.org", "Primary": "true"},
-                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": 42,
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "42",
                 "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"Department": "Ward 3"},
                 "unknownThing": 1,
             }),
@@ -196,5 +226,18 @@ mod tests {
         assert!(canonicalize(Resource::User, &json!({"active": "maybe"})).is_err());
         assert!(canonicalize(Resource::User, &json!({"name": "x"})).is_err());
         assert!(canonicalize(Resource::User, &json!([1])).is_err());
+        for bad in [
+            json!({"password": 12345678}),
+            json!({"displayName": true}),
+            json!({"emails": "a@b.c"}),
+            json!({"displayName": "a\u{0}b"}),
+            json!({"displayName": "x".repeat(MAX_STRING + 1)}),
+            json!({"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": "Ward 3"}),
+            json!({"urn:x\u{e9}:y": 2}),
+        ] {
+            assert!(canonicalize(Resource::User, &bad).is_err(), "{bad}");
+        }
+        // Non-ASCII keys are unknown attributes, not a reason to panic.
+        assert!(canonicalize(Resource::User, &json!({"aaa\u{e9}": 1})).is_ok());
     }
 }

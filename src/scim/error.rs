@@ -64,6 +64,19 @@ impl ScimError {
     pub fn internal(d: impl Into<String>) -> Self {
         Self::new(500, None, d)
     }
+    pub fn unavailable(d: impl Into<String>) -> Self {
+        Self::new(503, None, d)
+    }
+
+    /// The detail a client may read: a server-side failure's own text (a database
+    /// error, say) is for the log only.
+    pub fn client_detail(&self) -> &str {
+        if self.status >= 500 {
+            "Tessera could not complete this request."
+        } else {
+            &self.detail
+        }
+    }
 }
 
 impl From<StoreError> for ScimError {

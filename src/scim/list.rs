@@ -122,8 +122,9 @@ pub fn project(resource: Resource, doc: Value, attributes: &[String], excluded: 
 
 /// Splits `urn:…:attr.sub` into (container key or None for core, attr, sub).
 fn locate(resource: Resource, path: &str) -> Option<(Option<&'static str>, String, Option<String>)> {
-    let (urn, rest) = match path.rfind(':') {
-        Some(i) if path[..4.min(path.len())].eq_ignore_ascii_case("urn:") => (Some(&path[..i]), &path[i + 1..]),
+    let is_urn = path.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"));
+    let (urn, rest) = match path.rsplit_once(':') {
+        Some((urn, rest)) if is_urn => (Some(urn), rest),
         _ => (None, path),
     };
     let (attr, sub) = match rest.split_once('.') {

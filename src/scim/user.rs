@@ -17,6 +17,9 @@ pub const MULTI_ATTRS: &[&str] = &[
     "x509Certificates",
 ];
 
+/// Elements one multi-valued attribute of a user may hold (documented in README).
+pub const MAX_VALUES: usize = 100;
+
 /// What a SCIM client may set on a user, read from a canonical document.
 #[derive(Debug, Default)]
 pub struct UserInput {
@@ -49,16 +52,32 @@ pub fn read(doc: &Value) -> Result<UserInput, ScimError> {
         Some(Value::String(id)) => Some(id.clone()),
         other => sub(other, "value"),
     };
+    if let Some(id) = &manager_id
+        && Uuid::parse_str(id).is_err()
+    {
+        return Err(ScimError::invalid_value(format!(
+            "manager.value must be the id of a User, not '{id}'"
+        )));
+    }
     let mut values = Vec::new();
     for attr in MULTI_ATTRS {
         let Some(items) = doc.get(*attr).and_then(Value::as_array) else {
             continue;
         };
+        if items.len() > MAX_VALUES {
+            return Err(ScimError::invalid_value(format!(
+                "a user has at most {MAX_VALUES} '{attr}'; this one would have {}",
+                items.len()
+            )));
+        }
         let mut primary_seen = false;
         for item in items {
             let mut data = item.clone();
             if let Some(obj) = data.as_object_mut() {
                 obj.retain(|_, v| !v.is_null());
+            }
+            if data.as_object().is_some_and(serde_json::Map::is_empty) {
+                return Err(ScimError::invalid_value(format!("each of '{attr}' needs a value")));
             }
             let value = if *attr == "addresses" {
                 sub(Some(item), "formatted")
