@@ -7,6 +7,7 @@ mod support;
 mod accounts;
 mod cli;
 mod config;
+mod fuzz_regressions;
 mod health;
 mod mail;
 mod oidc_basic;
