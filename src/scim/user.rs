@@ -52,13 +52,6 @@ pub fn read(doc: &Value) -> Result<UserInput, ScimError> {
         Some(Value::String(id)) => Some(id.clone()),
         other => sub(other, "value"),
     };
-    if let Some(id) = &manager_id
-        && Uuid::parse_str(id).is_err()
-    {
-        return Err(ScimError::invalid_value(format!(
-            "manager.value must be the id of a User, not '{id}'"
-        )));
-    }
     let mut values = Vec::new();
     for attr in MULTI_ATTRS {
         let Some(items) = doc.get(*attr).and_then(Value::as_array) else {

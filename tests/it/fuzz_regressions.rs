@@ -9,7 +9,9 @@ use std::path::PathBuf;
 on_each_backend!(fuzz_inputs_get_protocol_errors);
 
 fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions").join(target);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions")
+        .join(target);
     let mut all: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| {
@@ -43,7 +45,10 @@ async fn fuzz_inputs_get_protocol_errors(backend: Backend) {
     };
     let mut count = 0;
     for (name, body) in inputs("scim_body") {
-        for (method, path) in [("POST", "/scim/v2/Users".to_string()), ("PATCH", format!("/scim/v2/Users/{id}"))] {
+        for (method, path) in [
+            ("POST", "/scim/v2/Users".to_string()),
+            ("PATCH", format!("/scim/v2/Users/{id}")),
+        ] {
             let r = send(method, path, Some(body.clone())).await.expect(&name);
             scim_answer(&name, r);
         }
@@ -51,12 +56,22 @@ async fn fuzz_inputs_get_protocol_errors(backend: Backend) {
     }
     for (name, query) in inputs("scim_query") {
         let query = String::from_utf8(query).expect("a query is text");
-        scim_answer(&name, send("GET", format!("/scim/v2/Users?{}", query.trim()), None).await.expect(&name));
+        scim_answer(
+            &name,
+            send("GET", format!("/scim/v2/Users?{}", query.trim()), None)
+                .await
+                .expect(&name),
+        );
         count += 1;
     }
     for (name, path) in inputs("scim_path") {
         let path = String::from_utf8(path).expect("a path is text");
-        scim_answer(&name, send("GET", format!("/scim/v2/{}", path.trim()), None).await.expect(&name));
+        scim_answer(
+            &name,
+            send("GET", format!("/scim/v2/{}", path.trim()), None)
+                .await
+                .expect(&name),
+        );
         count += 1;
     }
     for (name, query) in inputs("authorize_query") {

@@ -45,11 +45,20 @@ async fn wrong_types_are_invalid_values(backend: Backend) {
             "displayName with a NUL",
             with("displayName", json!("Camille\u{0}Nurse")),
         ),
+        // manager.value is a string in the published schema (Microsoft's own SCIM
+        // validator sends a name there), but never a number or an object.
         (
-            "a manager that is no id",
+            "a manager value that is a number",
             with(
                 "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
-                json!({"manager": {"value": "not-an-id"}}),
+                json!({"manager": {"value": 42}}),
+            ),
+        ),
+        (
+            "a manager that is a number",
+            with(
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+                json!({"manager": 42}),
             ),
         ),
         (
