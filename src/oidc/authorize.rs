@@ -6,7 +6,6 @@ use crate::accounts::UserState;
 use crate::services::Services;
 use crate::sessions::Session;
 use crate::store;
-use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -180,10 +179,7 @@ pub async fn check(svc: &Services, params: Params) -> Result<Checked, Refusal> {
     let max_age = match nonempty(&params.max_age) {
         None => None,
         Some(m) => Some(
-            m.parse::<i64>()
-                .ok()
-                .filter(|m| *m >= 0)
-                .ok_or_else(|| refuse("invalid_request", "max_age must be a whole number of seconds"))?,
+            parse_max_age(m).ok_or_else(|| refuse("invalid_request", "max_age must be a whole number of seconds"))?,
         ),
     };
     let claims = match nonempty(&params.claims) {
@@ -204,6 +200,15 @@ pub async fn check(svc: &Services, params: Params) -> Result<Checked, Refusal> {
         max_age,
         claims,
     })
+}
+
+/// Seconds, as digits only. A number too large for i64 is kept as i64::MAX: it asks for
+/// no re-authentication by age, like any age longer than a session can live.
+fn parse_max_age(m: &str) -> Option<i64> {
+    if !m.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(m.parse::<i64>().unwrap_or(i64::MAX))
 }
 
 /// What to do with a checked request.
@@ -235,7 +240,8 @@ pub async fn decide(svc: &Services, req: &Checked, session: Option<Session>) -> 
     let mut usable = None;
     if let Some(s) = session {
         let user = store::users::find_by_id(svc.store.reader(), s.user_id).await?;
-        let fresh = req.max_age.is_none_or(|m| now - s.auth_time <= Duration::seconds(m));
+        // In whole seconds: max_age may be anything up to i64::MAX, too long for a Duration.
+        let fresh = req.max_age.is_none_or(|m| (now - s.auth_time).num_seconds() <= m);
         let same = hint_sub.as_deref().is_none_or(|h| h == s.user_id.to_string());
         let active = user.is_some_and(|u| matches!(u.state(now), UserState::Active) && !u.must_change_password);
         if active && fresh && same && !req.prompt.iter().any(|p| p == "login") {

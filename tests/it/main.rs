@@ -15,6 +15,7 @@ mod oidc_config;
 mod oidc_deprovision;
 mod oidc_logout;
 mod oidc_purge;
+mod oidc_request_limits;
 mod oidc_signin;
 mod oidc_tokens;
 mod scim_bulk;
