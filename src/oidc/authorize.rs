@@ -1,7 +1,7 @@
 //! The authorization request (OIDC Core §3.1.2): checking it, and deciding whether the
 //! user must sign in, consent, or can be given a code at once.
 use super::clients::{self, AUTHORIZATION_CODE, Client};
-use super::{OidcError, SCOPES, scope_list};
+use super::{OidcError, SCOPES, request_limits, scope_list};
 use crate::accounts::UserState;
 use crate::services::Services;
 use crate::sessions::Session;
@@ -108,6 +108,15 @@ pub async fn check(svc: &Services, params: Params) -> Result<Checked, Refusal> {
             return Err(Refusal::Page("The request gives no redirect_uri.".into()));
         }
     };
+    if let Some((name, max)) = request_limits::too_long(&params) {
+        // An over-long state is not echoed back: the answer would carry what was refused.
+        return Err(Refusal::Redirect {
+            redirect_uri,
+            error: "invalid_request",
+            description: format!("{name} is longer than {max} bytes"),
+            state: params.state.filter(|_| name != "state"),
+        });
+    }
     let refuse = |error: &'static str, description: &str| Refusal::Redirect {
         redirect_uri: redirect_uri.clone(),
         error,

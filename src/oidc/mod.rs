@@ -13,6 +13,7 @@ pub mod keys;
 pub mod keystore;
 pub mod logout;
 pub mod purge;
+pub mod request_limits;
 pub mod revocation;
 pub mod signin;
 pub mod tokens;

@@ -156,6 +156,10 @@ pub async fn identify(svc: &Services, p: &mut Pending, identifier: &str) -> Step
     if identifier.is_empty() {
         return Step::Retry("Enter your username or email address.".into());
     }
+    // It is kept with the request as its login_hint, so it is bounded like one.
+    if identifier.len() > super::request_limits::LOGIN_HINT {
+        return Step::Retry("That is longer than any username or email address.".into());
+    }
     let mut params = p.request.params.clone();
     params.login_hint = Some(identifier.to_string());
     match move_to(svc, p, Stage::Password, None, Some(params)).await {
