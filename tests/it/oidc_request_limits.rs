@@ -1,6 +1,6 @@
 //! What an unauthenticated authorization request can make the server do: each parameter
-//! it stores has a length limit, and numbers from the request are never trusted to fit
-//! (issue 16, findings 6 and 9).
+//! it stores has a length limit, one client address can start only so many sign-ins, and
+//! numbers from the request are never trusted to fit (issue 16, findings 6 and 9).
 use crate::on_each_backend;
 use crate::support::Backend;
 use crate::support::oidc::{self, AuthRequest, Credentials, Pkce, Tokens};
@@ -10,6 +10,7 @@ on_each_backend!(
     oidc_authorize_parameters_over_their_limits_are_refused_and_not_stored,
     oidc_authorize_parameters_at_their_limits_are_accepted,
     oidc_identify_step_refuses_an_identifier_longer_than_a_login_hint,
+    oidc_pending_sign_ins_have_a_budget_per_client_address,
     oidc_max_age_too_large_for_a_duration_means_no_limit_by_age,
 );
 
@@ -88,6 +89,55 @@ async fn oidc_identify_step_refuses_an_identifier_longer_than_a_login_hint(backe
     let (count, bytes) = oidc::pending_sign_ins(&s).await;
     assert_eq!(count, 1);
     assert!(bytes < 2000, "the identifier was not stored: {bytes} bytes");
+    s.stop().await;
+}
+
+/// A sign-in that waits for the user spends its address's budget; one answered at once
+/// (the browser is signed in already) or refused spends nothing.
+async fn oidc_pending_sign_ins_have_a_budget_per_client_address(backend: Backend) {
+    let s = oidc::start_with(backend, |c| {
+        c.pending_sign_ins_per_address = std::num::NonZeroU32::new(3).expect("non-zero");
+        c.trusted_proxies = vec!["127.0.0.1/32".parse().expect("network")];
+    })
+    .await;
+    let client = oidc::create_client(&s, "ward rota", &[]).await;
+    let user = oidc::create_user(&s, "camille.okafor").await;
+    let request = || AuthRequest::new(&client, "openid").with_pkce(&Pkce::generate());
+
+    // One sign-in, then single sign-on: codes at once, nothing stored.
+    let browser = oidc::browser_from("203.0.113.5");
+    let flow = oidc::sign_in(&s, &browser, &request(), &user.username, &user.password).await;
+    flow.code();
+    for _ in 0..5 {
+        let answer = oidc::authorize(&s, &browser, &request()).await;
+        assert!(!answer.redirected_with("code").is_empty());
+    }
+    // Refused requests are not kept either.
+    for _ in 0..5 {
+        let bad = request().set("prompt", "sometimes");
+        let answer = oidc::authorize(&s, &oidc::browser_from("203.0.113.5"), &bad).await;
+        assert_eq!(answer.redirected_with("error"), "invalid_request");
+    }
+    // Two more sign-ins started from that address fill its budget of three.
+    for _ in 0..2 {
+        let answer = oidc::authorize(&s, &oidc::browser_from("203.0.113.5"), &request()).await;
+        assert_eq!(answer.status, 200, "a sign-in page: {answer:?}");
+    }
+    for _ in 0..10 {
+        let answer = oidc::authorize(&s, &oidc::browser_from("203.0.113.5"), &request()).await;
+        assert_eq!(answer.status, 429, "{answer:?}");
+        assert!(answer.body.contains("Too many sign-ins"), "{}", answer.body);
+        assert!(answer.headers.get("retry-after").is_some(), "{:?}", answer.headers);
+        assert!(answer.location.is_none());
+    }
+    assert_eq!(oidc::pending_sign_ins(&s).await.0, 2, "the finished sign-in is gone");
+
+    // Another address, e.g. another clinic behind the same proxy, has its own budget.
+    let answer = oidc::authorize(&s, &oidc::browser_from("198.51.100.7"), &request()).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    // The signed-in browser on the spent address still gets its codes.
+    let answer = oidc::authorize(&s, &browser, &request()).await;
+    assert!(!answer.redirected_with("code").is_empty());
     s.stop().await;
 }
 

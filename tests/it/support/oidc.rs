@@ -69,6 +69,22 @@ pub fn browser_with(jar: Arc<reqwest::cookie::Jar>) -> reqwest::Client {
         .expect("browser")
 }
 
+/// A browser behind a reverse proxy at 127.0.0.1 (which the server must trust), which
+/// reports it as `address` in X-Forwarded-For.
+pub fn browser_from(address: &str) -> reqwest::Client {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "x-forwarded-for",
+        reqwest::header::HeaderValue::from_str(address).expect("header"),
+    );
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("browser")
+}
+
 /// How many sign-ins are waiting server-side, and the bytes of their stored requests,
 /// read from the database itself.
 pub async fn pending_sign_ins(s: &TestServer) -> (i64, i64) {
