@@ -8,6 +8,7 @@ use crate::sessions::Session;
 use crate::store;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use uuid::Uuid;
 
 /// The parameters Tessera reads; others are ignored, as OIDC Core §3.1.2.1 asks.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -70,11 +71,20 @@ pub struct Checked {
     pub prompt: Vec<String>,
     pub max_age: Option<i64>,
     pub claims: Option<Value>,
+    /// The user the request names (the `claims` parameter's `sub` value, or the
+    /// `id_token_hint`'s subject): no code is issued for anyone else.
+    pub subject: Option<String>,
 }
 
 impl Checked {
     pub fn scope(&self) -> String {
         self.scopes.join(" ")
+    }
+
+    /// Whether a code may be issued for this user (OIDC Core §3.1.2.1 for id_token_hint,
+    /// §5.5.1 for a requested `sub` value).
+    pub fn allows_user(&self, user_id: Uuid) -> bool {
+        self.subject.as_deref().is_none_or(|s| s == user_id.to_string())
     }
 
     pub fn refuse(&self, error: &'static str, description: impl Into<String>) -> Refusal {
@@ -200,6 +210,24 @@ pub async fn check(svc: &Services, params: Params) -> Result<Checked, Refusal> {
                 .ok_or_else(|| refuse("invalid_request", "claims must be a JSON object"))?,
         ),
     };
+    let named = requested_sub(claims.as_ref()).map_err(|why| refuse("invalid_request", why))?;
+    let hinted = match nonempty(&params.id_token_hint) {
+        None => None,
+        Some(hint) => Some(
+            hint_subject(svc, hint)
+                .await?
+                .ok_or_else(|| refuse("invalid_request", "id_token_hint is not an ID token Tessera issued"))?,
+        ),
+    };
+    let subject = match (named, hinted) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(refuse(
+                "invalid_request",
+                "the claims parameter and id_token_hint name different users",
+            ));
+        }
+        (a, b) => a.or(b),
+    };
     Ok(Checked {
         client,
         params,
@@ -208,6 +236,7 @@ pub async fn check(svc: &Services, params: Params) -> Result<Checked, Refusal> {
         prompt,
         max_age,
         claims,
+        subject,
     })
 }
 
@@ -220,6 +249,38 @@ fn parse_max_age(m: &str) -> Option<i64> {
     Some(m.parse::<i64>().unwrap_or(i64::MAX))
 }
 
+/// The `sub` value the `claims` parameter asks the ID token or userinfo for, if any;
+/// two different ones can name no user.
+fn requested_sub(claims: Option<&Value>) -> Result<Option<String>, &'static str> {
+    let mut found: Option<String> = None;
+    for place in ["id_token", "userinfo"] {
+        let Some(value) = claims
+            .and_then(|c| c.get(place))
+            .and_then(|p| p.get("sub"))
+            .and_then(|s| s.get("value"))
+        else {
+            continue;
+        };
+        let value = value.as_str().ok_or("the value of claims' sub must be a string")?;
+        if found.as_deref().is_some_and(|f| f != value) {
+            return Err("claims asks for two different sub values");
+        }
+        found = Some(value.to_string());
+    }
+    Ok(found)
+}
+
+/// The subject of an ID token Tessera issued; an expired one still says whom the client
+/// thinks is signed in (§3.1.2.1).
+async fn hint_subject(svc: &Services, hint: &str) -> Result<Option<String>, Refusal> {
+    Ok(svc
+        .keys
+        .verify(svc, hint)
+        .await?
+        .filter(|(_, c)| c["iss"] == svc.config.issuer_id())
+        .and_then(|(_, c)| c["sub"].as_str().map(str::to_string)))
+}
+
 /// What to do with a checked request.
 #[derive(Debug)]
 pub enum Next {
@@ -229,29 +290,16 @@ pub enum Next {
 }
 
 /// Decides from the browser's session (if any) and the request's prompt, max_age and
-/// id_token_hint.
+/// the user it names.
 pub async fn decide(svc: &Services, req: &Checked, session: Option<Session>) -> Result<Next, Refusal> {
     let now = svc.now();
     let silent = req.prompt.iter().any(|p| p == "none");
-    let hint_sub = match nonempty(&req.params.id_token_hint) {
-        None => None,
-        Some(hint) => {
-            // An expired hint still says who the client thinks is signed in (§3.1.2.1).
-            let sub = svc
-                .keys
-                .verify(svc, hint)
-                .await?
-                .filter(|(_, c)| c["iss"] == svc.config.issuer_id())
-                .and_then(|(_, c)| c["sub"].as_str().map(str::to_string));
-            Some(sub.ok_or_else(|| req.refuse("invalid_request", "id_token_hint is not an ID token Tessera issued"))?)
-        }
-    };
     let mut usable = None;
     if let Some(s) = session {
         let user = store::users::find_by_id(svc.store.reader(), s.user_id).await?;
         // In whole seconds: max_age may be anything up to i64::MAX, too long for a Duration.
         let fresh = req.max_age.is_none_or(|m| (now - s.auth_time).num_seconds() <= m);
-        let same = hint_sub.as_deref().is_none_or(|h| h == s.user_id.to_string());
+        let same = req.allows_user(s.user_id);
         let active = user.is_some_and(|u| matches!(u.state(now), UserState::Active) && !u.must_change_password);
         if active && fresh && same && !req.prompt.iter().any(|p| p == "login") {
             usable = Some(s);

@@ -16,6 +16,7 @@ mod oidc_deprovision;
 mod oidc_logout;
 mod oidc_purge;
 mod oidc_request_limits;
+mod oidc_requested_subject;
 mod oidc_signin;
 mod oidc_tokens;
 mod scim_bulk;
