@@ -6,6 +6,7 @@ mod m20261123_000002_oidc;
 mod m20261123_000003_value_trigrams;
 mod m20261123_000004_refresh_rotated_from;
 mod m20261123_000005_client_jwks;
+mod m20261201_000002_oidc_client_rights;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_value_trigrams::Migration),
             Box::new(m20261123_000004_refresh_rotated_from::Migration),
             Box::new(m20261123_000005_client_jwks::Migration),
+            Box::new(m20261201_000002_oidc_client_rights::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ mod health;
 mod mail;
 mod oidc_basic;
 mod oidc_client_auth;
+mod oidc_client_rights;
 mod oidc_config;
 mod oidc_deprovision;
 mod oidc_logout;
