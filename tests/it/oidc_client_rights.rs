@@ -1,6 +1,7 @@
 //! What a client may get beyond its own sign-ins: client_credentials grants only the
-//! scopes it was registered with, and whether it may introspect others' tokens is
-//! registered too (issue 16, findings 8 and 16).
+//! scopes it was registered with, and only a token's own client, its audience or a
+//! registered resource server learns anything by introspecting it (issue 16, findings 8
+//! and 16).
 use crate::on_each_backend;
 use crate::support::oidc::{self, Auth, Client, Tokens};
 use crate::support::{Backend, TestServer, stderr_of};
@@ -9,6 +10,7 @@ use serde_json::json;
 on_each_backend!(
     oidc_client_credentials_grants_only_registered_scopes,
     oidc_client_scopes_and_introspection_rights_are_checked_at_registration,
+    oidc_introspection_answers_only_the_tokens_client_or_a_resource_server,
     oidc_token_endpoint_refuses_a_scope_longer_than_any_grant,
 );
 
@@ -157,6 +159,49 @@ async fn oidc_client_scopes_and_introspection_rights_are_checked_at_registration
     )
     .await;
     assert_eq!(web["introspect"], false, "{web}");
+    s.stop().await;
+}
+
+async fn oidc_introspection_answers_only_the_tokens_client_or_a_resource_server(backend: Backend) {
+    let s = oidc::start(backend).await;
+    let rota = oidc::create_client(&s, "ward rota", &[]).await;
+    let other = oidc::create_client(&s, "canteen menu", &[]).await;
+    let export = oidc::create_client_with(&s, &["--name", "nightly export", "--grant", "client_credentials"]).await;
+    let api = oidc::create_client_with(
+        &s,
+        &["--name", "rota api", "--grant", "client_credentials", "--introspect"],
+    )
+    .await;
+    let user = oidc::create_user(&s, "camille.okafor").await;
+    let tokens = oidc::login(&s, &s.client, &rota, &user, "openid").await;
+    let service = Tokens::of(&client_credentials(&s, &export, None).await);
+
+    // Its own client sees each token.
+    assert!(oidc::is_active(&s, &rota, tokens.access()).await);
+    assert!(oidc::is_active(&s, &rota, tokens.refresh()).await);
+    assert!(oidc::is_active(&s, &export, service.access()).await);
+
+    // Another client, web app or service, learns nothing about them.
+    for caller in [&other, &export] {
+        for token in [tokens.access(), tokens.refresh()] {
+            assert_eq!(oidc::introspect(&s, caller, token).await, json!({"active": false}));
+        }
+    }
+    assert_eq!(
+        oidc::introspect(&s, &other, service.access()).await,
+        json!({"active": false})
+    );
+
+    // A resource server registered with --introspect sees access tokens, not refresh tokens.
+    let seen = oidc::introspect(&s, &api, tokens.access()).await;
+    assert_eq!(seen["active"], true, "{seen}");
+    assert_eq!(seen["client_id"], rota.id.as_str(), "{seen}");
+    assert_eq!(seen["sub"], user.id.as_str(), "{seen}");
+    assert_eq!(oidc::introspect(&s, &api, service.access()).await["active"], true);
+    assert_eq!(
+        oidc::introspect(&s, &api, tokens.refresh()).await,
+        json!({"active": false})
+    );
     s.stop().await;
 }
 
