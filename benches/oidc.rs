@@ -750,8 +750,9 @@ impl Tessera {
             ("TESSERA_DATA_DIR".to_string(), data.display().to_string()),
             ("TESSERA_LISTEN".into(), format!("127.0.0.1:{port}")),
             ("TESSERA_ISSUER".into(), base.clone()),
-            // Every sign-in comes from 127.0.0.1: lift the per-address limit.
+            // Every sign-in comes from 127.0.0.1: lift the per-address limits.
             ("TESSERA_SIGN_IN_PER_MINUTE".into(), "100000000".into()),
+            ("TESSERA_PENDING_SIGN_INS_PER_ADDRESS".into(), "100000000".into()),
             ("RUST_LOG".into(), "warn".into()),
         ];
         if let Some(url) = database_url {

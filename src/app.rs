@@ -46,7 +46,11 @@ pub async fn open(config: Config, clock: Arc<dyn Clock>, migrate: bool) -> Resul
         }
     }
     Ok(Services {
-        limits: Arc::new(crate::limits::Limits::new(config.sign_in_per_minute)),
+        limits: Arc::new(crate::limits::Limits::new(
+            config.sign_in_per_minute,
+            config.pending_sign_ins_per_address,
+            Duration::from_secs(crate::oidc::pending_request_lifetime().num_seconds().unsigned_abs()),
+        )),
         config: Arc::new(config),
         audit: Arc::new(crate::audit::batch::Batcher::start(store.clone())),
         clients: Arc::default(),

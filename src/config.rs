@@ -36,6 +36,9 @@ pub struct Config {
     /// Password attempts allowed per client address per minute (a clinic behind one
     /// NAT address signs in together at opening time, so not too few).
     pub sign_in_per_minute: std::num::NonZeroU32,
+    /// Sign-ins one client address may start per 30 minutes (the longest a started one
+    /// is kept), since each keeps its authorization request in the database until then.
+    pub pending_sign_ins_per_address: std::num::NonZeroU32,
     /// Reverse proxies whose `X-Forwarded-For` is believed: behind one, every request
     /// comes from the proxy, and per-address limits would throttle everyone at once.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -60,6 +63,7 @@ struct FileConfig {
     secret_key: Option<String>,
     log_format: Option<String>,
     sign_in_per_minute: Option<String>,
+    pending_sign_ins_per_address: Option<String>,
     trusted_proxies: Option<String>,
 }
 
@@ -174,6 +178,15 @@ impl Config {
             )
         })?;
 
+        let pending_text =
+            pick("pending_sign_ins_per_address", file.pending_sign_ins_per_address).unwrap_or_else(|| "600".into());
+        let pending_sign_ins_per_address = pending_text.trim().parse().map_err(|_| {
+            ConfigError::new(
+                "TESSERA_PENDING_SIGN_INS_PER_ADDRESS",
+                format!("'{pending_text}' is not a whole number of sign-ins above 0"),
+            )
+        })?;
+
         let trusted_proxies = match pick("trusted_proxies", file.trusted_proxies) {
             Some(list) => parse_networks(&list).map_err(|bad| {
                 ConfigError::new(
@@ -186,6 +199,7 @@ impl Config {
 
         Ok(Self {
             sign_in_per_minute,
+            pending_sign_ins_per_address,
             trusted_proxies,
             database_url,
             listen,
@@ -303,6 +317,7 @@ mod tests {
             ("TESSERA_MAIL_FROM", "not an address"),
             ("TESSERA_SECRET_KEY", "short"),
             ("TESSERA_TRUSTED_PROXIES", "10.0.0.1, proxy.clinic.example"),
+            ("TESSERA_PENDING_SIGN_INS_PER_ADDRESS", "0"),
         ] {
             let err = Config::from_sources(FileConfig::default(), &env(&[(key, value)])).expect_err(key);
             assert_eq!(err.setting, key);

@@ -1,17 +1,25 @@
-//! Rate limits per client address, on top of the per-account lockout: they slow
-//! password guessing spread over many accounts from one place.
+//! Budgets per client address (per node). On top of the per-account lockout, the
+//! sign-in budget slows password guessing spread over many accounts from one place;
+//! the pending sign-ins budget bounds how much one place can make the server store
+//! without signing in.
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
+use std::time::Duration;
 
 pub struct Limits {
     pub sign_in: AddressLimit,
+    /// Sign-ins started (authorization requests kept while the user signs in), `n` per
+    /// window: so one address keeps at most about 2n waiting at a time when the window is
+    /// how long each is kept.
+    pub pending_sign_ins: AddressLimit,
 }
 
 impl Limits {
-    pub fn new(sign_in_per_minute: NonZeroU32) -> Self {
+    pub fn new(sign_in_per_minute: NonZeroU32, pending_sign_ins: NonZeroU32, pending_window: Duration) -> Self {
         Limits {
             sign_in: AddressLimit::per_minute(sign_in_per_minute),
+            pending_sign_ins: AddressLimit::per_window(pending_sign_ins, pending_window),
         }
     }
 }
@@ -21,6 +29,12 @@ pub struct AddressLimit(DefaultKeyedRateLimiter<IpAddr>);
 impl AddressLimit {
     fn per_minute(n: NonZeroU32) -> Self {
         AddressLimit(RateLimiter::keyed(Quota::per_minute(n)))
+    }
+
+    /// `n` at once, refilled evenly over `window`.
+    fn per_window(n: NonZeroU32, window: Duration) -> Self {
+        let quota = Quota::with_period(window / n.get()).map_or_else(|| Quota::per_second(n), |q| q.allow_burst(n));
+        AddressLimit(RateLimiter::keyed(quota))
     }
 
     /// Takes one attempt from this address's budget; false when it is spent.
@@ -58,5 +72,14 @@ mod tests {
         assert!(limit.check("192.0.2.2".parse().unwrap()));
         assert!(limit.check("::ffff:192.0.2.1".parse().unwrap()), "the same IPv4 client");
         assert!(!limit.check("192.0.2.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn a_window_budget_is_spent_at_once_then_refills_slowly() {
+        let limit = AddressLimit::per_window(NonZeroU32::new(3).unwrap(), Duration::from_secs(1800));
+        let from: IpAddr = "192.0.2.1".parse().unwrap();
+        assert!((0..3).all(|_| limit.check(from)), "the whole budget at once");
+        assert!(!limit.check(from), "then one per 10 minutes");
+        assert!(limit.check("192.0.2.2".parse().unwrap()), "another address has its own");
     }
 }

@@ -19,6 +19,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Public keys (a JWK Set) for `private_key_jwt`; such a client has no secret.
     pub jwks: Option<Json>,
+    /// The scopes client_credentials may grant it (a JSON array of strings).
+    pub scopes: Json,
+    /// A resource server: may introspect access tokens issued to other clients.
+    pub may_introspect: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

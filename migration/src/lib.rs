@@ -7,6 +7,7 @@ mod m20261123_000003_value_trigrams;
 mod m20261123_000004_refresh_rotated_from;
 mod m20261123_000005_client_jwks;
 mod m20261201_000001_scim_client_rights;
+mod m20261201_000002_oidc_client_rights;
 mod m20261201_000003_username_keys;
 
 /// The migration before which the server re-keys usernames by its current rule.
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_refresh_rotated_from::Migration),
             Box::new(m20261123_000005_client_jwks::Migration),
             Box::new(m20261201_000001_scim_client_rights::Migration),
+            Box::new(m20261201_000002_oidc_client_rights::Migration),
             Box::new(m20261201_000003_username_keys::Migration),
         ]
     }

@@ -44,6 +44,12 @@ pub enum ClientCommand {
         /// with private_key_jwt and gets no secret.
         #[arg(long, value_name = "FILE")]
         jwks: Option<std::path::PathBuf>,
+        /// A scope client_credentials may grant this client (repeatable); it gets no other.
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+        /// A resource server: may introspect access tokens issued to other clients.
+        #[arg(long)]
+        introspect: bool,
     },
     /// List relying parties.
     List,
@@ -76,6 +82,8 @@ fn describe(c: &Client) -> Value {
         "pkce_required": c.pkce_required,
         "token_endpoint_auth_method": auth_method(c),
         "id_token_signed_response_alg": c.id_token_alg,
+        "scopes": c.scopes,
+        "introspect": c.may_introspect,
         "created_at": c.created_at,
     })
 }
@@ -102,6 +110,8 @@ pub async fn client(svc: &Services, actor: &Actor, cmd: ClientCommand) -> Result
             id_token_alg,
             pkce_optional,
             jwks,
+            scopes,
+            introspect,
         } => {
             let jwks = match jwks {
                 Some(path) => {
@@ -126,6 +136,8 @@ pub async fn client(svc: &Services, actor: &Actor, cmd: ClientCommand) -> Result
                 id_token_alg,
                 pkce_optional,
                 jwks,
+                scopes,
+                introspect,
             };
             let (client, secret) = clients::create(svc, actor, new).await.map_err(|e| e.to_string())?;
             let mut out = describe(&client);

@@ -53,6 +53,16 @@ impl IntoResponse for WebError {
     }
 }
 
+/// 429 with a page saying why, and when to try again (RFC 6585 §4).
+pub fn too_many(message: &str) -> Response {
+    let mut r = WebError::TooMany(message.to_string()).into_response();
+    r.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("60"),
+    );
+    r
+}
+
 impl From<StoreError> for WebError {
     fn from(e: StoreError) -> Self {
         WebError::Internal(e.to_string())

@@ -7,7 +7,7 @@ mod scim;
 mod web;
 
 pub use client_address::ClientAddress;
-pub use error::WebError;
+pub use error::{WebError, too_many};
 
 use crate::services::Services;
 use axum::Router;

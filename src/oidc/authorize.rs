@@ -1,14 +1,14 @@
 //! The authorization request (OIDC Core §3.1.2): checking it, and deciding whether the
 //! user must sign in, consent, or can be given a code at once.
 use super::clients::{self, AUTHORIZATION_CODE, Client};
-use super::{OidcError, SCOPES, scope_list};
+use super::{OidcError, SCOPES, request_limits, scope_list};
 use crate::accounts::UserState;
 use crate::services::Services;
 use crate::sessions::Session;
 use crate::store;
-use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use uuid::Uuid;
 
 /// The parameters Tessera reads; others are ignored, as OIDC Core §3.1.2.1 asks.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -71,11 +71,20 @@ pub struct Checked {
     pub prompt: Vec<String>,
     pub max_age: Option<i64>,
     pub claims: Option<Value>,
+    /// The user the request names (the `claims` parameter's `sub` value, or the
+    /// `id_token_hint`'s subject): no code is issued for anyone else.
+    pub subject: Option<String>,
 }
 
 impl Checked {
     pub fn scope(&self) -> String {
         self.scopes.join(" ")
+    }
+
+    /// Whether a code may be issued for this user (OIDC Core §3.1.2.1 for id_token_hint,
+    /// §5.5.1 for a requested `sub` value).
+    pub fn allows_user(&self, user_id: Uuid) -> bool {
+        self.subject.as_deref().is_none_or(|s| s == user_id.to_string())
     }
 
     pub fn refuse(&self, error: &'static str, description: impl Into<String>) -> Refusal {
@@ -109,6 +118,15 @@ pub async fn check(svc: &Services, params: Params) -> Result<Checked, Refusal> {
             return Err(Refusal::Page("The request gives no redirect_uri.".into()));
         }
     };
+    if let Some((name, max)) = request_limits::too_long(&params) {
+        // An over-long state is not echoed back: the answer would carry what was refused.
+        return Err(Refusal::Redirect {
+            redirect_uri,
+            error: "invalid_request",
+            description: format!("{name} is longer than {max} bytes"),
+            state: params.state.filter(|_| name != "state"),
+        });
+    }
     let refuse = |error: &'static str, description: &str| Refusal::Redirect {
         redirect_uri: redirect_uri.clone(),
         error,
@@ -180,10 +198,7 @@ pub async fn check(svc: &Services, params: Params) -> Result<Checked, Refusal> {
     let max_age = match nonempty(&params.max_age) {
         None => None,
         Some(m) => Some(
-            m.parse::<i64>()
-                .ok()
-                .filter(|m| *m >= 0)
-                .ok_or_else(|| refuse("invalid_request", "max_age must be a whole number of seconds"))?,
+            parse_max_age(m).ok_or_else(|| refuse("invalid_request", "max_age must be a whole number of seconds"))?,
         ),
     };
     let claims = match nonempty(&params.claims) {
@@ -195,6 +210,24 @@ pub async fn check(svc: &Services, params: Params) -> Result<Checked, Refusal> {
                 .ok_or_else(|| refuse("invalid_request", "claims must be a JSON object"))?,
         ),
     };
+    let named = requested_sub(claims.as_ref()).map_err(|why| refuse("invalid_request", why))?;
+    let hinted = match nonempty(&params.id_token_hint) {
+        None => None,
+        Some(hint) => Some(
+            hint_subject(svc, hint)
+                .await?
+                .ok_or_else(|| refuse("invalid_request", "id_token_hint is not an ID token Tessera issued"))?,
+        ),
+    };
+    let subject = match (named, hinted) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(refuse(
+                "invalid_request",
+                "the claims parameter and id_token_hint name different users",
+            ));
+        }
+        (a, b) => a.or(b),
+    };
     Ok(Checked {
         client,
         params,
@@ -203,7 +236,49 @@ pub async fn check(svc: &Services, params: Params) -> Result<Checked, Refusal> {
         prompt,
         max_age,
         claims,
+        subject,
     })
+}
+
+/// Seconds, as digits only. A number too large for i64 is kept as i64::MAX: it asks for
+/// no re-authentication by age, like any age longer than a session can live.
+fn parse_max_age(m: &str) -> Option<i64> {
+    if !m.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(m.parse::<i64>().unwrap_or(i64::MAX))
+}
+
+/// The `sub` value the `claims` parameter asks the ID token or userinfo for, if any;
+/// two different ones can name no user.
+fn requested_sub(claims: Option<&Value>) -> Result<Option<String>, &'static str> {
+    let mut found: Option<String> = None;
+    for place in ["id_token", "userinfo"] {
+        let Some(value) = claims
+            .and_then(|c| c.get(place))
+            .and_then(|p| p.get("sub"))
+            .and_then(|s| s.get("value"))
+        else {
+            continue;
+        };
+        let value = value.as_str().ok_or("the value of claims' sub must be a string")?;
+        if found.as_deref().is_some_and(|f| f != value) {
+            return Err("claims asks for two different sub values");
+        }
+        found = Some(value.to_string());
+    }
+    Ok(found)
+}
+
+/// The subject of an ID token Tessera issued; an expired one still says whom the client
+/// thinks is signed in (§3.1.2.1).
+async fn hint_subject(svc: &Services, hint: &str) -> Result<Option<String>, Refusal> {
+    Ok(svc
+        .keys
+        .verify(svc, hint)
+        .await?
+        .filter(|(_, c)| c["iss"] == svc.config.issuer_id())
+        .and_then(|(_, c)| c["sub"].as_str().map(str::to_string)))
 }
 
 /// What to do with a checked request.
@@ -215,28 +290,16 @@ pub enum Next {
 }
 
 /// Decides from the browser's session (if any) and the request's prompt, max_age and
-/// id_token_hint.
+/// the user it names.
 pub async fn decide(svc: &Services, req: &Checked, session: Option<Session>) -> Result<Next, Refusal> {
     let now = svc.now();
     let silent = req.prompt.iter().any(|p| p == "none");
-    let hint_sub = match nonempty(&req.params.id_token_hint) {
-        None => None,
-        Some(hint) => {
-            // An expired hint still says who the client thinks is signed in (§3.1.2.1).
-            let sub = svc
-                .keys
-                .verify(svc, hint)
-                .await?
-                .filter(|(_, c)| c["iss"] == svc.config.issuer_id())
-                .and_then(|(_, c)| c["sub"].as_str().map(str::to_string));
-            Some(sub.ok_or_else(|| req.refuse("invalid_request", "id_token_hint is not an ID token Tessera issued"))?)
-        }
-    };
     let mut usable = None;
     if let Some(s) = session {
         let user = store::users::find_by_id(svc.store.reader(), s.user_id).await?;
-        let fresh = req.max_age.is_none_or(|m| now - s.auth_time <= Duration::seconds(m));
-        let same = hint_sub.as_deref().is_none_or(|h| h == s.user_id.to_string());
+        // In whole seconds: max_age may be anything up to i64::MAX, too long for a Duration.
+        let fresh = req.max_age.is_none_or(|m| (now - s.auth_time).num_seconds() <= m);
+        let same = req.allows_user(s.user_id);
         let active = user.is_some_and(|u| matches!(u.state(now), UserState::Active) && !u.must_change_password);
         if active && fresh && same && !req.prompt.iter().any(|p| p == "login") {
             usable = Some(s);

@@ -69,6 +69,8 @@ mod tests {
             groups: vec![],
             created_at: chrono::Utc::now(),
             jwks: None,
+            scopes: vec![],
+            may_introspect: false,
         }
     }
 

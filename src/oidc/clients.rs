@@ -1,7 +1,7 @@
 //! Relying parties: registration by an admin, and client authentication at the
 //! token, revocation and introspection endpoints.
-use super::OidcError;
 use super::keys::Alg;
+use super::{OidcError, SCOPES, is_scope_token, request_limits, scope_list};
 use crate::audit::{self, Actor, Event, Target};
 use crate::crypto::{constant_time_eq, random_token, token_hash};
 use crate::services::Services;
@@ -59,6 +59,10 @@ pub struct NewClient {
     pub pkce_optional: bool,
     /// Public keys (a JWK Set): the client authenticates with private_key_jwt, no secret.
     pub jwks: Option<serde_json::Value>,
+    /// What client_credentials may grant (each may hold several, space-separated).
+    pub scopes: Vec<String>,
+    /// A resource server: may introspect access tokens issued to other clients.
+    pub introspect: bool,
 }
 
 /// Absolute, no fragment, and https unless it is loopback; a native app's private
@@ -76,6 +80,37 @@ fn check_uri(uri: &str, what: &str, public: bool) -> Result<(), OidcError> {
         _ if public && parsed.scheme().contains('.') => Ok(()),
         _ => Err(bad("has a scheme Tessera does not redirect to")),
     }
+}
+
+/// The scopes a client_credentials client is registered with: scope-tokens, none of them
+/// one of Tessera's user scopes, together no longer than a request's `scope` may be.
+fn registered_scopes(given: &[String], client_credentials: bool) -> Result<Vec<String>, OidcError> {
+    let scopes = scope_list(&given.join(" "));
+    if scopes.is_empty() {
+        return Ok(scopes);
+    }
+    if !client_credentials {
+        return Err(OidcError::invalid_request(
+            "--scope is what client_credentials may grant: add --grant client_credentials",
+        ));
+    }
+    if let Some(bad) = scopes.iter().find(|s| !is_scope_token(s)) {
+        return Err(OidcError::invalid_request(format!(
+            "scope '{bad}' may hold only printable ASCII other than \" and \\"
+        )));
+    }
+    if let Some(user) = scopes.iter().find(|s| SCOPES.contains(&s.as_str())) {
+        return Err(OidcError::invalid_request(format!(
+            "scope '{user}' is about a user: client_credentials cannot grant it"
+        )));
+    }
+    if scopes.join(" ").len() > request_limits::SCOPE {
+        return Err(OidcError::invalid_request(format!(
+            "the scopes together must fit in {} bytes",
+            request_limits::SCOPE
+        )));
+    }
+    Ok(scopes)
 }
 
 /// 22 letters and digits (about 131 bits): an id starting with '-' would read as an
@@ -128,6 +163,10 @@ pub async fn create(svc: &Services, actor: &Actor, new: NewClient) -> Result<(Cl
             "give the client a --redirect-uri, or --grant client_credentials",
         ));
     }
+    let scopes = registered_scopes(&new.scopes, grants.iter().any(|g| g == CLIENT_CREDENTIALS))?;
+    if new.introspect && new.public {
+        return Err(OidcError::invalid_request("a public client cannot introspect tokens"));
+    }
     let id_token_alg = match new.id_token_alg.as_deref() {
         None => Alg::RS256,
         Some(a) => Alg::parse(a).ok_or_else(|| {
@@ -165,13 +204,21 @@ pub async fn create(svc: &Services, actor: &Actor, new: NewClient) -> Result<(Cl
         groups,
         created_at: svc.now(),
         jwks: new.jwks,
+        scopes,
+        may_introspect: new.introspect,
     };
     let tx = svc.store.begin().await?;
     store::oidc_clients::insert(&tx, &client).await?;
     audit::record(
         &tx,
         &Event::new(actor, "client.create", Some(Target::client(&client.id, &client.name))).with_detail(
-            serde_json::json!({ "public": client.public, "grants": client.grants, "redirect_uris": client.redirect_uris }),
+            serde_json::json!({
+                "public": client.public,
+                "grants": client.grants,
+                "redirect_uris": client.redirect_uris,
+                "scopes": client.scopes,
+                "introspect": client.may_introspect,
+            }),
         ),
         client.created_at,
     )

@@ -1,7 +1,7 @@
 //! Checking an access token: signature, expiry, single revocation, the grant it came
 //! from, and the user's state now. Used by introspection (RFC 7662) and userinfo.
 use super::OidcError;
-use super::clients::{self, Presented};
+use super::clients::{self, Client, Presented};
 use crate::accounts::User;
 use crate::crypto::token_hash;
 use crate::services::Services;
@@ -54,14 +54,30 @@ pub async fn check_access_token(svc: &Services, token: &str) -> Result<ActiveTok
     Ok(ActiveToken { claims, user: None })
 }
 
-/// RFC 7662: only confidential clients may ask; an unknown, expired or revoked token
-/// is simply `{"active": false}`.
+/// Whether `caller` may learn about this access token: it was issued to the caller or
+/// names it as an audience, or the caller is a resource server registered with
+/// `--introspect`. Any other client is told `active: false` (RFC 7662 §4), or every
+/// client could read the user, scopes and session of every other client's tokens.
+fn may_see(caller: &Client, claims: &Value) -> bool {
+    let audience = match &claims["aud"] {
+        Value::String(a) => a == &caller.id,
+        Value::Array(all) => all.iter().any(|a| a == caller.id.as_str()),
+        _ => false,
+    };
+    caller.may_introspect || claims["client_id"] == caller.id.as_str() || audience
+}
+
+/// RFC 7662: only confidential clients may ask; an unknown, expired or revoked token,
+/// and one the caller may not see, is simply `{"active": false}`.
 pub async fn introspect(svc: &Services, presented: &Presented, token: &str) -> Result<Value, OidcError> {
     let caller = clients::authenticate(svc, presented).await?;
     if caller.public {
         return Err(OidcError::invalid_client("public clients cannot introspect tokens"));
     }
     if let Ok(active) = check_access_token(svc, token).await {
+        if !may_see(&caller, &active.claims) {
+            return Ok(json!({ "active": false }));
+        }
         let mut out = json!({ "active": true, "token_type": "Bearer" });
         for k in [
             "scope",
@@ -84,13 +100,15 @@ pub async fn introspect(svc: &Services, presented: &Presented, token: &str) -> R
         }
         return Ok(out);
     }
-    // A refresh token introspects too, as long as it is usable.
+    // A refresh token introspects too, as long as it is usable, but only for its own
+    // client: it is never shown to a resource server.
     let c = svc.store.reader();
     if let Some(row) = store::grants::find_refresh(c, &token_hash(token)).await?
         && row.used_at.is_none()
         && row.expires_at > svc.now()
         && !store::grants::has_successor(c, &row.token_hash).await?
         && let Some(grant) = store::grants::find_grant(c, row.grant_id).await?
+        && grant.client_id == caller.id
         && grant.revoked_at.is_none()
         && let Some(user_id) = grant.user_id
         && let Some(user) = store::users::find_by_id(c, user_id).await?

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod keystore;
 pub mod logout;
 pub mod purge;
+pub mod request_limits;
 pub mod revocation;
 pub mod signin;
 pub mod tokens;
@@ -105,6 +106,13 @@ pub fn scope_list(scope: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// A scope-token (RFC 6749 §3.3): printable ASCII without space, `"` or `\`.
+pub fn is_scope_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
 }
 
 /// The scopes Tessera knows; others are dropped from what is granted.

@@ -156,6 +156,10 @@ pub async fn identify(svc: &Services, p: &mut Pending, identifier: &str) -> Step
     if identifier.is_empty() {
         return Step::Retry("Enter your username or email address.".into());
     }
+    // It is kept with the request as its login_hint, so it is bounded like one.
+    if identifier.len() > super::request_limits::LOGIN_HINT {
+        return Step::Retry("That is longer than any username or email address.".into());
+    }
     let mut params = p.request.params.clone();
     params.login_hint = Some(identifier.to_string());
     match move_to(svc, p, Stage::Password, None, Some(params)).await {
@@ -266,23 +270,13 @@ async fn signed_in(svc: &Services, p: &mut Pending, user_id: Uuid, old: Option<S
         Ok(s) => s,
         Err(e) => return e.into(),
     };
+    if !p.request.allows_user(user_id) {
+        let why = "the application asked for another user to sign in";
+        return denied_after_sign_in(svc, p, why, cookie).await;
+    }
     if !matches!(clients::admits(svc, &p.request.client, user_id).await, Ok(true)) {
-        let _ = store::auth_requests::delete(svc.store.conn(), p.id).await;
-        return match p
-            .request
-            .refuse("access_denied", "this user may not use this application")
-        {
-            Refusal::Redirect {
-                redirect_uri,
-                error,
-                description,
-                state,
-            } => Step::Finish {
-                location: error_location(svc, &redirect_uri, error, &description, state.as_deref()),
-                new_session: Some(cookie),
-            },
-            other => Step::Refused(other),
-        };
+        let why = "this user may not use this application";
+        return denied_after_sign_in(svc, p, why, cookie).await;
     }
     match authorize::needs_consent(svc, &p.request, &session).await {
         Ok(true) => {
@@ -295,6 +289,24 @@ async fn signed_in(svc: &Services, p: &mut Pending, user_id: Uuid, old: Option<S
         Err(r) => return Step::Refused(r),
     }
     finish(svc, p, &session, Some(cookie)).await
+}
+
+/// The user signed in, but may not have what the request asks: the client hears
+/// access_denied, and the browser keeps its new session.
+async fn denied_after_sign_in(svc: &Services, p: &Pending, description: &str, cookie: String) -> Step {
+    let _ = store::auth_requests::delete(svc.store.conn(), p.id).await;
+    match p.request.refuse("access_denied", description) {
+        Refusal::Redirect {
+            redirect_uri,
+            error,
+            description,
+            state,
+        } => Step::Finish {
+            location: error_location(svc, &redirect_uri, error, &description, state.as_deref()),
+            new_session: Some(cookie),
+        },
+        other => Step::Refused(other),
+    }
 }
 
 async fn finish(svc: &Services, p: &Pending, session: &Session, new_session: Option<String>) -> Step {

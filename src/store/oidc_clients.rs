@@ -23,6 +23,10 @@ pub struct ClientRecord {
     pub created_at: DateTime<Utc>,
     /// A JWK Set: the client authenticates with `private_key_jwt`.
     pub jwks: Option<serde_json::Value>,
+    /// What client_credentials may grant it; nothing else is granted.
+    pub scopes: Vec<String>,
+    /// A resource server: may introspect access tokens issued to other clients.
+    pub may_introspect: bool,
 }
 
 fn strings(v: &serde_json::Value) -> Vec<String> {
@@ -36,6 +40,8 @@ fn to_record(m: oidc_client::Model, groups: Vec<Uuid>) -> ClientRecord {
         redirect_uris: strings(&m.redirect_uris),
         post_logout_uris: strings(&m.post_logout_uris),
         grants: strings(&m.grants),
+        scopes: strings(&m.scopes),
+        may_introspect: m.may_introspect,
         id: m.id,
         name: m.name,
         secret_hash: m.secret_hash,
@@ -65,6 +71,8 @@ pub async fn insert(c: &impl ConnectionTrait, r: &ClientRecord) -> Result<()> {
         id_token_alg: Set(r.id_token_alg.clone()),
         created_at: Set(r.created_at),
         jwks: Set(r.jwks.clone()),
+        scopes: Set(json!(r.scopes)),
+        may_introspect: Set(r.may_introspect),
     })
     .exec_without_returning(c)
     .await?;

@@ -1,7 +1,7 @@
 //! GET|POST /authorize: check the request, then show the sign-in step it needs, or
 //! send the browser straight back to the client with a code.
 use crate::http::web::{session_cookie, signin as signin_step};
-use crate::http::{AppState, WebError};
+use crate::http::{AppState, ClientAddress, WebError, too_many};
 use crate::oidc::authorize::{self, Next, Params, Refusal};
 use crate::oidc::grants::authorization_code;
 use crate::oidc::signin::{self, Stage};
@@ -12,21 +12,28 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
+use std::net::IpAddr;
 
 pub async fn get(
     State(svc): State<AppState>,
+    ClientAddress(from): ClientAddress,
     jar: CookieJar,
     query: Result<Query<Params>, QueryRejection>,
 ) -> Response {
     match query {
-        Ok(Query(params)) => authorize(&svc, &jar, params).await,
+        Ok(Query(params)) => authorize(&svc, from, &jar, params).await,
         Err(e) => malformed(e.body_text()),
     }
 }
 
-pub async fn post(State(svc): State<AppState>, jar: CookieJar, form: Result<Form<Params>, FormRejection>) -> Response {
+pub async fn post(
+    State(svc): State<AppState>,
+    ClientAddress(from): ClientAddress,
+    jar: CookieJar,
+    form: Result<Form<Params>, FormRejection>,
+) -> Response {
     match form {
-        Ok(Form(params)) => authorize(&svc, &jar, params).await,
+        Ok(Form(params)) => authorize(&svc, from, &jar, params).await,
         Err(e) => malformed(e.body_text()),
     }
 }
@@ -37,7 +44,7 @@ fn malformed(why: String) -> Response {
     WebError::BadRequest(format!("This sign-in request is malformed: {why}")).into_response()
 }
 
-async fn authorize(svc: &Services, jar: &CookieJar, params: Params) -> Response {
+async fn authorize(svc: &Services, from: IpAddr, jar: &CookieJar, params: Params) -> Response {
     let checked = match authorize::check(svc, params).await {
         Ok(c) => c,
         Err(r) => return refusal_response(svc, r),
@@ -57,6 +64,11 @@ async fn authorize(svc: &Services, jar: &CookieJar, params: Params) -> Response 
         Ok(Next::Consent(session)) => (Stage::Consent, Some(session.user_id)),
         Err(r) => return refusal_response(svc, r),
     };
+    // Only a request that is kept spends the address's budget: one answered at once
+    // stores nothing but its code.
+    if !svc.limits.pending_sign_ins.check(from) {
+        return too_many("Too many sign-ins were started from this network. Wait a few minutes and try again.");
+    }
     // The first step's page comes in this answer, saving the browser a round trip.
     match signin::begin(svc, checked, stage, user_id).await {
         Ok(pending) => signin_step::render(svc, jar.clone(), &pending, stage, None),

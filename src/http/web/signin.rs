@@ -4,7 +4,7 @@
 use super::{csrf, page_leading_to, session_cookie};
 use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
 use crate::http::oidc::{redirect, refusal_response, signin_page};
-use crate::http::{AppState, ClientAddress, WebError};
+use crate::http::{AppState, ClientAddress, WebError, too_many};
 use crate::oidc::signin::{self, Pending, Stage, Step};
 use crate::services::Services;
 use askama::Template;
@@ -282,7 +282,7 @@ async fn password(
     form: Result<Form<StepForm>, FormRejection>,
 ) -> Response {
     if !svc.limits.sign_in.check(from) {
-        return too_many();
+        return too_many("Too many sign-in attempts from this network. Wait a minute and try again.");
     }
     answer(&svc, jar, form, Stage::Password, &[], async |svc, p, f, old| {
         signin::password(svc, p, &f.password, Some(from.to_string()), old).await
@@ -314,14 +314,4 @@ async fn consent(State(svc): State<AppState>, jar: CookieJar, form: Result<Form<
         signin::consent(svc, p, f.decision == "allow", session).await
     })
     .await
-}
-
-fn too_many() -> Response {
-    let mut r = WebError::TooMany("Too many sign-in attempts from this network. Wait a minute and try again.".into())
-        .into_response();
-    r.headers_mut().insert(
-        axum::http::header::RETRY_AFTER,
-        axum::http::HeaderValue::from_static("60"),
-    );
-    r
 }

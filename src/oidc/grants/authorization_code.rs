@@ -18,6 +18,12 @@ use uuid::Uuid;
 
 /// Records the grant and a single-use code; returns where to send the browser.
 pub async fn issue_code(svc: &Services, req: &Checked, session: &Session) -> Result<String, OidcError> {
+    // The callers choose the session accordingly; this is the last word on it.
+    if !req.allows_user(session.user_id) {
+        return Err(OidcError::Internal(
+            "a code was about to be issued for a user the request does not name".into(),
+        ));
+    }
     let now = svc.now();
     let code = random_token();
     let grant_id = Uuid::now_v7();

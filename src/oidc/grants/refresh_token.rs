@@ -6,7 +6,7 @@ use crate::audit::{self, Actor, Event};
 use crate::crypto::token_hash;
 use crate::oidc::clients::Client;
 use crate::oidc::tokens::TokenResponse;
-use crate::oidc::{OidcError, claims, scope_list};
+use crate::oidc::{OidcError, claims, request_limits, scope_list};
 use crate::services::Services;
 use crate::store::grants::GrantRow;
 use crate::store::{self, StoreError};
@@ -45,6 +45,10 @@ pub async fn exchange(svc: &Services, client: &Client, req: &TokenRequest) -> Re
     }
     let mut grant = grant;
     if let Some(asked) = req.scope.as_deref().filter(|s| !s.is_empty()) {
+        // Longer than any granted scope can be, and not worth splitting.
+        if asked.len() > request_limits::SCOPE {
+            return Err(OidcError::invalid_scope("a refresh may only narrow the granted scope"));
+        }
         let granted = scope_list(&grant.scope);
         let asked = scope_list(asked);
         if asked.iter().any(|s| !granted.contains(s)) {

@@ -69,6 +69,44 @@ pub fn browser_with(jar: Arc<reqwest::cookie::Jar>) -> reqwest::Client {
         .expect("browser")
 }
 
+/// A browser behind a reverse proxy at 127.0.0.1 (which the server must trust), which
+/// reports it as `address` in X-Forwarded-For.
+pub fn browser_from(address: &str) -> reqwest::Client {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "x-forwarded-for",
+        reqwest::header::HeaderValue::from_str(address).expect("header"),
+    );
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("browser")
+}
+
+/// How many sign-ins are waiting server-side, and the bytes of their stored requests,
+/// read from the database itself.
+pub async fn pending_sign_ins(s: &TestServer) -> (i64, i64) {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let db = Database::connect(s.db.url.as_str())
+        .await
+        .expect("connect to the test database");
+    let sql = "SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(CAST(params AS TEXT))), 0) AS bytes \
+               FROM authorization_requests";
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .expect("count pending sign-ins")
+        .expect("one row");
+    let counted = (
+        row.try_get::<i64>("", "n").expect("n"),
+        row.try_get::<i64>("", "bytes").expect("bytes"),
+    );
+    db.close().await.ok();
+    counted
+}
+
 /// A relying party's back end: no cookies, no redirects.
 pub fn api() -> reqwest::Client {
     reqwest::Client::builder()
