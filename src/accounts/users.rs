@@ -4,7 +4,7 @@ use crate::audit::{self, Actor, Event, Target};
 use crate::services::Services;
 use crate::store::{self, StoreError};
 use chrono::{DateTime, Utc};
-use rand::Rng;
+use rand::seq::IndexedRandom;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Default)]
@@ -78,7 +78,7 @@ fn temporary_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
     let mut rng = rand::rng();
     let chars: Vec<char> = (0..20)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .filter_map(|_| ALPHABET.choose(&mut rng).map(|&b| char::from(b)))
         .collect();
     chars
         .chunks(5)

@@ -7,6 +7,7 @@ use crate::audit::{self, Actor, Event};
 use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::directory;
+use crate::json::JsonFields;
 use crate::mail::transport::Transport;
 use crate::mail::worker::{self, Worker};
 use crate::mail::{self, MailStatus, TestMailHtml, TestMailText};
@@ -191,7 +192,7 @@ async fn user(svc: &Services, actor: &Actor, cmd: UserCommand) -> Result<Value, 
                 "must_change_password": created.user.must_change_password,
             });
             if let Some(p) = created.temporary_password {
-                out["temporary_password"] = Value::String(p);
+                out.set("temporary_password", Value::String(p));
             }
             Ok(out)
         }

@@ -1,5 +1,6 @@
 //! `tessera client …` (OpenID Connect relying parties) and `tessera keys …`.
 use crate::audit::{self, Actor, Event};
+use crate::json::JsonFields;
 use crate::oidc::clients::{self, Client, NewClient};
 use crate::oidc::keystore;
 use crate::services::Services;
@@ -141,7 +142,7 @@ pub async fn client(svc: &Services, actor: &Actor, cmd: ClientCommand) -> Result
             };
             let (client, secret) = clients::create(svc, actor, new).await.map_err(|e| e.to_string())?;
             let mut out = describe(&client);
-            out["client_secret"] = secret.map(Value::String).unwrap_or(Value::Null);
+            out.set("client_secret", secret.map(Value::String).unwrap_or(Value::Null));
             Ok(out)
         }
         ClientCommand::List => clients::list(svc)

@@ -3,6 +3,7 @@
 use super::clients::{self, AUTHORIZATION_CODE, Client};
 use super::{OidcError, SCOPES, request_limits, scope_list};
 use crate::accounts::UserState;
+use crate::json::JsonFields;
 use crate::services::Services;
 use crate::sessions::Session;
 use crate::store;
@@ -278,7 +279,7 @@ async fn hint_subject(svc: &Services, hint: &str) -> Result<Option<String>, Refu
         .verify(svc, hint)
         .await?
         .filter(|(_, c)| c["iss"] == svc.config.issuer_id())
-        .and_then(|(_, c)| c["sub"].as_str().map(str::to_string)))
+        .and_then(|(_, c)| c.field("sub").as_str().map(str::to_string)))
 }
 
 /// What to do with a checked request.

@@ -3,6 +3,7 @@
 use super::OidcError;
 use super::clients;
 use crate::crypto::random_token;
+use crate::json::JsonFields;
 use crate::services::Services;
 use crate::store;
 use chrono::Duration;
@@ -84,7 +85,7 @@ impl Worker {
             "events": { EVENT: {} },
         });
         if let Some(sid) = row.session_id {
-            claims["sid"] = json!(sid.to_string());
+            claims.set("sid", json!(sid.to_string()));
         }
         let keys = self.svc.keys.current(&self.svc).await.map_err(|e| e.to_string())?;
         let token = keys

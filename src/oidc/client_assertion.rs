@@ -3,6 +3,7 @@
 //! keys an admin registered for it. Nothing secret is stored on our side.
 use super::OidcError;
 use super::clients::Client;
+use crate::json::JsonFields;
 use crate::services::Services;
 use crate::store;
 use base64::Engine;
@@ -63,7 +64,7 @@ pub fn check_jwks(jwks: &Value) -> Result<(), String> {
 /// signature is checked: only to find the keys to check it with.
 pub fn claimed_client(assertion: &str) -> Option<String> {
     let data = jsonwebtoken::dangerous::insecure_decode::<Value>(assertion).ok()?;
-    data.claims["sub"].as_str().map(str::to_string)
+    data.claims.field("sub").as_str().map(str::to_string)
 }
 
 /// Verifies the assertion for `client` and spends its `jti`. `audiences` are the values
@@ -98,7 +99,10 @@ pub async fn verify(svc: &Services, client: &Client, assertion: &str, audiences:
         .claims;
 
     let now = svc.now();
-    let exp = claims["exp"].as_i64().ok_or_else(|| fail("exp must be a number"))?;
+    let exp = claims
+        .field("exp")
+        .as_i64()
+        .ok_or_else(|| fail("exp must be a number"))?;
     // Accepted until then; its jti is remembered as long.
     let last_accepted = exp.saturating_add(LEEWAY_SECONDS);
     if last_accepted < now.timestamp() {
@@ -113,7 +117,8 @@ pub async fn verify(svc: &Services, client: &Client, assertion: &str, audiences:
             return Err(fail("the assertion is not valid yet"));
         }
     }
-    let jti = claims["jti"]
+    let jti = claims
+        .field("jti")
         .as_str()
         .filter(|j| !j.is_empty() && j.len() <= MAX_JTI_LENGTH)
         .ok_or_else(|| fail("jti is required (at most 128 characters)"))?;

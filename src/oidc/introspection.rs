@@ -4,6 +4,7 @@ use super::OidcError;
 use super::clients::{self, Client, Presented};
 use crate::accounts::User;
 use crate::crypto::token_hash;
+use crate::json::JsonFields;
 use crate::services::Services;
 use crate::store;
 use serde_json::{Value, json};
@@ -18,20 +19,20 @@ pub struct ActiveToken {
 pub async fn check_access_token(svc: &Services, token: &str) -> Result<ActiveToken, OidcError> {
     let inactive = || OidcError::InvalidToken("the access token is invalid, expired or revoked".into());
     let (header, claims) = svc.keys.verify(svc, token).await?.ok_or_else(inactive)?;
-    if header.typ.as_deref() != Some("at+jwt") || claims["iss"] != svc.config.issuer_id() {
+    if header.typ.as_deref() != Some("at+jwt") || claims.field("iss") != svc.config.issuer_id() {
         return Err(inactive());
     }
     let now = svc.now().timestamp();
-    if claims["exp"].as_i64().is_none_or(|exp| exp <= now) {
+    if claims.field("exp").as_i64().is_none_or(|exp| exp <= now) {
         return Err(inactive());
     }
     let c = svc.store.reader();
-    if let Some(jti) = claims["jti"].as_str()
+    if let Some(jti) = claims.field("jti").as_str()
         && store::grants::is_jti_revoked(c, jti).await?
     {
         return Err(inactive());
     }
-    if let Some(gid) = claims["gid"].as_str() {
+    if let Some(gid) = claims.field("gid").as_str() {
         let gid = Uuid::parse_str(gid).map_err(|_| inactive())?;
         let grant = store::grants::find_grant(c, gid).await?.ok_or_else(inactive)?;
         if grant.revoked_at.is_some() {
@@ -49,7 +50,7 @@ pub async fn check_access_token(svc: &Services, token: &str) -> Result<ActiveTok
         });
     }
     // A client's own token: the client must still exist.
-    let client_id = claims["client_id"].as_str().ok_or_else(inactive)?;
+    let client_id = claims.field("client_id").as_str().ok_or_else(inactive)?;
     clients::find(svc, client_id).await?.ok_or_else(inactive)?;
     Ok(ActiveToken { claims, user: None })
 }
@@ -92,11 +93,11 @@ pub async fn introspect(svc: &Services, presented: &Presented, token: &str) -> R
             "sid",
         ] {
             if let Some(v) = active.claims.get(k) {
-                out[k] = v.clone();
+                out.set(k, v.clone());
             }
         }
         if let Some(u) = active.user {
-            out["username"] = json!(u.username);
+            out.set("username", json!(u.username));
         }
         return Ok(out);
     }

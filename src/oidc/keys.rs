@@ -2,6 +2,7 @@
 //! nodes share them, parsed once into memory, published as a JWKS.
 use super::OidcError;
 use crate::crypto::SecretKey;
+use crate::json::JsonFields;
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
@@ -87,13 +88,18 @@ impl Signer {
             Private::Ec(k) => {
                 // Uncompressed point: 0x04 || x || y.
                 let point = k.public_key().as_ref();
-                json!({ "kty": "EC", "crv": "P-256", "x": b64(&point[1..33]), "y": b64(&point[33..65]) })
+                let (x, y) = point
+                    .get(1..)
+                    .unwrap_or_default()
+                    .split_at_checked(32)
+                    .unwrap_or_default();
+                json!({ "kty": "EC", "crv": "P-256", "x": b64(x), "y": b64(y) })
             }
             Private::Ed(k) => json!({ "kty": "OKP", "crv": "Ed25519", "x": b64(k.public_key().as_ref()) }),
         };
-        jwk["kid"] = json!(self.kid);
-        jwk["alg"] = json!(self.alg.as_str());
-        jwk["use"] = json!("sig");
+        jwk.set("kid", json!(self.kid));
+        jwk.set("alg", json!(self.alg.as_str()));
+        jwk.set("use", json!("sig"));
         jwk
     }
 
@@ -277,7 +283,7 @@ impl KeySet {
 pub fn half_hash(token: &str) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(token.as_bytes());
-    URL_SAFE_NO_PAD.encode(&digest[..16])
+    URL_SAFE_NO_PAD.encode(digest.get(..16).unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! then so a rotation made by `tessera keys rotate` reaches running servers.
 use super::OidcError;
 use super::keys::{self, Alg, KeySet, StoredKey};
+use crate::json::JsonFields;
 use crate::services::Services;
 use crate::store;
 use crate::store::signing_keys::SigningKeyRow;
@@ -155,8 +156,11 @@ async fn add(svc: &Services, alg: Alg) -> Result<(String, Alg), OidcError> {
         der,
         signs: true,
     }])?
-    .jwks()["keys"][0]
-        .clone();
+    .jwks()
+    .field("keys")
+    .get(0)
+    .cloned()
+    .ok_or_else(|| OidcError::Internal("a new key has no JWK".into()))?;
     store::signing_keys::insert(svc.store.conn(), &kid, alg.as_str(), &sealed, &public, svc.now()).await?;
     Ok((kid, alg))
 }

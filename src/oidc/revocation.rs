@@ -4,6 +4,7 @@ use super::OidcError;
 use super::clients::{self, Presented};
 use crate::audit::{self, Actor, Event};
 use crate::crypto::token_hash;
+use crate::json::JsonFields;
 use crate::services::Services;
 use crate::store;
 use chrono::{TimeZone, Utc};
@@ -26,8 +27,8 @@ pub async fn revoke(svc: &Services, presented: &Presented, token: &str) -> Resul
     };
     let try_access = || async {
         if let Some((_, claims)) = svc.keys.verify(svc, token).await?
-            && claims["client_id"] == client.id.as_str()
-            && let (Some(jti), Some(exp)) = (claims["jti"].as_str(), claims["exp"].as_i64())
+            && claims.field("client_id") == client.id.as_str()
+            && let (Some(jti), Some(exp)) = (claims.field("jti").as_str(), claims.field("exp").as_i64())
         {
             let expires = Utc.timestamp_opt(exp, 0).single().unwrap_or(now);
             store::grants::revoke_jti(c, jti, expires).await?;

@@ -3,6 +3,7 @@
 use super::keys::{Alg, KeySet, half_hash};
 use super::{OidcError, access_token_lifetime, id_token_lifetime};
 use crate::crypto::random_token;
+use crate::json::JsonFields;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -46,14 +47,14 @@ pub fn access_token(keys: &KeySet, g: &AccessGrant, now: DateTime<Utc>) -> Resul
         "scope": g.scope,
     });
     if let Some(t) = g.auth_time {
-        claims["auth_time"] = json!(t.timestamp());
+        claims.set("auth_time", json!(t.timestamp()));
     }
     if let Some(sid) = g.session_id {
-        claims["sid"] = json!(sid.to_string());
+        claims.set("sid", json!(sid.to_string()));
     }
     // Lets introspection and userinfo see at once when the grant was revoked.
     if let Some(gid) = g.grant_id {
-        claims["gid"] = json!(gid.to_string());
+        claims.set("gid", json!(gid.to_string()));
     }
     let token = keys.signer(Alg::ES256)?.sign("at+jwt", &claims)?;
     Ok((token, jti))

@@ -1,6 +1,7 @@
 //! The UserInfo endpoint (OIDC Core §5.3): the claims of the token's scope.
 use super::introspection::check_access_token;
 use super::{OidcError, claims, scope_list};
+use crate::json::JsonFields;
 use crate::services::Services;
 use serde_json::{Value, json};
 
@@ -9,7 +10,7 @@ pub async fn userinfo(svc: &Services, token: &str) -> Result<Value, OidcError> {
     let user = active
         .user
         .ok_or_else(|| OidcError::InvalidToken("this token was issued to a client, not for a user".into()))?;
-    let scopes = scope_list(active.claims["scope"].as_str().unwrap_or(""));
+    let scopes = scope_list(active.claims.field("scope").as_str().unwrap_or(""));
     if !scopes.iter().any(|s| s == "openid") {
         return Err(OidcError::Protocol {
             code: "insufficient_scope",
@@ -17,7 +18,9 @@ pub async fn userinfo(svc: &Services, token: &str) -> Result<Value, OidcError> {
             status: 403,
         });
     }
-    let grant_claims = match active.claims["gid"]
+    let grant_claims = match active
+        .claims
+        .field("gid")
         .as_str()
         .and_then(|g| uuid::Uuid::parse_str(g).ok())
     {

@@ -4,6 +4,7 @@
 use super::list::ListParams;
 use super::schema::{BULK_REQUEST, BULK_RESPONSE, ERROR};
 use super::{ScimClient, ScimError, groups, users};
+use crate::json::JsonFields;
 use crate::services::Services;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -52,7 +53,7 @@ fn error_body(e: &ScimError) -> Value {
     }
     let mut body = json!({"schemas": [ERROR], "status": e.status.to_string(), "detail": e.client_detail()});
     if let Some(t) = e.scim_type {
-        body["scimType"] = json!(t);
+        body.set("scimType", json!(t));
     }
     body
 }
@@ -125,7 +126,7 @@ async fn one(svc: &Services, client: &ScimClient, op: &Value, created: &mut Hash
     let version = field(o, "version").and_then(Value::as_str).map(str::to_string);
     let mut out = json!({"method": method});
     if let Some(b) = &bulk_id {
-        out["bulkId"] = json!(b);
+        out.set("bulkId", json!(b));
     }
     let outcome = async {
         if method == "POST" && bulk_id.is_none() {
@@ -172,22 +173,22 @@ async fn one(svc: &Services, client: &ScimClient, op: &Value, created: &mut Hash
     .await;
     match outcome {
         Ok((status, doc)) => {
-            out["status"] = json!(status.to_string());
+            out.set("status", json!(status.to_string()));
             if let Some(doc) = doc {
                 if let (Some(b), Some(id)) = (&bulk_id, doc.get("id").and_then(Value::as_str)) {
                     created.insert(b.clone(), id.to_string());
                 }
                 if let Some(l) = doc.pointer("/meta/location") {
-                    out["location"] = l.clone();
+                    out.set("location", l.clone());
                 }
                 if let Some(v) = doc.pointer("/meta/version") {
-                    out["version"] = v.clone();
+                    out.set("version", v.clone());
                 }
             }
         }
         Err(e) => {
-            out["status"] = json!(e.status.to_string());
-            out["response"] = error_body(&e);
+            out.set("status", json!(e.status.to_string()));
+            out.set("response", error_body(&e));
         }
     }
     out

@@ -9,6 +9,7 @@ use super::users::query_error;
 use super::{ScimClient, ScimError, base_url, canonical, parse_id};
 use crate::audit::{self, Target};
 use crate::directory::Group;
+use crate::json::JsonFields;
 use crate::services::Services;
 use crate::store::scim::{Member, MemberKind, Sort};
 use crate::store::{self, StoreError};
@@ -33,21 +34,20 @@ fn write(base: &str, g: &Group, members: Option<&[Member]>) -> Value {
         },
     });
     if let Some(e) = &g.external_id {
-        doc["externalId"] = json!(e);
+        doc.set("externalId", json!(e));
     }
     if let Some(members) = members {
-        doc["members"] = Value::Array(
-            members
-                .iter()
-                .map(|m| {
-                    let (kind, path) = match m.kind {
-                        MemberKind::User => ("User", "Users"),
-                        MemberKind::Group => ("Group", "Groups"),
-                    };
-                    json!({"value": m.id, "$ref": format!("{base}/{path}/{}", m.id), "type": kind})
-                })
-                .collect(),
-        );
+        let items = members
+            .iter()
+            .map(|m| {
+                let (kind, path) = match m.kind {
+                    MemberKind::User => ("User", "Users"),
+                    MemberKind::Group => ("Group", "Groups"),
+                };
+                json!({"value": m.id, "$ref": format!("{base}/{path}/{}", m.id), "type": kind})
+            })
+            .collect();
+        doc.set("members", Value::Array(items));
     }
     doc
 }

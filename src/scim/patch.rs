@@ -378,7 +378,7 @@ fn filtered(
         }
         (Op::Remove, Some(s)) => {
             for &n in &hits {
-                if let Some(o) = items[n].as_object_mut() {
+                if let Some(o) = items.get_mut(n).and_then(Value::as_object_mut) {
                     o.remove(s.name);
                 }
             }
@@ -395,7 +395,7 @@ fn filtered(
                 return Ok(());
             }
             for &n in &hits {
-                if let Some(o) = items[n].as_object_mut() {
+                if let Some(o) = items.get_mut(n).and_then(Value::as_object_mut) {
                     o.insert(s.name.to_string(), v.clone());
                 }
             }
@@ -418,7 +418,7 @@ fn filtered(
                 )));
             }
             for &n in &hits {
-                if let Some(o) = items[n].as_object_mut() {
+                if let Some(o) = items.get_mut(n).and_then(Value::as_object_mut) {
                     for (k, val) in &new {
                         o.insert(k.clone(), val.clone());
                     }

@@ -1,5 +1,6 @@
 //! The SCIM schemas Tessera serves (RFC 7643 §4 and §8.7), as data: they drive
 //! `/Schemas`, case-insensitive attribute names, type coercion and projection.
+use crate::json::JsonFields;
 use serde_json::{Value, json};
 
 pub const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -383,13 +384,13 @@ fn attr_json(a: &Attr) -> Value {
         "uniqueness": if a.unique { "server" } else { "none" },
     });
     if !a.canonical.is_empty() {
-        out["canonicalValues"] = json!(a.canonical);
+        out.set("canonicalValues", json!(a.canonical));
     }
     if !a.reference_types.is_empty() {
-        out["referenceTypes"] = json!(a.reference_types);
+        out.set("referenceTypes", json!(a.reference_types));
     }
     if !a.sub.is_empty() {
-        out["subAttributes"] = Value::Array(a.sub.iter().map(attr_json).collect());
+        out.set("subAttributes", Value::Array(a.sub.iter().map(attr_json).collect()));
     }
     out
 }

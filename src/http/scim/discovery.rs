@@ -2,6 +2,7 @@
 use super::request::{Body, search_params};
 use super::{Client, document};
 use crate::http::AppState;
+use crate::json::JsonFields;
 use crate::scim::list::{self, MAX_RESULTS};
 use crate::scim::schema::{self, ENTERPRISE, GROUP, USER};
 use crate::scim::{ScimError, base_url, bulk, groups, users};
@@ -95,10 +96,14 @@ pub async fn search_all(State(svc): State<AppState>, client: Client, Body(body):
     let mut counting = p.clone();
     counting.count = Some(0);
     counting.start_index = Some(1);
-    let total_users = users::list(&svc, &client, &counting).await?["totalResults"]
+    let total_users = users::list(&svc, &client, &counting)
+        .await?
+        .field("totalResults")
         .as_u64()
         .unwrap_or(0);
-    let total_groups = groups::list(&svc, &client, &counting).await?["totalResults"]
+    let total_groups = groups::list(&svc, &client, &counting)
+        .await?
+        .field("totalResults")
         .as_u64()
         .unwrap_or(0);
     let first = page.start_index;

@@ -7,6 +7,7 @@ mod request;
 mod users;
 
 use super::{AppState, ClientAddress};
+use crate::json::JsonFields;
 use crate::scim::clients::{self, LoggedRequest};
 use crate::scim::{ScimClient, ScimError, schema};
 use axum::Router;
@@ -117,7 +118,7 @@ impl IntoResponse for ScimError {
         let mut body =
             json!({ "schemas": [schema::ERROR], "status": self.status.to_string(), "detail": self.client_detail() });
         if let Some(t) = self.scim_type {
-            body["scimType"] = json!(t);
+            body.set("scimType", json!(t));
         }
         let mut response = (status, [(header::CONTENT_TYPE, CONTENT_TYPE)], body.to_string()).into_response();
         if status == StatusCode::UNAUTHORIZED {
