@@ -377,21 +377,6 @@ async fn unregistered_redirect_uri_gets_a_page_and_no_redirect(backend: Backend)
     s.stop().await;
 }
 
-/// A browser behind the reverse proxy at 127.0.0.1, which reports it as `address`.
-fn browser_at(address: &str) -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        "x-forwarded-for",
-        reqwest::header::HeaderValue::from_str(address).expect("header"),
-    );
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .default_headers(headers)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("browser")
-}
-
 async fn behind_a_trusted_proxy_each_client_address_has_its_own_sign_in_budget(backend: Backend) {
     let s = oidc::start_with(backend, |c| {
         c.sign_in_per_minute = std::num::NonZeroU32::new(2).expect("non-zero");
@@ -401,7 +386,7 @@ async fn behind_a_trusted_proxy_each_client_address_has_its_own_sign_in_budget(b
     let client = oidc::create_client(&s, "ward rota", &[]).await;
     let user = oidc::create_user(&s, "camille.okafor").await;
 
-    let guesser = browser_at("203.0.113.5");
+    let guesser = oidc::browser_from("203.0.113.5");
     for _ in 0..2 {
         let (req, _) = request(&client);
         let flow = oidc::sign_in(&s, &guesser, &req, &user.username, "not the password").await;
@@ -417,7 +402,7 @@ async fn behind_a_trusted_proxy_each_client_address_has_its_own_sign_in_budget(b
     );
 
     // Another clinic behind the same proxy is not held up by the first one's guesses.
-    let colleague = browser_at("198.51.100.7");
+    let colleague = oidc::browser_from("198.51.100.7");
     let (req, _) = request(&client);
     let flow = oidc::sign_in(&s, &colleague, &req, &user.username, PASSWORD).await;
     assert!(!flow.code().is_empty(), "{:?}", flow.paths());
