@@ -8,6 +8,7 @@ mod accounts;
 mod cli;
 mod config;
 mod health;
+mod http_hardening;
 mod mail;
 mod oidc_basic;
 mod oidc_client_auth;

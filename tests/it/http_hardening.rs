@@ -1,0 +1,131 @@
+//! Findings of the penetration test (issue 16), through the real HTTP interface.
+use crate::on_each_backend;
+use crate::scim_support::Scim;
+use crate::support::{Backend, TestServer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+on_each_backend!(non_ascii_paths_are_answered_not_dropped);
+
+
+
+/// One raw HTTP/1.1 connection, for what an HTTP client library will not do.
+struct Raw {
+    tcp: TcpStream,
+    buffered: Vec<u8>,
+}
+
+struct Answer {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+}
+
+impl Raw {
+    async fn connect(s: &TestServer) -> Raw {
+        let addr = s.base.trim_start_matches("http://");
+        let tcp = TcpStream::connect(addr).await.expect("connect");
+        Raw {
+            tcp,
+            buffered: Vec::new(),
+        }
+    }
+
+    async fn send(&mut self, bytes: &[u8]) {
+        self.tcp.write_all(bytes).await.expect("send");
+    }
+
+
+    /// The next response, or None when the server closes the connection first.
+    async fn answer(&mut self) -> Option<Answer> {
+        let head_end = loop {
+            if let Some(at) = self.buffered.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at + 4;
+            }
+            self.fill().await?;
+        };
+        let head = String::from_utf8_lossy(&self.buffered[..head_end]).into_owned();
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("status line");
+        let mut answer = Answer {
+            status,
+            head,
+            body: String::new(),
+        };
+        let length: usize = answer
+            .header("content-length")
+            .map_or(0, |v| v.parse().expect("length"));
+        while self.buffered.len() < head_end + length {
+            self.fill().await?;
+        }
+        answer.body = String::from_utf8_lossy(&self.buffered[head_end..head_end + length]).into_owned();
+        self.buffered.drain(..head_end + length);
+        Some(answer)
+    }
+
+    async fn fill(&mut self) -> Option<()> {
+        let mut chunk = [0u8; 4096];
+        match self.tcp.read(&mut chunk).await {
+            Ok(0) | Err(_) => None,
+            Ok(n) => {
+                self.buffered.extend_from_slice(&chunk[..n]);
+                Some(())
+            }
+        }
+    }
+
+
+}
+
+
+
+
+
+
+
+
+
+async fn get_with_token(s: &TestServer, path: &str, token: &str) -> Answer {
+    let mut conn = Raw::connect(s).await;
+    let req = format!("GET {path} HTTP/1.1\r\nHost: tessera.test\r\nAuthorization: Bearer {token}\r\n\r\n");
+    conn.send(req.as_bytes()).await;
+    conn.answer()
+        .await
+        .unwrap_or_else(|| panic!("{path}: connection closed without an answer"))
+}
+
+async fn non_ascii_paths_are_answered_not_dropped(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let scim = Scim::register(&s, "hr", &[]).await;
+    for path in [
+        "/scim/v2/Üsers",
+        "/SCIM/V2/users/é",
+        "/scim/v2/Users/%C3%A9",
+        "/scim/v2/é/.search",
+    ] {
+        let answer = get_with_token(&s, path, &scim.token).await;
+        assert!(matches!(answer.status, 400 | 404), "{path}: {}", answer.status);
+        assert_eq!(answer.header("content-type"), Some("application/scim+json"), "{path}");
+        let doc: serde_json::Value = serde_json::from_str(&answer.body).expect("SCIM error JSON");
+        assert_eq!(doc["status"], answer.status.to_string(), "{path}");
+    }
+    // These put a multi-byte character across the SCIM prefix's length.
+    for path in ["/scim/vé", "/setup/é", "/ééééé"] {
+        let answer = get_with_token(&s, path, &scim.token).await;
+        assert_eq!(answer.status, 404, "{path}");
+        assert!(answer.body.contains("Page not found"), "{path}: {}", answer.body);
+    }
+    s.stop().await;
+}
