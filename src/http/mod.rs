@@ -3,6 +3,7 @@ mod client_address;
 mod error;
 mod health;
 mod oidc;
+mod request_id;
 mod scim;
 mod web;
 
@@ -11,9 +12,10 @@ pub use error::WebError;
 
 use crate::services::Services;
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, Request, header};
+use axum::http::{HeaderValue, Request, header};
 use axum::routing::get;
 use std::time::Duration;
+use tower::util::MapRequestLayer;
 use tower::{Layer, ServiceBuilder};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
@@ -61,9 +63,9 @@ fn canonical_scim_path(mut req: axum::extract::Request) -> axum::extract::Reques
 }
 
 pub fn router(state: AppState) -> Router {
-    let request_id = HeaderName::from_static("x-request-id");
     let layers = ServiceBuilder::new()
-        .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+        .layer(MapRequestLayer::new(request_id::drop_unsafe))
+        .layer(SetRequestIdLayer::new(request_id::HEADER, MakeRequestUuid))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<_>| {
@@ -77,7 +79,7 @@ pub fn router(state: AppState) -> Router {
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .layer(PropagateRequestIdLayer::new(request_id))
+        .layer(PropagateRequestIdLayer::new(request_id::HEADER))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -7,8 +7,6 @@ use tokio::net::TcpStream;
 
 on_each_backend!(non_ascii_paths_are_answered_not_dropped);
 
-
-
 /// One raw HTTP/1.1 connection, for what an HTTP client library will not do.
 struct Raw {
     tcp: TcpStream,
@@ -43,7 +41,6 @@ impl Raw {
     async fn send(&mut self, bytes: &[u8]) {
         self.tcp.write_all(bytes).await.expect("send");
     }
-
 
     /// The next response, or None when the server closes the connection first.
     async fn answer(&mut self) -> Option<Answer> {
@@ -85,17 +82,30 @@ impl Raw {
             }
         }
     }
-
-
 }
 
-
-
-
-
-
-
-
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_ids_are_kept_only_when_short_and_safe() {
+    let s = TestServer::start(Backend::Sqlite).await;
+    let id_for = |sent: String| {
+        let req = s.client.get(s.url("/healthz")).header("x-request-id", sent);
+        async move {
+            let res = req.send().await.expect("healthz");
+            assert_eq!(res.status(), 200);
+            let ids: Vec<_> = res.headers().get_all("x-request-id").iter().collect();
+            assert_eq!(ids.len(), 1, "one request id");
+            ids[0].to_str().expect("ascii").to_string()
+        }
+    };
+    for kept in ["trace-me-123", "a.B_9", &"x".repeat(64)] {
+        assert_eq!(id_for(kept.to_string()).await, kept);
+    }
+    for bad in ["has space", "user=admin", "a,b", &"x".repeat(65), &"a".repeat(8000)] {
+        let id = id_for(bad.to_string()).await;
+        assert!(uuid::Uuid::parse_str(&id).is_ok(), "{bad:.20}… got {id:.80}");
+    }
+    s.stop().await;
+}
 
 async fn get_with_token(s: &TestServer, path: &str, token: &str) -> Answer {
     let mut conn = Raw::connect(s).await;
