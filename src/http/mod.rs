@@ -1,6 +1,7 @@
 //! The only module that knows axum: router, layers, extractors, errors → responses.
 mod client_address;
 mod error;
+mod headers;
 mod health;
 mod oidc;
 mod request_id;
@@ -12,14 +13,13 @@ pub use error::WebError;
 
 use crate::services::Services;
 use axum::Router;
-use axum::http::{HeaderValue, Request, header};
+use axum::http::Request;
 use axum::routing::get;
 use std::time::Duration;
-use tower::util::MapRequestLayer;
+use tower::util::{MapRequestLayer, MapResponseLayer};
 use tower::{Layer, ServiceBuilder};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -63,6 +63,7 @@ fn canonical_scim_path(mut req: axum::extract::Request) -> axum::extract::Reques
 }
 
 pub fn router(state: AppState) -> Router {
+    let https = state.config.secure_cookies();
     let layers = ServiceBuilder::new()
         .layer(MapRequestLayer::new(request_id::drop_unsafe))
         .layer(SetRequestIdLayer::new(request_id::HEADER, MakeRequestUuid))
@@ -80,22 +81,15 @@ pub fn router(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(PropagateRequestIdLayer::new(request_id::HEADER))
+        // Above the panic catcher and the timeout, so their answers get them too.
+        .layer(MapResponseLayer::new(move |mut response: axum::http::Response<_>| {
+            headers::secure(response.headers_mut(), https);
+            response
+        }))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
         ));
 
     Router::new()

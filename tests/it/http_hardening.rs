@@ -1,4 +1,5 @@
-//! Findings of the penetration test (issue 16), through the real HTTP interface.
+//! Findings of the penetration test (issue 16), through the real HTTP interface:
+//! HSTS, request ids, and paths that used to panic.
 use crate::on_each_backend;
 use crate::scim_support::Scim;
 use crate::support::{Backend, TestServer};
@@ -105,6 +106,35 @@ async fn request_ids_are_kept_only_when_short_and_safe() {
         assert!(uuid::Uuid::parse_str(&id).is_ok(), "{bad:.20}… got {id:.80}");
     }
     s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hsts_is_sent_only_with_an_https_issuer() {
+    let hsts = "max-age=31536000; includeSubDomains";
+    let https = TestServer::start_with(Backend::Sqlite, |c| {
+        c.issuer = url::Url::parse("https://idp.clinic.example").expect("url");
+    })
+    .await;
+    let plain = TestServer::start(Backend::Sqlite).await;
+    for s in [&https, &plain] {
+        let responses = [
+            s.client.get(s.url("/healthz")).send().await.expect("healthz"),
+            s.client.get(s.url("/no/such/page")).send().await.expect("404"),
+            s.client.get(s.url("/scim/v2/Users")).send().await.expect("scim 401"),
+            s.client.post(s.url("/token")).send().await.expect("token 400"),
+        ];
+        for res in responses {
+            let sent = res.headers().get("strict-transport-security");
+            if std::ptr::eq(s, &https) {
+                assert_eq!(sent.map(|v| v.to_str().expect("ascii")), Some(hsts), "{}", res.url());
+            } else {
+                assert!(sent.is_none(), "{} over an http issuer", res.url());
+            }
+            assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+        }
+    }
+    https.stop().await;
+    plain.stop().await;
 }
 
 async fn get_with_token(s: &TestServer, path: &str, token: &str) -> Answer {
