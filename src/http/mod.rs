@@ -15,7 +15,6 @@ use crate::services::Services;
 use axum::Router;
 use axum::http::Request;
 use axum::routing::get;
-use std::time::Duration;
 use tower::util::{MapRequestLayer, MapResponseLayer};
 use tower::{Layer, ServiceBuilder};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -89,7 +88,7 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
+            state.config.request_timeout,
         ));
 
     Router::new()
