@@ -1,22 +1,26 @@
 //! The only module that knows axum: router, layers, extractors, errors → responses.
 mod client_address;
+mod connection;
+mod edge;
 mod error;
 mod headers;
 mod health;
 mod oidc;
 mod request_id;
 mod scim;
+mod serve;
 mod web;
 
 pub use client_address::ClientAddress;
 pub use error::WebError;
+pub use serve::serve;
 
 use crate::services::Services;
 use axum::Router;
 use axum::http::Request;
 use axum::routing::get;
+use tower::ServiceBuilder;
 use tower::util::{MapRequestLayer, MapResponseLayer};
-use tower::{Layer, ServiceBuilder};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -27,39 +31,6 @@ pub type AppState = Services;
 
 /// Forms and JSON bodies Tessera accepts are small; refuse big ones before reading them.
 const BODY_LIMIT: usize = 256 * 1024;
-
-/// Serves until `shutdown` completes, then lets requests in flight finish.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: AppState,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    // Rewriting happens before routing, so it wraps the router rather than layering inside it.
-    let app = tower::util::MapRequestLayer::new(canonical_scim_path).layer(router(state));
-    let app =
-        axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<std::net::SocketAddr>(app);
-    // Without TCP_NODELAY a page larger than one segment can wait out the client's
-    // delayed ACK (up to 40 ms) for its last segment.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "TCP_NODELAY not set on a connection");
-        }
-    });
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
-}
-
-fn canonical_scim_path(mut req: axum::extract::Request) -> axum::extract::Request {
-    if let Some(path) = scim::paths::canonical(req.uri().path()) {
-        let with_query = match req.uri().query() {
-            Some(q) => format!("{path}?{q}"),
-            None => path,
-        };
-        if let Ok(uri) = with_query.parse() {
-            *req.uri_mut() = uri;
-        }
-    }
-    req
-}
 
 pub fn router(state: AppState) -> Router {
     let https = state.config.secure_cookies();
