@@ -17,11 +17,11 @@ pub use serve::serve;
 
 use crate::services::Services;
 use axum::Router;
-use axum::http::Request;
+use axum::http::{Request, StatusCode};
+use axum::response::Response;
 use axum::routing::get;
 use tower::ServiceBuilder;
 use tower::util::{MapRequestLayer, MapResponseLayer};
-use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -34,6 +34,7 @@ const BODY_LIMIT: usize = 256 * 1024;
 
 pub fn router(state: AppState) -> Router {
     let https = state.config.secure_cookies();
+    // Panics are caught outside all of this and the path rewrite, in edge.rs.
     let layers = ServiceBuilder::new()
         .layer(MapRequestLayer::new(request_id::drop_unsafe))
         .layer(SetRequestIdLayer::new(request_id::HEADER, MakeRequestUuid))
@@ -51,14 +52,13 @@ pub fn router(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(PropagateRequestIdLayer::new(request_id::HEADER))
-        // Above the panic catcher and the timeout, so their answers get them too.
-        .layer(MapResponseLayer::new(move |mut response: axum::http::Response<_>| {
+        // Above the timeout, so its 408 gets them too.
+        .layer(MapResponseLayer::new(move |mut response: Response| {
             headers::secure(response.headers_mut(), https);
             response
         }))
-        .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
+            StatusCode::REQUEST_TIMEOUT,
             state.config.request_timeout,
         ));
 

@@ -30,7 +30,7 @@ pub async fn serve(
         header_read: config.header_read_timeout,
         idle: config.idle_timeout,
     };
-    let edge = Edge::new(super::router(state));
+    let edge = Edge::new(super::router(state), config.secure_cookies());
     let mut builder = auto::Builder::new(TokioExecutor::new());
     // The connection watchdog times request heads instead (connection.rs says why).
     builder.http1().header_read_timeout(None);
