@@ -4,6 +4,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use url::Url;
 
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +43,15 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` is believed: behind one, every request
     /// comes from the proxy, and per-address limits would throttle everyone at once.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How long a client has to send a request's head: from connecting for the first,
+    /// from its first byte for later ones (trickled headers, silent sockets).
+    pub header_read_timeout: Duration,
+    /// A connection with no request in flight is closed after this long.
+    pub idle_timeout: Duration,
+    /// A request without a response after this long is answered 408.
+    pub request_timeout: Duration,
+    /// Connections open at once; more wait in the listen backlog until one closes.
+    pub max_connections: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +75,10 @@ struct FileConfig {
     sign_in_per_minute: Option<String>,
     pending_sign_ins_per_address: Option<String>,
     trusted_proxies: Option<String>,
+    header_read_timeout_secs: Option<String>,
+    idle_timeout_secs: Option<String>,
+    request_timeout_secs: Option<String>,
+    max_connections: Option<String>,
 }
 
 impl Config {
@@ -197,7 +211,27 @@ impl Config {
             None => Vec::new(),
         };
 
+        let seconds = |key: &str, from_file: Option<String>, default: u64| -> Result<Duration, ConfigError> {
+            match pick(key, from_file) {
+                None => Ok(Duration::from_secs(default)),
+                Some(text) => bounded(key, &text, MAX_TIMEOUT_SECS, "seconds").map(Duration::from_secs),
+            }
+        };
+        let header_read_timeout = seconds("header_read_timeout_secs", file.header_read_timeout_secs, 10)?;
+        let idle_timeout = seconds("idle_timeout_secs", file.idle_timeout_secs, 60)?;
+        let request_timeout = seconds("request_timeout_secs", file.request_timeout_secs, 30)?;
+        let max_connections = match pick("max_connections", file.max_connections) {
+            Some(text) => bounded("max_connections", &text, MAX_CONNECTIONS.into(), "connections")?
+                .try_into()
+                .unwrap_or(MAX_CONNECTIONS),
+            None => default_max_connections(),
+        };
+
         Ok(Self {
+            header_read_timeout,
+            idle_timeout,
+            request_timeout,
+            max_connections,
             sign_in_per_minute,
             pending_sign_ins_per_address,
             trusted_proxies,
@@ -230,6 +264,38 @@ impl Config {
     pub fn base_url(&self) -> String {
         self.issuer_id().to_string()
     }
+}
+
+/// Longer would be no timeout at all; and a bound keeps deadline arithmetic in range.
+const MAX_TIMEOUT_SECS: u64 = 86_400;
+const MAX_CONNECTIONS: u32 = 1_000_000;
+
+/// A whole number from 1 to `max`, or an error naming `TESSERA_<KEY>`.
+fn bounded(key: &str, text: &str, max: u64, unit: &str) -> Result<u64, ConfigError> {
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| {
+            ConfigError::new(
+                format!("TESSERA_{}", key.to_uppercase()),
+                format!("'{text}' is not a whole number of {unit} from 1 to {max}"),
+            )
+        })
+}
+
+/// Three quarters of the open-file limit, leaving the rest for the database pool,
+/// mail and files, and at most 4096: past the limit, accept fails (EMFILE) instead
+/// of connections waiting their turn.
+fn default_max_connections() -> u32 {
+    let cap = 4096;
+    #[cfg(unix)]
+    {
+        if let Some(limit) = rustix::process::getrlimit(rustix::process::Resource::Nofile).current {
+            return u32::try_from(limit / 4 * 3).unwrap_or(cap).clamp(1, cap);
+        }
+    }
+    cap
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -318,6 +384,10 @@ mod tests {
             ("TESSERA_SECRET_KEY", "short"),
             ("TESSERA_TRUSTED_PROXIES", "10.0.0.1, proxy.clinic.example"),
             ("TESSERA_PENDING_SIGN_INS_PER_ADDRESS", "0"),
+            ("TESSERA_HEADER_READ_TIMEOUT_SECS", "0"),
+            ("TESSERA_IDLE_TIMEOUT_SECS", "1.5"),
+            ("TESSERA_REQUEST_TIMEOUT_SECS", "99999999999999999999"),
+            ("TESSERA_MAX_CONNECTIONS", "-1"),
         ] {
             let err = Config::from_sources(FileConfig::default(), &env(&[(key, value)])).expect_err(key);
             assert_eq!(err.setting, key);
@@ -333,6 +403,30 @@ mod tests {
         .expect("ok");
         let shown: Vec<String> = c.trusted_proxies.iter().map(ToString::to_string).collect();
         assert_eq!(shown, ["10.0.0.0/8", "192.0.2.7/32", "::1/128"]);
+    }
+
+    #[test]
+    fn connection_limits_have_defaults_and_settings() {
+        let c = Config::from_sources(FileConfig::default(), &env(&[])).expect("defaults");
+        assert_eq!(c.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(c.idle_timeout, Duration::from_secs(60));
+        assert_eq!(c.request_timeout, Duration::from_secs(30));
+        assert!((1..=4096).contains(&c.max_connections));
+        let file = FileConfig {
+            idle_timeout_secs: Some("75".into()),
+            ..FileConfig::default()
+        };
+        let c = Config::from_sources(
+            file,
+            &env(&[
+                ("TESSERA_HEADER_READ_TIMEOUT_SECS", "5"),
+                ("TESSERA_MAX_CONNECTIONS", "20000"),
+            ]),
+        )
+        .expect("ok");
+        assert_eq!(c.header_read_timeout, Duration::from_secs(5));
+        assert_eq!(c.idle_timeout, Duration::from_secs(75));
+        assert_eq!(c.max_connections, 20_000);
     }
 
     #[test]

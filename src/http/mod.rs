@@ -1,23 +1,28 @@
 //! The only module that knows axum: router, layers, extractors, errors → responses.
 mod client_address;
+mod connection;
+mod edge;
 mod error;
+mod headers;
 mod health;
 mod oidc;
+mod request_id;
 mod scim;
+mod serve;
 mod web;
 
 pub use client_address::ClientAddress;
 pub use error::{WebError, too_many};
+pub use serve::serve;
 
 use crate::services::Services;
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, Request, header};
+use axum::http::{Request, StatusCode};
+use axum::response::Response;
 use axum::routing::get;
-use std::time::Duration;
-use tower::{Layer, ServiceBuilder};
-use tower_http::catch_panic::CatchPanicLayer;
+use tower::ServiceBuilder;
+use tower::util::{MapRequestLayer, MapResponseLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -27,43 +32,12 @@ pub type AppState = Services;
 /// Forms and JSON bodies Tessera accepts are small; refuse big ones before reading them.
 const BODY_LIMIT: usize = 256 * 1024;
 
-/// Serves until `shutdown` completes, then lets requests in flight finish.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: AppState,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    // Rewriting happens before routing, so it wraps the router rather than layering inside it.
-    let app = tower::util::MapRequestLayer::new(canonical_scim_path).layer(router(state));
-    let app =
-        axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<std::net::SocketAddr>(app);
-    // Without TCP_NODELAY a page larger than one segment can wait out the client's
-    // delayed ACK (up to 40 ms) for its last segment.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "TCP_NODELAY not set on a connection");
-        }
-    });
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
-}
-
-fn canonical_scim_path(mut req: axum::extract::Request) -> axum::extract::Request {
-    if let Some(path) = scim::paths::canonical(req.uri().path()) {
-        let with_query = match req.uri().query() {
-            Some(q) => format!("{path}?{q}"),
-            None => path,
-        };
-        if let Ok(uri) = with_query.parse() {
-            *req.uri_mut() = uri;
-        }
-    }
-    req
-}
-
 pub fn router(state: AppState) -> Router {
-    let request_id = HeaderName::from_static("x-request-id");
+    let https = state.config.secure_cookies();
+    // Panics are caught outside all of this and the path rewrite, in edge.rs.
     let layers = ServiceBuilder::new()
-        .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+        .layer(MapRequestLayer::new(request_id::drop_unsafe))
+        .layer(SetRequestIdLayer::new(request_id::HEADER, MakeRequestUuid))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<_>| {
@@ -77,23 +51,15 @@ pub fn router(state: AppState) -> Router {
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .layer(PropagateRequestIdLayer::new(request_id))
-        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(PropagateRequestIdLayer::new(request_id::HEADER))
+        // Above the timeout, so its 408 gets them too.
+        .layer(MapResponseLayer::new(move |mut response: Response| {
+            headers::secure(response.headers_mut(), https);
+            response
+        }))
         .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
+            StatusCode::REQUEST_TIMEOUT,
+            state.config.request_timeout,
         ));
 
     Router::new()

@@ -1,6 +1,9 @@
 //! Provisioning clients are loose about SCIM paths (`/scim/v2/users`, `/Users/`,
 //! the draft name `/serviceConfiguration`): map them to the canonical routes
-//! before routing.
+//! before routing. The path is the client's: any UTF-8 may be in it, so it is
+//! never sliced at a byte offset.
+const PREFIX: &str = "/scim/v2";
+
 const ENDPOINTS: &[&str] = &[
     "Users",
     "Groups",
@@ -11,12 +14,16 @@ const ENDPOINTS: &[&str] = &[
     ".search",
 ];
 
+/// The rest of a path under `/scim/v2` (any case), or None for other paths,
+/// `/scim/v2x` among them.
+pub fn under_prefix(path: &str) -> Option<&str> {
+    let head = path.get(..PREFIX.len())?;
+    let rest = path.get(PREFIX.len()..)?;
+    (head.eq_ignore_ascii_case(PREFIX) && (rest.is_empty() || rest.starts_with('/'))).then_some(rest)
+}
+
 pub fn canonical(path: &str) -> Option<String> {
-    let prefix = "/scim/v2";
-    if path.len() < prefix.len() || !path[..prefix.len()].eq_ignore_ascii_case(prefix) {
-        return None;
-    }
-    let rest = path[prefix.len()..].trim_end_matches('/');
+    let rest = under_prefix(path)?.trim_end_matches('/');
     let mut segments: Vec<String> = rest.split('/').skip(1).map(str::to_string).collect();
     if let Some(first) = segments.first_mut() {
         if first.eq_ignore_ascii_case("serviceConfiguration") {
@@ -30,7 +37,7 @@ pub fn canonical(path: &str) -> Option<String> {
     {
         *second = ".search".into();
     }
-    let canonical = std::iter::once(prefix.to_string())
+    let canonical = std::iter::once(PREFIX.to_string())
         .chain(segments)
         .collect::<Vec<_>>()
         .join("/");
@@ -39,7 +46,7 @@ pub fn canonical(path: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::canonical;
+    use super::{canonical, under_prefix};
 
     #[test]
     fn loose_paths_become_canonical() {
@@ -56,5 +63,33 @@ mod tests {
         );
         assert_eq!(canonical("/scim/v2/Users/AbC"), None, "ids keep their case");
         assert_eq!(canonical("/setup"), None);
+    }
+
+    #[test]
+    fn other_paths_that_start_alike_are_left_alone() {
+        assert_eq!(canonical("/scim/v2x"), None);
+        assert_eq!(canonical("/scim/v2x/users"), None);
+        assert_eq!(canonical("/scim/v"), None);
+        assert_eq!(under_prefix("/SCIM/v2"), Some(""));
+    }
+
+    #[test]
+    fn non_ascii_paths_are_handled_without_panicking() {
+        // 'é' is two bytes: each of these puts a character boundary off the prefix's end.
+        for path in [
+            "/scim/vé",
+            "/scim/v2é",
+            "/scimé/v2",
+            "/ééééé",
+            "é",
+            "/scim/v2/Üsers",
+            "/scim/v2/users/é/",
+        ] {
+            let _ = canonical(path);
+        }
+        assert_eq!(canonical("/scim/vé"), None);
+        assert_eq!(canonical("/scim/v2é"), None);
+        assert_eq!(canonical("/scim/v2/Üsers"), None);
+        assert_eq!(canonical("/scim/v2/users/é/").as_deref(), Some("/scim/v2/Users/é"));
     }
 }
