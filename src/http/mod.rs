@@ -13,6 +13,9 @@ mod web;
 
 pub use client_address::ClientAddress;
 pub use error::{WebError, too_many};
+/// The SCIM path rewrite, for the fuzz target `scim_path`.
+#[doc(hidden)]
+pub use scim::paths::canonical as canonical_scim_path;
 pub use serve::serve;
 
 use crate::services::Services;
