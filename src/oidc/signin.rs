@@ -4,8 +4,8 @@
 use super::authorize::{self, Checked, Params, Refusal};
 use super::clients;
 use super::{OidcError, pending_request_lifetime};
-use crate::accounts::AccountsError;
 use crate::accounts::login::{self, LoginError};
+use crate::accounts::{AccountsError, UserState};
 use crate::crypto::{random_token, token_hash};
 use crate::services::Services;
 use crate::sessions::{self, Session};
@@ -203,8 +203,10 @@ pub async fn change_password(svc: &Services, p: &mut Pending, new: &str, confirm
         return Step::Retry("The two passwords are not the same.".into());
     }
     let user = match store::users::find_by_id(svc.store.conn(), user_id).await {
-        Ok(Some(u)) => u,
-        Ok(None) => return Step::Go(Stage::Identify, None),
+        // The forced change must still be owed: a reset, a disable or a lock since the
+        // password step ends this sign-in.
+        Ok(Some(u)) if u.must_change_password && u.state(svc.now()) == UserState::Active => u,
+        Ok(_) => return Step::Go(Stage::Identify, None),
         Err(e) => return e.into(),
     };
     match crate::accounts::users::change_own_password(svc, &user, new).await {

@@ -82,7 +82,10 @@ impl ScimError {
 impl From<StoreError> for ScimError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict(what) => ScimError::uniqueness(format!("a unique value is already in use ({what})")),
+            // The constraint's name is the database's text, not the client's business.
+            StoreError::Conflict(_) => {
+                ScimError::uniqueness("a unique value (userName, or a group's name) is already in use")
+            }
             other => ScimError::internal(other.to_string()),
         }
     }

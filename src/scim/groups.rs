@@ -3,6 +3,7 @@
 use super::filter::{self, CompValue, CompareOp, Filter};
 use super::list::{self, ListParams};
 use super::patch::{self, Op};
+use super::rights;
 use super::schema::{GROUP, Resource};
 use super::user::{etag, version_of};
 use super::users::query_error;
@@ -184,6 +185,38 @@ async fn resolve(
     Ok(out)
 }
 
+/// The members a replacement drops: those not named again that the client can see
+/// (a nested group outside its scope is not its to remove). Members named again keep
+/// their rows, and with them their admin flag.
+async fn stale_members(
+    c: &impl store::Connection,
+    client: &ScimClient,
+    group_id: Uuid,
+    kept: &Resolved,
+) -> Result<Vec<Uuid>, ScimError> {
+    Ok(store::scim::members(c, group_id)
+        .await?
+        .into_iter()
+        .filter(|m| match m.kind {
+            MemberKind::User => !kept.users.contains(&m.id),
+            MemberKind::Group => client.scope.sees_group(m.id) && !kept.groups.contains(&m.id),
+        })
+        .map(|m| m.id)
+        .collect())
+}
+
+async fn refuse_admin_removal(svc: &Services, client: &ScimClient, g: &Group, admins: &[Uuid]) -> ScimError {
+    let detail = json!({ "reason": rights::ADMIN_MEMBERSHIP, "admins": admins });
+    rights::refuse_on(
+        svc,
+        client,
+        Some(Target::group(g.id, &g.display_name)),
+        detail,
+        rights::ADMIN_MEMBERSHIP,
+    )
+    .await
+}
+
 /// A note for the request log about member references that were skipped.
 fn ignored_note(ignored: &[String]) -> Option<String> {
     (!ignored.is_empty()).then(|| format!("ignored unknown members: {}", ignored.join(", ")))
@@ -264,7 +297,13 @@ pub async fn replace(
     }
     let refs = input.members.unwrap_or_default();
     let r = resolve(&tx, client, &refs).await?;
-    store::scim::remove_all_members(&tx, after.id).await?;
+    let stale = stale_members(&tx, client, after.id, &r).await?;
+    let hit = rights::admin_memberships_hit(&tx, client, after.id, Some(&stale)).await?;
+    if !hit.is_empty() {
+        drop(tx);
+        return Err(refuse_admin_removal(svc, client, &after, &hit).await);
+    }
+    store::scim::remove_members(&tx, after.id, &stale).await?;
     let count = store::scim::add_members(&tx, after.id, &r.users, &r.groups, now).await?;
     audit::record(
         &tx,
@@ -407,11 +446,31 @@ pub async fn patch(
                 added += store::scim::add_members(&tx, after.id, &r.users, &r.groups, now).await?;
                 ignored.extend(r.ignored);
             }
-            Change::Remove(ids) => removed += store::scim::remove_members(&tx, after.id, &ids).await?,
-            Change::RemoveAll => removed += store::scim::remove_all_members(&tx, after.id).await?,
+            Change::Remove(ids) => {
+                let hit = rights::admin_memberships_hit(&tx, client, after.id, Some(&ids)).await?;
+                if !hit.is_empty() {
+                    drop(tx);
+                    return Err(refuse_admin_removal(svc, client, &after, &hit).await);
+                }
+                removed += store::scim::remove_members(&tx, after.id, &ids).await?;
+            }
+            Change::RemoveAll => {
+                let hit = rights::admin_memberships_hit(&tx, client, after.id, None).await?;
+                if !hit.is_empty() {
+                    drop(tx);
+                    return Err(refuse_admin_removal(svc, client, &after, &hit).await);
+                }
+                removed += store::scim::remove_all_members(&tx, after.id).await?;
+            }
             Change::ReplaceMembers(refs) => {
                 let r = resolve(&tx, client, &refs).await?;
-                removed += store::scim::remove_all_members(&tx, after.id).await?;
+                let stale = stale_members(&tx, client, after.id, &r).await?;
+                let hit = rights::admin_memberships_hit(&tx, client, after.id, Some(&stale)).await?;
+                if !hit.is_empty() {
+                    drop(tx);
+                    return Err(refuse_admin_removal(svc, client, &after, &hit).await);
+                }
+                removed += store::scim::remove_members(&tx, after.id, &stale).await?;
                 added += store::scim::add_members(&tx, after.id, &r.users, &r.groups, now).await?;
                 ignored.extend(r.ignored);
             }
@@ -449,6 +508,11 @@ pub async fn delete(svc: &Services, client: &ScimClient, id: &str, if_match: Opt
     check_version(g.version, if_match)?;
     let now = svc.now();
     let tx = svc.store.begin().await?;
+    let hit = rights::admin_memberships_hit(&tx, client, g.id, None).await?;
+    if !hit.is_empty() {
+        drop(tx);
+        return Err(refuse_admin_removal(svc, client, &g, &hit).await);
+    }
     store::scim::delete_group(&tx, g.id).await?;
     audit::record(
         &tx,

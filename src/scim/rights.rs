@@ -81,16 +81,54 @@ pub async fn refuse(
     change: Sensitive,
     reason: &'static str,
 ) -> ScimError {
-    let event = client
-        .event("scim.refused", target.map(|u| Target::user(u.id, &u.username)))
-        .failed()
-        .with_detail(serde_json::json!({
-            "reason": reason,
-            "password": change.password, "state": change.state,
-            "sign_in_names": change.sign_in_names, "delete": change.delete,
-        }));
+    let detail = serde_json::json!({
+        "reason": reason,
+        "password": change.password, "state": change.state,
+        "sign_in_names": change.sign_in_names, "delete": change.delete,
+    });
+    refuse_on(
+        svc,
+        client,
+        target.map(|u| Target::user(u.id, &u.username)),
+        detail,
+        reason,
+    )
+    .await
+}
+
+/// A refusal concerning anything (a group, say): audited as `scim.refused`, a 403.
+pub async fn refuse_on(
+    svc: &Services,
+    client: &ScimClient,
+    target: Option<Target>,
+    detail: serde_json::Value,
+    reason: &'static str,
+) -> ScimError {
+    let event = client.event("scim.refused", target).failed().with_detail(detail);
     if let Err(e) = svc.audit.record(event, svc.now()).await {
         tracing::error!(error = %e, "could not audit a refused SCIM change");
     }
     ScimError::forbidden(reason)
 }
+
+/// A group membership that makes its user an admin of the group is an admin right:
+/// only a client registered with --manage-admins may end it (by removing the member,
+/// replacing the members or deleting the group). Returns the admins `removing` would
+/// remove (all of the group's admins for None) when the client may not.
+pub async fn admin_memberships_hit(
+    c: &impl store::Connection,
+    client: &ScimClient,
+    group_id: uuid::Uuid,
+    removing: Option<&[uuid::Uuid]>,
+) -> Result<Vec<uuid::Uuid>, ScimError> {
+    if client.rights.manage_admins {
+        return Ok(Vec::new());
+    }
+    let mut admins = store::scim::admin_members(c, group_id).await?;
+    if let Some(ids) = removing {
+        admins.retain(|a| ids.contains(a));
+    }
+    Ok(admins)
+}
+
+pub const ADMIN_MEMBERSHIP: &str = "this group has admins among the members this request removes: only a SCIM client registered with --manage-admins may end a group admin's membership";

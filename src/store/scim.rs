@@ -457,6 +457,19 @@ pub async fn remove_members(c: &impl ConnectionTrait, group_id: Uuid, ids: &[Uui
     Ok(removed)
 }
 
+/// The users who administer this group (their memberships carry admin rights).
+pub async fn admin_members(c: &impl ConnectionTrait, group_id: Uuid) -> Result<Vec<Uuid>> {
+    let rows: Vec<Option<Uuid>> = group_member::Entity::find()
+        .select_only()
+        .column(group_member::Column::MemberUserId)
+        .filter(group_member::Column::GroupId.eq(group_id))
+        .filter(group_member::Column::IsAdmin.eq(true))
+        .into_tuple()
+        .all(c)
+        .await?;
+    Ok(rows.into_iter().flatten().collect())
+}
+
 pub async fn remove_all_members(c: &impl ConnectionTrait, group_id: Uuid) -> Result<u64> {
     let res = group_member::Entity::delete_many()
         .filter(group_member::Column::GroupId.eq(group_id))

@@ -14,6 +14,7 @@ on_each_backend!(
     a_client_registered_to_manage_admins_may,
     a_scoped_client_sees_only_its_groups,
     scim_audit_events_carry_the_source_address,
+    a_group_admins_membership_cannot_be_ended_to_get_round_it,
 );
 
 const NEW_PASSWORD: &str = "a fresh and rather long pass phrase";
@@ -257,5 +258,59 @@ async fn scim_audit_events_carry_the_source_address(backend: Backend) {
     for e in &events {
         assert_eq!(e["source_ip"], "127.0.0.1", "{e}");
     }
+    s.stop().await;
+}
+
+async fn a_group_admins_membership_cannot_be_ended_to_get_round_it(backend: Backend) {
+    let s = oidc::start(backend).await;
+    let (_, nurse_id) = clinic(&s).await;
+    let lead = oidc::create_user(&s, "ward.lead").await;
+    oidc::cli_ok(&s, &["group", "add-member", "G", "ward.lead", "--admin"], None).await;
+    let scoped = Scim::register_with(&s, "clinic G feed", &["--group", "G", "--set-passwords"]).await;
+    let found = scoped.get("/Groups?filter=displayName%20eq%20%22G%22").await;
+    let g = found.body["Resources"][0]["id"].as_str().expect("group G").to_string();
+    let path = format!("/Groups/{g}");
+    let only_nurse = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "G", "members": [{"value": nurse_id}]});
+    assert_eq!(
+        scoped.put(&path, only_nurse).await.status,
+        403,
+        "PUT dropping the group admin"
+    );
+    for ops in [
+        json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", lead.id)}]),
+        json!([{"op": "remove", "path": "members"}]),
+        json!([{"op": "replace", "path": "members", "value": [{"value": nurse_id}]}]),
+    ] {
+        let r = scoped.patch(&path, ops.clone()).await;
+        assert_eq!(r.status, 403, "{ops}: {}", r.body);
+    }
+    // Naming the admin again keeps the membership, admin flag and all.
+    let both = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "G",
+        "members": [{"value": nurse_id}, {"value": lead.id}]});
+    let r = scoped.put(&path, both).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = scoped
+        .patch(
+            &format!("/Users/{}", lead.id),
+            json!([{"op": "replace", "path": "active", "value": false}]),
+        )
+        .await;
+    assert_eq!(r.status, 403, "still an admin of G: {}", r.body);
+
+    let unscoped = Scim::register(&s, "directory", &[]).await;
+    assert_eq!(
+        unscoped.delete(&path).await.status,
+        403,
+        "deleting the group would end the admin's rights"
+    );
+    let it = Scim::register_with(&s, "it directory", &["--manage-admins"]).await;
+    let r = it
+        .patch(
+            &path,
+            json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", lead.id)}]),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(refused_events(&s).await.len() >= 5);
     s.stop().await;
 }
