@@ -23,6 +23,8 @@ pub struct Model {
     pub scopes: Json,
     /// A resource server: may introspect access tokens issued to other clients.
     pub may_introspect: bool,
+    /// Limited to groups (those in oidc_client_groups; none left admits no one).
+    pub limited_to_groups: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -71,6 +71,7 @@ mod tests {
             jwks: None,
             scopes: vec![],
             may_introspect: false,
+            limited_to_groups: false,
         }
     }
 

@@ -201,6 +201,7 @@ pub async fn create(svc: &Services, actor: &Actor, new: NewClient) -> Result<(Cl
         // Public clients always need PKCE; confidential ones unless an admin says otherwise.
         pkce_required: new.public || !new.pkce_optional,
         id_token_alg: id_token_alg.as_str().to_string(),
+        limited_to_groups: !groups.is_empty(),
         groups,
         created_at: svc.now(),
         jwks: new.jwks,
@@ -376,7 +377,8 @@ async fn authenticate_by_assertion(svc: &Services, presented: &Presented) -> Res
 
 /// Whether `user` may use `client`: clients limited to groups admit only their members.
 pub async fn admits(svc: &Services, client: &Client, user_id: Uuid) -> Result<bool, OidcError> {
-    if client.groups.is_empty() {
+    // The flag, not the list: a client whose groups were all deleted admits no one.
+    if !client.limited_to_groups {
         return Ok(true);
     }
     let groups = store::groups::of_user(svc.store.reader(), user_id).await?;

@@ -21,6 +21,8 @@ pub struct ClientRecord {
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub groups: Vec<Uuid>,
+    /// Registered with groups: sees what is inside them, and nothing once none is left.
+    pub limited_to_groups: bool,
     #[serde(flatten)]
     pub rights: ClientRights,
 }
@@ -92,6 +94,7 @@ pub async fn create(
         created_at: now,
         last_used_at: None,
         revoked_at: None,
+        limited_to_groups: !groups.is_empty(),
         groups,
         rights,
     };
@@ -155,7 +158,10 @@ pub async fn authenticate(svc: &Services, token: &str, source_ip: Option<String>
     Ok(ScimClient {
         id: record.id,
         name: record.name,
-        scope: Scope { groups: record.groups },
+        scope: Scope {
+            groups: record.groups,
+            limited: record.limited_to_groups,
+        },
         rights: record.rights,
         source_ip,
     })

@@ -27,6 +27,8 @@ pub struct ClientRecord {
     pub scopes: Vec<String>,
     /// A resource server: may introspect access tokens issued to other clients.
     pub may_introspect: bool,
+    /// Registered with groups: admits only their members, and no one once none is left.
+    pub limited_to_groups: bool,
 }
 
 fn strings(v: &serde_json::Value) -> Vec<String> {
@@ -42,6 +44,7 @@ fn to_record(m: oidc_client::Model, groups: Vec<Uuid>) -> ClientRecord {
         grants: strings(&m.grants),
         scopes: strings(&m.scopes),
         may_introspect: m.may_introspect,
+        limited_to_groups: m.limited_to_groups,
         id: m.id,
         name: m.name,
         secret_hash: m.secret_hash,
@@ -73,6 +76,7 @@ pub async fn insert(c: &impl ConnectionTrait, r: &ClientRecord) -> Result<()> {
         jwks: Set(r.jwks.clone()),
         scopes: Set(json!(r.scopes)),
         may_introspect: Set(r.may_introspect),
+        limited_to_groups: Set(r.limited_to_groups),
     })
     .exec_without_returning(c)
     .await?;

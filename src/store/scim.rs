@@ -20,11 +20,13 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
     pub groups: Vec<Uuid>,
+    /// Limited to `groups`; with none left (all deleted), nothing is in scope.
+    pub limited: bool,
 }
 
 impl Scope {
     pub fn is_limited(&self) -> bool {
-        !self.groups.is_empty()
+        self.limited
     }
 
     /// Whether a group, by id, is visible: its name and id are not to leak otherwise.

@@ -16,6 +16,7 @@ fn to_record(m: scim_client::Model, groups: Vec<Uuid>) -> ClientRecord {
         created_at: m.created_at,
         last_used_at: m.last_used_at,
         revoked_at: m.revoked_at,
+        limited_to_groups: m.limited_to_groups,
         groups,
         rights: ClientRights {
             manage_admins: m.manage_admins,
@@ -45,6 +46,7 @@ pub async fn insert(c: &impl ConnectionTrait, r: &ClientRecord, token_hash: Vec<
         revoked_at: Set(None),
         manage_admins: Set(r.rights.manage_admins),
         set_passwords: Set(r.rights.set_passwords),
+        limited_to_groups: Set(r.limited_to_groups),
     };
     scim_client::Entity::insert(row).exec_without_returning(c).await?;
     for g in &r.groups {

@@ -3,7 +3,7 @@
 //! registered with --set-passwords; and what a scoped client may see.
 use crate::on_each_backend;
 use crate::scim_support::{Scim, nurse};
-use crate::support::oidc::{self, PASSWORD};
+use crate::support::oidc::{self, AuthRequest, PASSWORD, Pkce};
 use crate::support::{Backend, TestServer};
 use serde_json::{Value, json};
 
@@ -15,6 +15,7 @@ on_each_backend!(
     a_scoped_client_sees_only_its_groups,
     scim_audit_events_carry_the_source_address,
     a_group_admins_membership_cannot_be_ended_to_get_round_it,
+    clients_limited_to_deleted_groups_reach_no_one,
 );
 
 const NEW_PASSWORD: &str = "a fresh and rather long pass phrase";
@@ -312,5 +313,44 @@ async fn a_group_admins_membership_cannot_be_ended_to_get_round_it(backend: Back
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(refused_events(&s).await.len() >= 5);
+    s.stop().await;
+}
+
+/// A limit to groups that have all been deleted limits to nothing, never to everything.
+async fn clients_limited_to_deleted_groups_reach_no_one(backend: Backend) {
+    let s = oidc::start(backend).await;
+    let (_, nurse_id) = clinic(&s).await;
+    let scoped = Scim::register(&s, "clinic G feed", &["G"]).await;
+    let app = oidc::create_client(&s, "clinic G rota", &["--group", "G"]).await;
+    assert_eq!(scoped.get(&format!("/Users/{nurse_id}")).await.status, 200);
+    // Entra deletes a group that leaves its provisioning scope (admin4 is no group admin).
+    let directory = Scim::register(&s, "directory", &[]).await;
+    let found = directory.get("/Groups?filter=displayName%20eq%20%22G%22").await;
+    let g = found.body["Resources"][0]["id"].as_str().expect("group G").to_string();
+    assert_eq!(directory.delete(&format!("/Groups/{g}")).await.status, 204);
+
+    let listed = scoped.get("/Users").await;
+    assert_eq!(listed.status, 200);
+    assert_eq!(listed.body["totalResults"], 0, "{}", listed.body);
+    assert_eq!(scoped.get(&format!("/Users/{nurse_id}")).await.status, 404);
+    let r = scoped
+        .patch(
+            &format!("/Users/{nurse_id}"),
+            json!([{"op": "replace", "path": "active", "value": false}]),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(scoped.get("/Groups").await.body["totalResults"], 0);
+
+    let nurse = oidc::User {
+        id: nurse_id,
+        username: "nurse5".into(),
+        email: "nurse5@clinic.example".into(),
+        password: PASSWORD.into(),
+    };
+    let req = AuthRequest::new(&app, "openid").with_pkce(&Pkce::generate());
+    let refused = oidc::sign_in(&s, &oidc::browser(), &req, &nurse.username, &nurse.password).await;
+    assert_eq!(refused.error(), Some("access_denied"), "{refused:?}");
+    assert_eq!(refused.param("code"), None);
     s.stop().await;
 }
