@@ -52,6 +52,9 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Connections open at once; more wait in the listen backlog until one closes.
     pub max_connections: u32,
+    /// Connections open at once from one client address (IPv6: one /64), trusted
+    /// proxies exempt; more are closed at once, so one address cannot take every slot.
+    pub max_connections_per_address: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +82,7 @@ struct FileConfig {
     idle_timeout_secs: Option<String>,
     request_timeout_secs: Option<String>,
     max_connections: Option<String>,
+    max_connections_per_address: Option<String>,
 }
 
 impl Config {
@@ -220,18 +224,25 @@ impl Config {
         let header_read_timeout = seconds("header_read_timeout_secs", file.header_read_timeout_secs, 10)?;
         let idle_timeout = seconds("idle_timeout_secs", file.idle_timeout_secs, 60)?;
         let request_timeout = seconds("request_timeout_secs", file.request_timeout_secs, 30)?;
-        let max_connections = match pick("max_connections", file.max_connections) {
-            Some(text) => bounded("max_connections", &text, MAX_CONNECTIONS.into(), "connections")?
-                .try_into()
-                .unwrap_or(MAX_CONNECTIONS),
-            None => default_max_connections(),
+        let connections = |key: &str, from_file: Option<String>, default: u32| -> Result<u32, ConfigError> {
+            match pick(key, from_file) {
+                None => Ok(default),
+                Some(text) => bounded(key, &text, MAX_CONNECTIONS.into(), "connections")
+                    .map(|n| n.try_into().unwrap_or(MAX_CONNECTIONS)),
+            }
         };
+        let max_connections = connections("max_connections", file.max_connections, default_max_connections())?;
+        // 64: room for the browsers of a clinic behind one NAT address (one HTTP/2
+        // connection each, or up to six HTTP/1.1), a sixty-fourth of the default cap.
+        let max_connections_per_address =
+            connections("max_connections_per_address", file.max_connections_per_address, 64)?;
 
         Ok(Self {
             header_read_timeout,
             idle_timeout,
             request_timeout,
             max_connections,
+            max_connections_per_address,
             sign_in_per_minute,
             pending_sign_ins_per_address,
             trusted_proxies,
@@ -388,6 +399,7 @@ mod tests {
             ("TESSERA_IDLE_TIMEOUT_SECS", "1.5"),
             ("TESSERA_REQUEST_TIMEOUT_SECS", "99999999999999999999"),
             ("TESSERA_MAX_CONNECTIONS", "-1"),
+            ("TESSERA_MAX_CONNECTIONS_PER_ADDRESS", "0"),
         ] {
             let err = Config::from_sources(FileConfig::default(), &env(&[(key, value)])).expect_err(key);
             assert_eq!(err.setting, key);
@@ -412,6 +424,7 @@ mod tests {
         assert_eq!(c.idle_timeout, Duration::from_secs(60));
         assert_eq!(c.request_timeout, Duration::from_secs(30));
         assert!((1..=4096).contains(&c.max_connections));
+        assert_eq!(c.max_connections_per_address, 64);
         let file = FileConfig {
             idle_timeout_secs: Some("75".into()),
             ..FileConfig::default()
@@ -421,12 +434,14 @@ mod tests {
             &env(&[
                 ("TESSERA_HEADER_READ_TIMEOUT_SECS", "5"),
                 ("TESSERA_MAX_CONNECTIONS", "20000"),
+                ("TESSERA_MAX_CONNECTIONS_PER_ADDRESS", "500"),
             ]),
         )
         .expect("ok");
         assert_eq!(c.header_read_timeout, Duration::from_secs(5));
         assert_eq!(c.idle_timeout, Duration::from_secs(75));
         assert_eq!(c.max_connections, 20_000);
+        assert_eq!(c.max_connections_per_address, 500);
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //! - while a request is in flight nothing is timed here: the router's request
 //!   timeout bounds it.
 use super::edge::Edge;
+use super::peer_limit::PeerSlot;
 use axum::extract::ConnectInfo;
 use axum::response::Response;
 use hyper::body::Incoming;
@@ -41,8 +42,15 @@ pub struct Timeouts {
     pub idle: Duration,
 }
 
+/// A connection's places under the global cap and its address's limit, held until
+/// it ends however it ends.
+pub struct Places {
+    pub _slot: OwnedSemaphorePermit,
+    pub _per_address: PeerSlot,
+}
+
 /// Serves one connection until it ends, the watchdog ends it, or, after `stop`,
-/// its requests in flight have finished. `_slot` is its place under the cap.
+/// its requests in flight have finished.
 pub async fn serve(
     builder: auto::Builder<TokioExecutor>,
     tcp: TcpStream,
@@ -50,7 +58,7 @@ pub async fn serve(
     edge: Edge,
     timeouts: Timeouts,
     mut stop: watch::Receiver<bool>,
-    _slot: OwnedSemaphorePermit,
+    _places: Places,
 ) {
     let activity = Arc::new(Activity::new());
     let io = TokioIo::new(Watched {

@@ -6,6 +6,7 @@ mod error;
 mod headers;
 mod health;
 mod oidc;
+mod peer_limit;
 mod request_id;
 mod scim;
 mod serve;

@@ -1,5 +1,5 @@
 //! Findings of the penetration test (issue 16), through the real HTTP interface:
-//! connection timeouts and cap over raw sockets, HSTS, request ids, and paths that
+//! connection timeouts and caps over raw sockets, HSTS, request ids, and paths that
 //! used to panic.
 use crate::on_each_backend;
 use crate::scim_support::Scim;
@@ -216,6 +216,49 @@ async fn connections_beyond_the_cap_wait_for_a_free_slot() {
         .await
         .expect("served once a slot frees");
     assert_eq!(answer.expect("answer").status, 200);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_per_address_limit_are_closed_at_once() {
+    let s = TestServer::start_with(Backend::Sqlite, |c| {
+        short_timeouts(60, 60)(c);
+        c.max_connections = 50;
+        c.max_connections_per_address = 2;
+    })
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut conn = Raw::connect(&s).await;
+        conn.get("/healthz").await;
+        assert_eq!(conn.answer().await.expect("answer").status, 200);
+        held.push(conn);
+    }
+    let mut third = Raw::connect(&s).await;
+    third.get("/healthz").await;
+    assert!(
+        third.closed_by_server().await,
+        "a third from 127.0.0.1 is closed unanswered"
+    );
+    for conn in &mut held {
+        conn.get("/healthz").await;
+        assert_eq!(conn.answer().await.expect("still served").status, 200);
+    }
+    // Once the server has seen one close, its place is free again.
+    drop(held.pop());
+    let served = timeout(PATIENCE, async {
+        loop {
+            let mut next = Raw::connect(&s).await;
+            next.get("/healthz").await;
+            if let Some(answer) = next.answer().await {
+                break answer;
+            }
+            sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("served once one closes");
+    assert_eq!(served.status, 200);
     s.stop().await;
 }
 
