@@ -235,7 +235,7 @@ impl Config {
         // 64: room for the browsers of a clinic behind one NAT address (one HTTP/2
         // connection each, or up to six HTTP/1.1), a sixty-fourth of the default cap.
         let max_connections_per_address =
-            connections("max_connections_per_address", file.max_connections_per_address, 64)?;
+            connections("max_connections_per_address", file.max_connections_per_address, 256)?;
 
         Ok(Self {
             header_read_timeout,
@@ -424,7 +424,7 @@ mod tests {
         assert_eq!(c.idle_timeout, Duration::from_secs(60));
         assert_eq!(c.request_timeout, Duration::from_secs(30));
         assert!((1..=4096).contains(&c.max_connections));
-        assert_eq!(c.max_connections_per_address, 64);
+        assert_eq!(c.max_connections_per_address, 256);
         let file = FileConfig {
             idle_timeout_secs: Some("75".into()),
             ..FileConfig::default()

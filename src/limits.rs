@@ -49,7 +49,9 @@ impl AddressLimit {
 
 /// Whose budget an address spends: an IPv4 address its own, an IPv6 address its /64's
 /// (one network's hosts hold a whole /64 and could otherwise take a new address per try).
-fn budget_key(address: IpAddr) -> IpAddr {
+/// One client's key: an IPv4 address alone, an IPv6 address with its /64 (one
+/// network's hosts hold a whole /64). Shared by every per-address limit.
+pub fn budget_key(address: IpAddr) -> IpAddr {
     match address.to_canonical() {
         IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & (u128::MAX << 64))),
         v4 => v4,

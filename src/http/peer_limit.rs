@@ -3,7 +3,7 @@
 //! else waits in the backlog. Trusted proxies are exempt: each carries many clients.
 use ipnet::IpNet;
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
 type Open = Arc<Mutex<HashMap<IpAddr, u32>>>;
@@ -34,7 +34,7 @@ impl PeerLimit {
     pub fn admit(&self, peer: IpAddr) -> Option<PeerSlot> {
         // An IPv4 client of a dual-stack listener arrives as ::ffff:a.b.c.d.
         let peer = peer.to_canonical();
-        let key = (!self.trusted.iter().any(|net| net.contains(&peer))).then(|| key(peer));
+        let key = (!self.trusted.iter().any(|net| net.contains(&peer))).then(|| crate::limits::budget_key(peer));
         if let Some(key) = key {
             let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
             let count = open.entry(key).or_insert(0);
@@ -61,16 +61,6 @@ impl Drop for PeerSlot {
                 open.remove(&key);
             }
         }
-    }
-}
-
-/// An IPv4 address counts alone, an IPv6 address with its /64, as the sign-in budget
-/// in limits.rs counts them: one network's hosts hold a whole /64 and could otherwise
-/// take a new address per connection. (That function is private to limits.rs.)
-fn key(address: IpAddr) -> IpAddr {
-    match address {
-        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & (u128::MAX << 64))),
-        v4 => v4,
     }
 }
 
