@@ -190,6 +190,18 @@ async fn idle_keep_alive_connections_are_closed_and_busy_ones_kept() {
     s.stop().await;
 }
 
+/// `n` connections, each of which has had one request answered.
+async fn served_connections(s: &TestServer, n: usize) -> Vec<Raw> {
+    let mut held = Vec::new();
+    for _ in 0..n {
+        let mut conn = Raw::connect(s).await;
+        conn.get("/healthz").await;
+        assert_eq!(conn.answer().await.expect("answer").status, 200);
+        held.push(conn);
+    }
+    held
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_beyond_the_cap_wait_for_a_free_slot() {
     let s = TestServer::start_with(Backend::Sqlite, |c| {
@@ -197,13 +209,7 @@ async fn connections_beyond_the_cap_wait_for_a_free_slot() {
         c.max_connections = 2;
     })
     .await;
-    let mut held = Vec::new();
-    for _ in 0..2 {
-        let mut conn = Raw::connect(&s).await;
-        conn.get("/healthz").await;
-        assert_eq!(conn.answer().await.expect("answer").status, 200);
-        held.push(conn);
-    }
+    let mut held = served_connections(&s, 2).await;
     // The kernel completes the handshake, but Tessera does not take the connection.
     let mut third = Raw::connect(&s).await;
     third.get("/healthz").await;
@@ -227,13 +233,7 @@ async fn connections_beyond_the_per_address_limit_are_closed_at_once() {
         c.max_connections_per_address = 2;
     })
     .await;
-    let mut held = Vec::new();
-    for _ in 0..2 {
-        let mut conn = Raw::connect(&s).await;
-        conn.get("/healthz").await;
-        assert_eq!(conn.answer().await.expect("answer").status, 200);
-        held.push(conn);
-    }
+    let mut held = served_connections(&s, 2).await;
     let mut third = Raw::connect(&s).await;
     third.get("/healthz").await;
     assert!(
