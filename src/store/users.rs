@@ -194,8 +194,12 @@ pub async fn rekey(db: &sea_orm::DatabaseConnection) -> Result<()> {
             }
             holders.insert(key.clone(), id);
         }
-        if key != old_key {
-            changes.push((id, key));
+        // The stored form follows the rule too, except where it must tell a collision apart.
+        let shown = username::enforce(&name)
+            .ok()
+            .filter(|n| *n != name && !key.starts_with(' '));
+        if key != old_key || shown.is_some() {
+            changes.push((id, key, shown));
         }
     }
     if changes.is_empty() {
@@ -203,23 +207,23 @@ pub async fn rekey(db: &sea_orm::DatabaseConnection) -> Result<()> {
     }
     let tx = db.begin().await?;
     // Through unique placeholders first, so keys that trade places never collide.
-    for (id, _) in &changes {
-        set_key(&tx, *id, &format!(" rekey#{id}")).await?;
+    for (id, _, _) in &changes {
+        set_key(&tx, *id, &format!(" rekey#{id}"), None).await?;
     }
-    for (id, key) in &changes {
-        set_key(&tx, *id, key).await?;
+    for (id, key, shown) in &changes {
+        set_key(&tx, *id, key, shown.as_deref()).await?;
     }
     tx.commit().await?;
     tracing::info!(users = changes.len(), "username keys recomputed");
     Ok(())
 }
 
-async fn set_key(c: &impl ConnectionTrait, id: Uuid, key: &str) -> Result<()> {
-    Entity::update_many()
-        .col_expr(Column::UsernameLower, Expr::value(key))
-        .filter(Column::Id.eq(id))
-        .exec(c)
-        .await?;
+async fn set_key(c: &impl ConnectionTrait, id: Uuid, key: &str, shown: Option<&str>) -> Result<()> {
+    let mut update = Entity::update_many().col_expr(Column::UsernameLower, Expr::value(key));
+    if let Some(name) = shown {
+        update = update.col_expr(Column::Username, Expr::value(name));
+    }
+    update.filter(Column::Id.eq(id)).exec(c).await?;
     Ok(())
 }
 
