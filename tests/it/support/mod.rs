@@ -88,14 +88,33 @@ impl TestDb {
         }
     }
 
-    pub async fn drop_database(&self) {
-        if let Some((admin_url, name)) = &self.postgres
-            && let Ok(admin) = Database::connect(admin_url.as_str()).await
-        {
-            let _ = admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .await;
-            admin.close().await.ok();
+    pub async fn drop_database(&mut self) {
+        if let Some((admin_url, name)) = self.postgres.take() {
+            drop_postgres(&admin_url, &name).await;
+        }
+    }
+}
+
+async fn drop_postgres(admin_url: &str, name: &str) {
+    if let Ok(admin) = Database::connect(admin_url).await {
+        let _ = admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await;
+        admin.close().await.ok();
+    }
+}
+
+/// A test that fails (panics) never reaches `stop`: its database goes here instead,
+/// on a thread of its own, as Drop cannot wait on the test's runtime.
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.postgres.take() {
+            let dropped = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    rt.block_on(drop_postgres(&admin_url, &name));
+                }
+            });
+            let _ = dropped.join();
         }
     }
 }
@@ -173,7 +192,7 @@ impl TestServer {
         run_cli(&self.db.url, &self.data_dir(), args, stdin, &[]).await
     }
 
-    pub async fn stop(self) {
+    pub async fn stop(mut self) {
         self.server.shutdown();
         self.server.wait().await.expect("server stops cleanly");
         self.db.drop_database().await;
