@@ -205,18 +205,6 @@ async fn stale_members(
         .collect())
 }
 
-async fn refuse_admin_removal(svc: &Services, client: &ScimClient, g: &Group, admins: &[Uuid]) -> ScimError {
-    let detail = json!({ "reason": rights::ADMIN_MEMBERSHIP, "admins": admins });
-    rights::refuse_on(
-        svc,
-        client,
-        Some(Target::group(g.id, &g.display_name)),
-        detail,
-        rights::ADMIN_MEMBERSHIP,
-    )
-    .await
-}
-
 /// A note for the request log about member references that were skipped.
 fn ignored_note(ignored: &[String]) -> Option<String> {
     (!ignored.is_empty()).then(|| format!("ignored unknown members: {}", ignored.join(", ")))
@@ -298,11 +286,7 @@ pub async fn replace(
     let refs = input.members.unwrap_or_default();
     let r = resolve(&tx, client, &refs).await?;
     let stale = stale_members(&tx, client, after.id, &r).await?;
-    let hit = rights::admin_memberships_hit(&tx, client, after.id, Some(&stale)).await?;
-    if !hit.is_empty() {
-        drop(tx);
-        return Err(refuse_admin_removal(svc, client, &after, &hit).await);
-    }
+    let tx = rights::guard_admin_memberships(svc, tx, client, &after, Some(&stale)).await?;
     store::scim::remove_members(&tx, after.id, &stale).await?;
     let count = store::scim::add_members(&tx, after.id, &r.users, &r.groups, now).await?;
     audit::record(
@@ -433,7 +417,7 @@ pub async fn patch(
     let mut after = before.clone();
     let (mut added, mut removed) = (0usize, 0u64);
     let mut ignored = Vec::new();
-    let tx = svc.store.begin().await?;
+    let mut tx = svc.store.begin().await?;
     for change in all {
         match change {
             Change::Rename(name) => {
@@ -447,29 +431,17 @@ pub async fn patch(
                 ignored.extend(r.ignored);
             }
             Change::Remove(ids) => {
-                let hit = rights::admin_memberships_hit(&tx, client, after.id, Some(&ids)).await?;
-                if !hit.is_empty() {
-                    drop(tx);
-                    return Err(refuse_admin_removal(svc, client, &after, &hit).await);
-                }
+                tx = rights::guard_admin_memberships(svc, tx, client, &after, Some(&ids)).await?;
                 removed += store::scim::remove_members(&tx, after.id, &ids).await?;
             }
             Change::RemoveAll => {
-                let hit = rights::admin_memberships_hit(&tx, client, after.id, None).await?;
-                if !hit.is_empty() {
-                    drop(tx);
-                    return Err(refuse_admin_removal(svc, client, &after, &hit).await);
-                }
+                tx = rights::guard_admin_memberships(svc, tx, client, &after, None).await?;
                 removed += store::scim::remove_all_members(&tx, after.id).await?;
             }
             Change::ReplaceMembers(refs) => {
                 let r = resolve(&tx, client, &refs).await?;
                 let stale = stale_members(&tx, client, after.id, &r).await?;
-                let hit = rights::admin_memberships_hit(&tx, client, after.id, Some(&stale)).await?;
-                if !hit.is_empty() {
-                    drop(tx);
-                    return Err(refuse_admin_removal(svc, client, &after, &hit).await);
-                }
+                tx = rights::guard_admin_memberships(svc, tx, client, &after, Some(&stale)).await?;
                 removed += store::scim::remove_members(&tx, after.id, &stale).await?;
                 added += store::scim::add_members(&tx, after.id, &r.users, &r.groups, now).await?;
                 ignored.extend(r.ignored);
@@ -508,11 +480,7 @@ pub async fn delete(svc: &Services, client: &ScimClient, id: &str, if_match: Opt
     check_version(g.version, if_match)?;
     let now = svc.now();
     let tx = svc.store.begin().await?;
-    let hit = rights::admin_memberships_hit(&tx, client, g.id, None).await?;
-    if !hit.is_empty() {
-        drop(tx);
-        return Err(refuse_admin_removal(svc, client, &g, &hit).await);
-    }
+    let tx = rights::guard_admin_memberships(svc, tx, client, &g, None).await?;
     store::scim::delete_group(&tx, g.id).await?;
     audit::record(
         &tx,

@@ -4,8 +4,10 @@ use super::{ScimClient, ScimError};
 use crate::accounts::User;
 use crate::audit::Target;
 use crate::directory;
+use crate::directory::Group;
 use crate::services::Services;
-use crate::store;
+use crate::store::{self, Tx};
+use uuid::Uuid;
 
 /// The parts of a write that need more than provisioning rights.
 #[derive(Debug, Default, Clone, Copy)]
@@ -36,7 +38,7 @@ impl Sensitive {
 
 /// Why `change` to `target` (as stored before the write; None for a create) is beyond
 /// the client's rights, if it is.
-pub async fn refusal(
+async fn refusal(
     c: &impl store::Connection,
     client: &ScimClient,
     target: Option<&User>,
@@ -72,9 +74,8 @@ pub async fn check(
     }
 }
 
-/// Audits a refusal and returns its 403. Call it outside any transaction: on SQLite
-/// the audit writer would wait for the write lock that transaction holds.
-pub async fn refuse(
+/// Audits a refusal and returns its 403; outside any transaction (see `recheck`).
+async fn refuse(
     svc: &Services,
     client: &ScimClient,
     target: Option<&User>,
@@ -97,7 +98,7 @@ pub async fn refuse(
 }
 
 /// A refusal concerning anything (a group, say): audited as `scim.refused`, a 403.
-pub async fn refuse_on(
+async fn refuse_on(
     svc: &Services,
     client: &ScimClient,
     target: Option<Target>,
@@ -111,24 +112,50 @@ pub async fn refuse_on(
     ScimError::forbidden(reason)
 }
 
+/// The check again inside the write's transaction, where admin rights granted
+/// meanwhile are seen. A refusal ends the transaction before it is audited: on SQLite
+/// the audit writer would wait for the write lock the transaction holds.
+pub async fn recheck(
+    svc: &Services,
+    tx: Tx,
+    client: &ScimClient,
+    target: Option<&User>,
+    change: Sensitive,
+) -> Result<Tx, ScimError> {
+    match refusal(&tx, client, target, change).await? {
+        None => Ok(tx),
+        Some(reason) => {
+            drop(tx);
+            Err(refuse(svc, client, target, change, reason).await)
+        }
+    }
+}
+
+const ADMIN_MEMBERSHIP: &str = "this group has admins among the members this request removes: only a SCIM client registered with --manage-admins may end a group admin's membership";
+
 /// A group membership that makes its user an admin of the group is an admin right:
 /// only a client registered with --manage-admins may end it (by removing the member,
-/// replacing the members or deleting the group). Returns the admins `removing` would
-/// remove (all of the group's admins for None) when the client may not.
-pub async fn admin_memberships_hit(
-    c: &impl store::Connection,
+/// replacing the members or deleting the group). `removing` names the members a
+/// write removes, None for all of them; a refusal ends the transaction, as `recheck`.
+pub async fn guard_admin_memberships(
+    svc: &Services,
+    tx: Tx,
     client: &ScimClient,
-    group_id: uuid::Uuid,
-    removing: Option<&[uuid::Uuid]>,
-) -> Result<Vec<uuid::Uuid>, ScimError> {
+    group: &Group,
+    removing: Option<&[Uuid]>,
+) -> Result<Tx, ScimError> {
     if client.rights.manage_admins {
-        return Ok(Vec::new());
+        return Ok(tx);
     }
-    let mut admins = store::scim::admin_members(c, group_id).await?;
+    let mut admins = store::scim::admin_members(&tx, group.id).await?;
     if let Some(ids) = removing {
         admins.retain(|a| ids.contains(a));
     }
-    Ok(admins)
+    if admins.is_empty() {
+        return Ok(tx);
+    }
+    drop(tx);
+    let detail = serde_json::json!({ "reason": ADMIN_MEMBERSHIP, "admins": admins });
+    let target = Some(Target::group(group.id, &group.display_name));
+    Err(refuse_on(svc, client, target, detail, ADMIN_MEMBERSHIP).await)
 }
-
-pub const ADMIN_MEMBERSHIP: &str = "this group has admins among the members this request removes: only a SCIM client registered with --manage-admins may end a group admin's membership";

@@ -207,11 +207,7 @@ async fn save(
     after.version = before.version + 1;
 
     let target = Target::user(after.id, &after.username);
-    let tx = svc.store.begin().await?;
-    if let Some(reason) = rights::refusal(&tx, client, Some(before), sensitive).await? {
-        drop(tx);
-        return Err(rights::refuse(svc, client, Some(before), sensitive, reason).await);
-    }
+    let tx = rights::recheck(svc, svc.store.begin().await?, client, Some(before), sensitive).await?;
     if let Some(other) = store::users::find_by_username(&tx, &after.username).await?
         && other.id != after.id
     {
@@ -320,11 +316,7 @@ pub async fn delete(svc: &Services, client: &ScimClient, id: &str, if_match: Opt
         ..Sensitive::default()
     };
     rights::check(svc, client, Some(&user), sensitive).await?;
-    let tx = svc.store.begin().await?;
-    if let Some(reason) = rights::refusal(&tx, client, Some(&user), sensitive).await? {
-        drop(tx);
-        return Err(rights::refuse(svc, client, Some(&user), sensitive, reason).await);
-    }
+    let tx = rights::recheck(svc, svc.store.begin().await?, client, Some(&user), sensitive).await?;
     on_deactivated(&tx, user.id, now).await?;
     store::users::delete(&tx, user.id).await?;
     audit::record(
