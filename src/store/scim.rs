@@ -251,11 +251,11 @@ pub async fn insert_values(c: &impl ConnectionTrait, user_id: Uuid, values: &[Mu
             data: Set(v.data.clone()),
         })
         .collect();
-    // Eleven bound values a row: chunks stay far below SQLite's limit on variables.
-    for chunk in rows.chunks(VALUE_ROWS_PER_INSERT) {
-        user_value::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(c)
-            .await?;
+    // Eleven bound values a row: batches stay far below SQLite's limit on variables.
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let batch: Vec<_> = rows.by_ref().take(VALUE_ROWS_PER_INSERT).collect();
+        user_value::Entity::insert_many(batch).exec_without_returning(c).await?;
     }
     Ok(())
 }
