@@ -6,17 +6,16 @@
 //!     cargo bench --bench scim                                   # SQLite
 //!     TESSERA_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo bench --bench scim   # and PostgreSQL
 //!
-//! Seeding from 10,000 to 100,000 users goes through the store in batches: it is
-//! set-up, not what is measured. Prints figures; asserts nothing.
+//! Seeding from 10,000 to 100,000 users is plain SQL in batches: it is set-up, not what
+//! is measured. Prints figures; asserts nothing.
+use sea_orm::sea_query::{Alias, Order, Query};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tessera::accounts::{MultiValue, Role, User};
 use tessera::app::{ServeOptions, Server};
 use tessera::clock::SystemClock;
 use tessera::config::Config;
-use tessera::store;
 
 const CREATES: usize = 10_000;
 const DIRECTORY: usize = 100_000;
@@ -114,45 +113,11 @@ async fn run(label: &str, postgres: Option<String>) {
         CREATES as f64 / secs
     );
 
-    // 2. Seed to 100,000 users through the store (set-up only).
+    // 2. Seed to 100,000 users with plain SQL (set-up only, not measured).
     let now = svc.now();
     for batch in (CREATES..DIRECTORY).collect::<Vec<_>>().chunks(2000) {
         let tx = svc.store.begin().await.unwrap_or_else(|e| panic!("tx: {e}"));
-        for &i in batch {
-            let user = User {
-                id: uuid::Uuid::now_v7(),
-                username: format!("user{i:06}"),
-                email: Some(format!("user{i:06}@clinic.org")),
-                given_name: Some("Given".into()),
-                family_name: Some(format!("Family{i}")),
-                display_name: None,
-                profile: Default::default(),
-                external_id: None,
-                active: true,
-                role: Role::Member,
-                password_hash: None,
-                must_change_password: false,
-                failed_logins: 0,
-                locked_until: None,
-                created_at: now,
-                updated_at: now,
-                version: 1,
-            };
-            store::users::insert(&tx, &user)
-                .await
-                .unwrap_or_else(|e| panic!("insert: {e}"));
-            let email = MultiValue {
-                attr: "emails".into(),
-                kind: Some("work".into()),
-                value: user.email.clone(),
-                display: None,
-                primary: true,
-                data: json!({"value": user.email, "type": "work", "primary": true}),
-            };
-            store::scim::set_values(&tx, user.id, &[email])
-                .await
-                .unwrap_or_else(|e| panic!("values: {e}"));
-        }
+        seed_users(&tx, batch, now).await;
         tx.commit().await.unwrap_or_else(|e| panic!("commit: {e}"));
     }
 
@@ -208,19 +173,22 @@ async fn run(label: &str, postgres: Option<String>) {
 
     // 4. A 10,000-member group, then PATCH adding 100 members (several rounds).
     let all: Vec<uuid::Uuid> = {
-        let (_, users) = store::scim::list_users(
-            svc.store.conn(),
-            None,
-            &Default::default(),
-            None,
-            &store::scim::Page {
-                start_index: 1,
-                count: 10_600,
-            },
-        )
-        .await
-        .unwrap_or_else(|e| panic!("list: {e}"));
-        users.into_iter().map(|u| u.id).collect()
+        let q = Query::select()
+            .column(Alias::new("id"))
+            .from(Alias::new("users"))
+            .order_by(Alias::new("created_at"), Order::Asc)
+            .order_by(Alias::new("id"), Order::Asc)
+            .limit(10_600)
+            .to_owned();
+        let rows = svc
+            .store
+            .conn()
+            .query_all(&q)
+            .await
+            .unwrap_or_else(|e| panic!("list: {e}"));
+        rows.iter()
+            .map(|r| r.try_get::<uuid::Uuid>("", "id").unwrap_or_else(|e| panic!("id: {e}")))
+            .collect()
     };
     let r = http
         .post(format!("{base}/Groups"))
@@ -233,9 +201,16 @@ async fn run(label: &str, postgres: Option<String>) {
     let gid = group["id"].as_str().unwrap_or_else(|| panic!("group id")).to_string();
     let gid_uuid = uuid::Uuid::parse_str(&gid).unwrap_or_else(|e| panic!("uuid: {e}"));
     let tx = svc.store.begin().await.unwrap_or_else(|e| panic!("tx: {e}"));
-    store::scim::add_members(&tx, gid_uuid, &all[..10_000], &[], now)
-        .await
-        .unwrap_or_else(|e| panic!("members: {e}"));
+    for chunk in all[..10_000].chunks(2000) {
+        let mut insert = Query::insert()
+            .into_table(Alias::new("group_members"))
+            .columns(["group_id", "member_user_id", "is_admin", "created_at"].map(Alias::new))
+            .to_owned();
+        for id in chunk {
+            insert.values_panic([gid_uuid.into(), (*id).into(), false.into(), now.into()]);
+        }
+        tx.execute(&insert).await.unwrap_or_else(|e| panic!("members: {e}"));
+    }
     tx.commit().await.unwrap_or_else(|e| panic!("commit: {e}"));
     let mut times = Vec::new();
     for round in 0..5 {
@@ -272,4 +247,83 @@ async fn run(label: &str, postgres: Option<String>) {
             .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
             .await;
     }
+}
+
+/// Users `user{i}` with one work email each, as SCIM would have stored them.
+async fn seed_users(tx: &impl ConnectionTrait, batch: &[usize], now: chrono::DateTime<chrono::Utc>) {
+    let mut users = Query::insert()
+        .into_table(Alias::new("users"))
+        .columns(
+            [
+                "id",
+                "username",
+                "username_lower",
+                "email",
+                "email_lower",
+                "given_name",
+                "family_name",
+                "active",
+                "active_unset",
+                "role",
+                "must_change_password",
+                "failed_logins",
+                "created_at",
+                "updated_at",
+                "version",
+            ]
+            .map(Alias::new),
+        )
+        .to_owned();
+    let mut values = Query::insert()
+        .into_table(Alias::new("user_values"))
+        .columns(
+            [
+                "user_id",
+                "attr",
+                "position",
+                "kind",
+                "kind_lower",
+                "value",
+                "value_lower",
+                "is_primary",
+                "data",
+            ]
+            .map(Alias::new),
+        )
+        .to_owned();
+    for &i in batch {
+        let id = uuid::Uuid::now_v7();
+        let name = format!("user{i:06}");
+        let email = format!("{name}@clinic.org");
+        users.values_panic([
+            id.into(),
+            name.clone().into(),
+            name.into(),
+            email.clone().into(),
+            email.clone().into(),
+            "Given".into(),
+            format!("Family{i}").into(),
+            true.into(),
+            false.into(),
+            "member".into(),
+            false.into(),
+            0i32.into(),
+            now.into(),
+            now.into(),
+            1i64.into(),
+        ]);
+        values.values_panic([
+            id.into(),
+            "emails".into(),
+            0i32.into(),
+            "work".into(),
+            "work".into(),
+            email.clone().into(),
+            email.clone().into(),
+            true.into(),
+            json!({"value": email, "type": "work", "primary": true}).into(),
+        ]);
+    }
+    tx.execute(&users).await.unwrap_or_else(|e| panic!("users: {e}"));
+    tx.execute(&values).await.unwrap_or_else(|e| panic!("values: {e}"));
 }

@@ -7,6 +7,7 @@ use crate::crypto::SecretKey;
 use crate::http;
 use crate::mail::transport::Transport;
 use crate::mail::worker::Worker;
+use crate::oidc::Provider;
 use crate::services::Services;
 use crate::store::Store;
 use std::net::SocketAddr;
@@ -53,12 +54,10 @@ pub async fn open(config: Config, clock: Arc<dyn Clock>, migrate: bool) -> Resul
         )),
         config: Arc::new(config),
         audit: Arc::new(crate::audit::batch::Batcher::start(store.clone())),
-        clients: Arc::default(),
         store,
         clock,
         secret,
         mail_wake: Arc::new(Notify::new()),
-        keys: Arc::new(crate::oidc::Keys::default()),
     })
 }
 
@@ -167,7 +166,8 @@ impl Server {
             .await
             .map_err(|e| ConfigError::new("TESSERA_DATABASE_URL", format!("cannot check for an admin: {e}")))?;
 
-        let created = crate::oidc::keystore::ensure(&services)
+        let provider = Provider::new(services.clone());
+        let created = crate::oidc::keystore::ensure(&provider)
             .await
             .map_err(|e| ConfigError::new("TESSERA_SECRET_KEY", format!("cannot prepare signing keys: {e}")))?;
         for (kid, alg) in created {
@@ -176,7 +176,7 @@ impl Server {
 
         let (shutdown, stop) = watch::channel(false);
         let logouts =
-            tokio::spawn(crate::oidc::backchannel::Worker::new(services.clone(), options.mail_poll).run(stop.clone()));
+            tokio::spawn(crate::oidc::backchannel::Worker::new(provider.clone(), options.mail_poll).run(stop.clone()));
         let purge = tokio::spawn(crate::oidc::purge::run(services.clone(), stop.clone()));
         let worker = Worker {
             svc: services.clone(),
@@ -185,7 +185,7 @@ impl Server {
         };
         let worker = tokio::spawn(worker.run(stop.clone()));
         let mut stop_http = stop;
-        let http = tokio::spawn(http::serve(listener, services.clone(), async move {
+        let http = tokio::spawn(http::serve(listener, provider, async move {
             let _ = stop_http.wait_for(|stopped| *stopped).await;
         }));
         Ok(Self {

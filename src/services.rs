@@ -14,13 +14,9 @@ pub struct Services {
     pub secret: SecretKey,
     /// Wakes this node's mail worker when mail is queued (other nodes find it by polling).
     pub mail_wake: Arc<Notify>,
-    /// Token signing keys, loaded from the database on first use.
-    pub keys: Arc<crate::oidc::Keys>,
     pub limits: Arc<crate::limits::Limits>,
     /// Group commit for audit events written outside another transaction.
     pub audit: Arc<crate::audit::batch::Batcher>,
-    /// Clients looked up in the last second (token requests and sign-in steps).
-    pub clients: Arc<crate::oidc::client_cache::ClientCache>,
 }
 
 impl Services {

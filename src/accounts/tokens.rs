@@ -2,37 +2,10 @@
 //! stored as SHA-256, single use, expiring per purpose; a new one voids older ones.
 use crate::crypto::{random_token, token_hash};
 use crate::store::{self, StoreError};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    /// The first admin's account, offered at start-up while no admin can sign in.
-    Setup,
-}
-
-impl Purpose {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Purpose::Setup => "setup",
-        }
-    }
-
-    pub fn lifetime(self) -> Duration {
-        match self {
-            Purpose::Setup => Duration::hours(1),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct OneTimeToken {
-    pub id: Uuid,
-    pub purpose: Purpose,
-    pub user_id: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-}
+pub use crate::model::one_time_token::{OneTimeToken, Purpose};
 
 /// A freshly issued token with its secret, which exists only here and in the link.
 pub struct Issued {
@@ -41,7 +14,7 @@ pub struct Issued {
 }
 
 pub async fn issue(
-    c: &impl store::Connection,
+    c: &impl store::Conn,
     purpose: Purpose,
     user_id: Option<Uuid>,
     now: DateTime<Utc>,
@@ -61,7 +34,7 @@ pub async fn issue(
 
 /// The live token behind a secret, without using it up (to show a form).
 pub async fn peek(
-    c: &impl store::Connection,
+    c: &impl store::Conn,
     secret: &str,
     purpose: Purpose,
     now: DateTime<Utc>,
@@ -72,7 +45,7 @@ pub async fn peek(
 /// Uses a token up. `None` when it is unknown, expired, voided, or was used first by
 /// a concurrent request.
 pub async fn consume(
-    c: &impl store::Connection,
+    c: &impl store::Conn,
     secret: &str,
     purpose: Purpose,
     now: DateTime<Utc>,

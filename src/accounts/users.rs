@@ -50,7 +50,7 @@ pub fn validate_username(name: &str) -> Result<String, AccountsError> {
 /// Usernames and emails together are the sign-in namespace: a username may not be
 /// another user's email, or it would capture that user's sign-in by email. (An email
 /// equal to someone's username captures nothing: sign-in tries usernames first.)
-pub async fn check_sign_in_name(c: &impl store::Connection, user: &User) -> Result<(), AccountsError> {
+pub async fn check_sign_in_name(c: &impl store::Conn, user: &User) -> Result<(), AccountsError> {
     if store::users::is_others_email(c, &user.username, user.id).await? {
         return Err(AccountsError::UsernameTaken(user.username.clone()));
     }
@@ -148,7 +148,7 @@ pub enum EmailRule {
 
 /// Stores a prepared user inside the caller's transaction, with its audit event.
 pub async fn insert_prepared(
-    c: &impl store::Connection,
+    c: &impl store::Conn,
     actor: &Actor,
     source_ip: Option<String>,
     user: &User,
@@ -192,7 +192,7 @@ pub async fn insert_prepared(
 
 /// A user made by hand keeps its address as its one SCIM `emails` value too, so a
 /// directory client reads it and a later PATCH does not drop it.
-pub async fn store_email_value(c: &impl store::Connection, user: &User) -> Result<(), AccountsError> {
+pub async fn store_email_value(c: &impl store::Conn, user: &User) -> Result<(), AccountsError> {
     let Some(email) = &user.email else {
         return Ok(());
     };
@@ -262,7 +262,7 @@ pub async fn set_active(svc: &Services, actor: &Actor, username: &str, active: b
 /// What deprovisioning means, wherever it comes from (CLI, SCIM, console): unsent
 /// mail is cancelled, sessions end, every grant (refresh and access tokens) is
 /// revoked and clients are told by back-channel logout. Inside the caller's transaction.
-pub async fn on_deactivated(c: &impl store::Connection, user_id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn on_deactivated(c: &impl store::Conn, user_id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
     store::outbox::cancel_for_user(c, user_id, "user disabled").await?;
     crate::sessions::sign_out_everywhere(c, user_id, now).await?;
     Ok(())
@@ -271,11 +271,7 @@ pub async fn on_deactivated(c: &impl store::Connection, user_id: Uuid, now: Date
 /// What a new password means, whoever set it: every sign-in made with the old one
 /// ends (sessions, refresh and access tokens, apps told by back-channel logout), as a
 /// lost device or a leaked password is why passwords change. Inside the caller's transaction.
-pub async fn on_password_changed(
-    c: &impl store::Connection,
-    user_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+pub async fn on_password_changed(c: &impl store::Conn, user_id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
     crate::sessions::sign_out_everywhere(c, user_id, now).await
 }
 

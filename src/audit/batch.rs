@@ -32,9 +32,9 @@ impl Batcher {
     /// Stores the event; returns once it is committed.
     pub async fn record(&self, event: Event, at: DateTime<Utc>) -> Result<(), StoreError> {
         let (done, stored) = oneshot::channel();
-        let lost = || StoreError::Query("the audit writer has stopped".into());
+        let lost = || StoreError::AuditWriter("it has stopped".into());
         self.queue.send(Pending { event, at, done }).await.map_err(|_| lost())?;
-        stored.await.map_err(|_| lost())?.map_err(StoreError::Query)
+        stored.await.map_err(|_| lost())?.map_err(StoreError::AuditWriter)
     }
 }
 

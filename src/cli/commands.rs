@@ -11,6 +11,7 @@ use crate::json::JsonFields;
 use crate::mail::transport::Transport;
 use crate::mail::worker::{self, Worker};
 use crate::mail::{self, MailStatus, TestMailHtml, TestMailText};
+use crate::oidc::Provider;
 use crate::scim::clients;
 use crate::services::Services;
 use crate::store::StoreError;
@@ -145,8 +146,12 @@ pub async fn run(command: Command, config: Config) -> Result<Output, String> {
                 .map_err(|e| e.to_string())
         }
         Command::ScimClient(cmd) => scim_client(&svc, &actor, cmd).await.map(Output::from),
-        Command::Client(cmd) => super::oidc::client(&svc, &actor, cmd).await.map(Output::from),
-        Command::Keys(cmd) => super::oidc::keys(&svc, &actor, cmd).await.map(Output::from),
+        Command::Client(cmd) => super::oidc::client(&Provider::new(svc.clone()), &actor, cmd)
+            .await
+            .map(Output::from),
+        Command::Keys(cmd) => super::oidc::keys(&Provider::new(svc.clone()), &actor, cmd)
+            .await
+            .map(Output::from),
         Command::Serve { .. } => Err("serve is not an admin command".into()),
     };
     svc.store.close().await;

@@ -1,10 +1,9 @@
 //! `tessera client …` (OpenID Connect relying parties) and `tessera keys …`.
 use crate::audit::{self, Actor, Event};
 use crate::json::JsonFields;
+use crate::oidc::Provider;
 use crate::oidc::clients::{self, Client, NewClient};
 use crate::oidc::keystore;
-use crate::services::Services;
-use crate::store;
 use clap::Subcommand;
 use serde_json::{Value, json};
 
@@ -97,7 +96,7 @@ fn auth_method(c: &Client) -> &'static str {
     }
 }
 
-pub async fn client(svc: &Services, actor: &Actor, cmd: ClientCommand) -> Result<Value, String> {
+pub async fn client(svc: &Provider, actor: &Actor, cmd: ClientCommand) -> Result<Value, String> {
     match cmd {
         ClientCommand::Create {
             name,
@@ -156,7 +155,7 @@ pub async fn client(svc: &Services, actor: &Actor, cmd: ClientCommand) -> Result
     }
 }
 
-pub async fn keys(svc: &Services, actor: &Actor, cmd: KeysCommand) -> Result<Value, String> {
+pub async fn keys(svc: &Provider, actor: &Actor, cmd: KeysCommand) -> Result<Value, String> {
     match cmd {
         KeysCommand::Rotate => {
             let created = keystore::rotate(svc).await.map_err(|e| e.to_string())?;
@@ -174,9 +173,7 @@ pub async fn keys(svc: &Services, actor: &Actor, cmd: KeysCommand) -> Result<Val
             Ok(json!({ "added": added, "note": "running servers start signing with the new keys within 2 minutes" }))
         }
         KeysCommand::List => {
-            let rows = store::signing_keys::list(svc.store.conn())
-                .await
-                .map_err(|e| e.to_string())?;
+            let rows = keystore::list(svc).await.map_err(|e| e.to_string())?;
             let keys: Vec<_> = rows
                 .iter()
                 .map(|r| json!({ "kid": r.kid, "alg": r.alg, "created_at": r.created_at, "retired_at": r.retired_at }))

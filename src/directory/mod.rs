@@ -3,19 +3,10 @@ use crate::accounts::AccountsError;
 use crate::audit::{self, Actor, Event, Target};
 use crate::services::Services;
 use crate::store::{self, StoreError};
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Group {
-    pub id: Uuid,
-    pub display_name: String,
-    pub external_id: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub version: i64,
-}
+pub use crate::model::group::Group;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {
@@ -33,7 +24,7 @@ pub enum DirectoryError {
 
 /// Whether a user holds any admin right: the admin role, or admin of some group.
 /// Such users are beyond the reach of callers not registered to manage admins.
-pub async fn holds_admin_rights(c: &impl store::Connection, user: &crate::accounts::User) -> Result<bool, StoreError> {
+pub async fn holds_admin_rights(c: &impl store::Conn, user: &crate::accounts::User) -> Result<bool, StoreError> {
     Ok(user.role == crate::accounts::Role::Admin || store::groups::administers_any(c, user.id).await?)
 }
 

@@ -19,7 +19,6 @@ pub use error::{WebError, too_many};
 pub use scim::paths::canonical as canonical_scim_path;
 pub use serve::serve;
 
-use crate::services::Services;
 use axum::Router;
 use axum::http::{Request, StatusCode};
 use axum::response::Response;
@@ -31,7 +30,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-pub type AppState = Services;
+pub type AppState = crate::oidc::Provider;
 
 /// Forms and JSON bodies Tessera accepts are small; refuse big ones before reading them.
 const BODY_LIMIT: usize = 256 * 1024;

@@ -4,63 +4,13 @@ pub mod transport;
 pub mod worker;
 
 use crate::accounts::User;
+use crate::services::Services;
 use crate::store::{self, StoreError};
 use askama::Template;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MailStatus {
-    Queued,
-    Sending,
-    Sent,
-    Failed,
-    Cancelled,
-}
-
-impl MailStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MailStatus::Queued => "queued",
-            MailStatus::Sending => "sending",
-            MailStatus::Sent => "sent",
-            MailStatus::Failed => "failed",
-            MailStatus::Cancelled => "cancelled",
-        }
-    }
-
-    /// Unknown text reads as failed, so a bad row is shown, never re-sent.
-    pub fn parse(text: &str) -> Self {
-        match text {
-            "queued" => MailStatus::Queued,
-            "sending" => MailStatus::Sending,
-            "sent" => MailStatus::Sent,
-            "cancelled" => MailStatus::Cancelled,
-            _ => MailStatus::Failed,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct OutboxMail {
-    pub id: Uuid,
-    pub purpose: String,
-    pub user_id: Option<Uuid>,
-    pub to_address: String,
-    pub subject: String,
-    #[serde(skip)]
-    pub body_text: String,
-    #[serde(skip)]
-    pub body_html: Option<String>,
-    pub status: MailStatus,
-    pub attempts: i32,
-    pub next_attempt_at: DateTime<Utc>,
-    pub last_error: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub sent_at: Option<DateTime<Utc>>,
-}
+pub use crate::model::mail::{MailStatus, OutboxMail};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
@@ -103,9 +53,14 @@ pub struct TestMailHtml<'a> {
     pub issuer: &'a str,
 }
 
+/// One mail of the outbox, by id.
+pub async fn find(svc: &Services, id: Uuid) -> Result<Option<OutboxMail>, StoreError> {
+    store::outbox::find(svc.store.reader(), id).await
+}
+
 /// Writes a mail to the outbox inside the caller's transaction.
 pub async fn queue(
-    c: &impl store::Connection,
+    c: &impl store::Conn,
     now: DateTime<Utc>,
     purpose: &str,
     user_id: Option<Uuid>,
@@ -120,7 +75,7 @@ pub async fn queue(
 /// Writes a mail already claimed by the caller until `claim_until`, for a sender that
 /// attempts it at once (`tessera mail test`): no worker takes it unless that claim lapses.
 pub async fn queue_claimed(
-    c: &impl store::Connection,
+    c: &impl store::Conn,
     now: DateTime<Utc>,
     claim_until: DateTime<Utc>,
     purpose: &str,
@@ -163,7 +118,7 @@ fn new_mail(
 
 /// Queues mail to a user, refusing users who are disabled or have no address.
 pub async fn queue_for_user(
-    c: &impl store::Connection,
+    c: &impl store::Conn,
     now: DateTime<Utc>,
     purpose: &str,
     user: &User,

@@ -4,36 +4,13 @@ use super::clients::{self, AUTHORIZATION_CODE, Client};
 use super::{OidcError, SCOPES, request_limits, scope_list};
 use crate::accounts::UserState;
 use crate::json::JsonFields;
-use crate::services::Services;
+use crate::oidc::Provider;
 use crate::sessions::Session;
 use crate::store;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use uuid::Uuid;
 
-/// The parameters Tessera reads; others are ignored, as OIDC Core §3.1.2.1 asks.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-pub struct Params {
-    pub response_type: Option<String>,
-    pub client_id: Option<String>,
-    pub redirect_uri: Option<String>,
-    pub scope: Option<String>,
-    pub state: Option<String>,
-    pub nonce: Option<String>,
-    pub prompt: Option<String>,
-    pub max_age: Option<String>,
-    pub login_hint: Option<String>,
-    pub id_token_hint: Option<String>,
-    pub ui_locales: Option<String>,
-    pub display: Option<String>,
-    pub acr_values: Option<String>,
-    pub code_challenge: Option<String>,
-    pub code_challenge_method: Option<String>,
-    pub claims: Option<String>,
-    pub request: Option<String>,
-    pub request_uri: Option<String>,
-    pub response_mode: Option<String>,
-}
+pub use crate::model::sign_in::Params;
+use uuid::Uuid;
 
 /// Why a request was refused, and how to tell whom.
 #[derive(Debug)]
@@ -102,7 +79,7 @@ fn nonempty(v: &Option<String>) -> Option<&str> {
     v.as_deref().filter(|s| !s.is_empty())
 }
 
-pub async fn check(svc: &Services, params: Params) -> Result<Checked, Refusal> {
+pub async fn check(svc: &Provider, params: Params) -> Result<Checked, Refusal> {
     let client_id = nonempty(&params.client_id).ok_or_else(|| Refusal::Page("The request names no client.".into()))?;
     let client = clients::lookup(svc, client_id)
         .await?
@@ -273,7 +250,7 @@ fn requested_sub(claims: Option<&Value>) -> Result<Option<String>, &'static str>
 
 /// The subject of an ID token Tessera issued; an expired one still says whom the client
 /// thinks is signed in (§3.1.2.1).
-async fn hint_subject(svc: &Services, hint: &str) -> Result<Option<String>, Refusal> {
+async fn hint_subject(svc: &Provider, hint: &str) -> Result<Option<String>, Refusal> {
     Ok(svc
         .keys
         .verify(svc, hint)
@@ -292,7 +269,7 @@ pub enum Next {
 
 /// Decides from the browser's session (if any) and the request's prompt, max_age and
 /// the user it names.
-pub async fn decide(svc: &Services, req: &Checked, session: Option<Session>) -> Result<Next, Refusal> {
+pub async fn decide(svc: &Provider, req: &Checked, session: Option<Session>) -> Result<Next, Refusal> {
     let now = svc.now();
     let silent = req.prompt.iter().any(|p| p == "none");
     let mut usable = None;
@@ -326,7 +303,7 @@ pub async fn decide(svc: &Services, req: &Checked, session: Option<Session>) -> 
     Ok(Next::Issue(session))
 }
 
-pub async fn needs_consent(svc: &Services, req: &Checked, session: &Session) -> Result<bool, Refusal> {
+pub async fn needs_consent(svc: &Provider, req: &Checked, session: &Session) -> Result<bool, Refusal> {
     if req.prompt.iter().any(|p| p == "consent") {
         return Ok(true);
     }

@@ -4,7 +4,8 @@ use super::OidcError;
 use super::clients;
 use crate::crypto::random_token;
 use crate::json::JsonFields;
-use crate::services::Services;
+use crate::model::backchannel_logout::BackchannelLogout;
+use crate::oidc::Provider;
 use crate::store;
 use chrono::Duration;
 use serde_json::json;
@@ -20,13 +21,13 @@ fn backoff(attempts: i32) -> Duration {
 }
 
 pub struct Worker {
-    pub svc: Services,
+    pub svc: Provider,
     pub poll: StdDuration,
     pub http: reqwest::Client,
 }
 
 impl Worker {
-    pub fn new(svc: Services, poll: StdDuration) -> Self {
+    pub fn new(svc: Provider, poll: StdDuration) -> Self {
         // No redirects: a logout token goes to the registered URI and nowhere else.
         let http = reqwest::Client::builder()
             .timeout(StdDuration::from_secs(5))
@@ -69,7 +70,7 @@ impl Worker {
         Ok(())
     }
 
-    async fn send(&self, row: &store::backchannel::LogoutRow) -> Result<(), String> {
+    async fn send(&self, row: &BackchannelLogout) -> Result<(), String> {
         let client = clients::find(&self.svc, &row.client_id)
             .await
             .map_err(|e| e.to_string())?

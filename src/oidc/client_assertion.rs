@@ -4,7 +4,7 @@
 use super::OidcError;
 use super::clients::Client;
 use crate::json::JsonFields;
-use crate::services::Services;
+use crate::oidc::Provider;
 use crate::store;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -69,7 +69,7 @@ pub fn claimed_client(assertion: &str) -> Option<String> {
 
 /// Verifies the assertion for `client` and spends its `jti`. `audiences` are the values
 /// `aud` may name.
-pub async fn verify(svc: &Services, client: &Client, assertion: &str, audiences: &[String]) -> Result<(), OidcError> {
+pub async fn verify(svc: &Provider, client: &Client, assertion: &str, audiences: &[String]) -> Result<(), OidcError> {
     let fail = |why: &str| OidcError::invalid_client(format!("client authentication failed: {why}"));
     let jwks: JwkSet = client
         .jwks

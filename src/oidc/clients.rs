@@ -4,7 +4,7 @@ use super::keys::Alg;
 use super::{OidcError, SCOPES, is_scope_token, request_limits, scope_list};
 use crate::audit::{self, Actor, Event, Target};
 use crate::crypto::{constant_time_eq, random_token, token_hash};
-use crate::services::Services;
+use crate::oidc::Provider;
 use crate::store::{self, StoreError};
 use uuid::Uuid;
 
@@ -125,7 +125,7 @@ fn new_client_id() -> String {
 }
 
 /// Registers a client; returns it and its secret (shown once; only its hash is kept).
-pub async fn create(svc: &Services, actor: &Actor, new: NewClient) -> Result<(Client, Option<String>), OidcError> {
+pub async fn create(svc: &Provider, actor: &Actor, new: NewClient) -> Result<(Client, Option<String>), OidcError> {
     let name = new.name.trim();
     if name.is_empty() {
         return Err(OidcError::invalid_request("a client needs a name"));
@@ -228,11 +228,11 @@ pub async fn create(svc: &Services, actor: &Actor, new: NewClient) -> Result<(Cl
     Ok((client, secret))
 }
 
-pub async fn list(svc: &Services) -> Result<Vec<Client>, OidcError> {
+pub async fn list(svc: &Provider) -> Result<Vec<Client>, OidcError> {
     Ok(store::oidc_clients::list(svc.store.conn()).await?)
 }
 
-pub async fn delete(svc: &Services, actor: &Actor, id: &str) -> Result<Client, OidcError> {
+pub async fn delete(svc: &Provider, actor: &Actor, id: &str) -> Result<Client, OidcError> {
     let tx = svc.store.begin().await?;
     let client = store::oidc_clients::find(&tx, id)
         .await?
@@ -250,13 +250,13 @@ pub async fn delete(svc: &Services, actor: &Actor, id: &str) -> Result<Client, O
 }
 
 /// The client as stored now; for checking tokens, where a deleted client must count at once.
-pub async fn find(svc: &Services, id: &str) -> Result<Option<Client>, OidcError> {
+pub async fn find(svc: &Provider, id: &str) -> Result<Option<Client>, OidcError> {
     Ok(store::oidc_clients::find(svc.store.reader(), id).await?)
 }
 
 /// The client as stored at most a second ago (`client_cache`); for authenticating
 /// requests and sign-in steps.
-pub async fn lookup(svc: &Services, id: &str) -> Result<Option<Client>, OidcError> {
+pub async fn lookup(svc: &Provider, id: &str) -> Result<Option<Client>, OidcError> {
     if let Some(client) = svc.clients.get(id) {
         return Ok(Some(client));
     }
@@ -306,7 +306,7 @@ impl Presented {
 }
 
 /// RFC 6749 §2.3: exactly one way of authenticating; public clients send only their id.
-pub async fn authenticate(svc: &Services, presented: &Presented) -> Result<Client, OidcError> {
+pub async fn authenticate(svc: &Provider, presented: &Presented) -> Result<Client, OidcError> {
     if presented.assertion.is_some() || presented.assertion_type.is_some() {
         return authenticate_by_assertion(svc, presented).await;
     }
@@ -341,7 +341,7 @@ pub async fn authenticate(svc: &Services, presented: &Presented) -> Result<Clien
 }
 
 /// private_key_jwt: the assertion alone; a secret beside it is a second method.
-async fn authenticate_by_assertion(svc: &Services, presented: &Presented) -> Result<Client, OidcError> {
+async fn authenticate_by_assertion(svc: &Provider, presented: &Presented) -> Result<Client, OidcError> {
     use super::client_assertion::{ASSERTION_TYPE, claimed_client, verify};
     if presented.basic.is_some() || presented.form_secret.is_some() {
         return Err(OidcError::invalid_request(
@@ -376,7 +376,7 @@ async fn authenticate_by_assertion(svc: &Services, presented: &Presented) -> Res
 }
 
 /// Whether `user` may use `client`: clients limited to groups admit only their members.
-pub async fn admits(svc: &Services, client: &Client, user_id: Uuid) -> Result<bool, OidcError> {
+pub async fn admits(svc: &Provider, client: &Client, user_id: Uuid) -> Result<bool, OidcError> {
     // The flag, not the list: a client whose groups were all deleted admits no one.
     if !client.limited_to_groups {
         return Ok(true);

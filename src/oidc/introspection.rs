@@ -5,7 +5,7 @@ use super::clients::{self, Client, Presented};
 use crate::accounts::User;
 use crate::crypto::token_hash;
 use crate::json::JsonFields;
-use crate::services::Services;
+use crate::oidc::Provider;
 use crate::store;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -16,7 +16,7 @@ pub struct ActiveToken {
     pub user: Option<User>,
 }
 
-pub async fn check_access_token(svc: &Services, token: &str) -> Result<ActiveToken, OidcError> {
+pub async fn check_access_token(svc: &Provider, token: &str) -> Result<ActiveToken, OidcError> {
     let inactive = || OidcError::InvalidToken("the access token is invalid, expired or revoked".into());
     let (header, claims) = svc.keys.verify(svc, token).await?.ok_or_else(inactive)?;
     if header.typ.as_deref() != Some("at+jwt") || claims.field("iss") != svc.config.issuer_id() {
@@ -70,7 +70,7 @@ fn may_see(caller: &Client, claims: &Value) -> bool {
 
 /// RFC 7662: only confidential clients may ask; an unknown, expired or revoked token,
 /// and one the caller may not see, is simply `{"active": false}`.
-pub async fn introspect(svc: &Services, presented: &Presented, token: &str) -> Result<Value, OidcError> {
+pub async fn introspect(svc: &Provider, presented: &Presented, token: &str) -> Result<Value, OidcError> {
     let caller = clients::authenticate(svc, presented).await?;
     if caller.public {
         return Err(OidcError::invalid_client("public clients cannot introspect tokens"));

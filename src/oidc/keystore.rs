@@ -3,9 +3,9 @@
 use super::OidcError;
 use super::keys::{self, Alg, KeySet, StoredKey};
 use crate::json::JsonFields;
+use crate::model::signing_key::SigningKey;
 use crate::services::Services;
 use crate::store;
-use crate::store::signing_keys::SigningKeyRow;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::sync::Arc;
@@ -86,6 +86,11 @@ impl Keys {
     }
 }
 
+/// Every stored key, newest first (private parts still sealed).
+pub async fn list(svc: &Services) -> Result<Vec<SigningKey>, OidcError> {
+    Ok(store::signing_keys::list(svc.store.reader()).await?)
+}
+
 async fn load(svc: &Services) -> Result<KeySet, OidcError> {
     let rows = store::signing_keys::list(svc.store.conn()).await?;
     let now = svc.now();
@@ -100,7 +105,7 @@ async fn load(svc: &Services) -> Result<KeySet, OidcError> {
         let Some(alg) = Alg::parse(&row.alg) else {
             continue;
         };
-        let der = keys::open(&svc.secret, &row.kid, &row.private_key)?;
+        let der = keys::open(&svc.secret, &row.kid, &row.sealed)?;
         stored.push(StoredKey {
             signs: signing.contains(&row.kid),
             kid: row.kid,
@@ -114,7 +119,7 @@ async fn load(svc: &Services) -> Result<KeySet, OidcError> {
 /// Per algorithm, the key that signs: the newest key old enough that every node
 /// publishes it, else (first start) the newest key at all. A retired key is a
 /// candidate only during the handover after its retirement.
-fn signing_kids(rows: &[SigningKeyRow], now: DateTime<Utc>) -> Vec<String> {
+fn signing_kids(rows: &[SigningKey], now: DateTime<Utc>) -> Vec<String> {
     let mut kids = Vec::new();
     for alg in Alg::ALL {
         let candidates: Vec<_> = rows
@@ -186,11 +191,11 @@ pub async fn rotate(svc: &Services) -> Result<Vec<(String, Alg)>, OidcError> {
 mod tests {
     use super::*;
 
-    fn row(kid: &str, alg: Alg, created: DateTime<Utc>, retired: Option<DateTime<Utc>>) -> SigningKeyRow {
-        SigningKeyRow {
+    fn row(kid: &str, alg: Alg, created: DateTime<Utc>, retired: Option<DateTime<Utc>>) -> SigningKey {
+        SigningKey {
             kid: kid.into(),
             alg: alg.as_str().into(),
-            private_key: Vec::new(),
+            sealed: Vec::new(),
             public_jwk: serde_json::json!({}),
             created_at: created,
             retired_at: retired,

@@ -1,9 +1,9 @@
 //! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0).
 use super::OidcError;
 use super::clients::{self, Client};
-use super::signin::with_query;
+use super::redirect::with_query;
 use crate::audit::{self, Actor, Event, Target};
-use crate::services::Services;
+use crate::oidc::Provider;
 use crate::sessions::{self, Session};
 use crate::store::{self, StoreError};
 use serde::Deserialize;
@@ -25,7 +25,7 @@ pub enum Outcome {
 }
 
 pub async fn end_session(
-    svc: &Services,
+    svc: &Provider,
     params: &EndSessionParams,
     session: Option<Session>,
     confirmed: bool,
@@ -92,7 +92,7 @@ pub async fn end_session(
 }
 
 /// Ends a session with its audit event.
-pub async fn end(svc: &Services, session: &Session) -> Result<(), OidcError> {
+pub async fn end(svc: &Provider, session: &Session) -> Result<(), OidcError> {
     let now = svc.now();
     let tx = svc.store.begin().await?;
     if sessions::end(&tx, session, now).await? {

@@ -12,7 +12,9 @@ pub mod introspection;
 pub mod keys;
 pub mod keystore;
 pub mod logout;
+pub mod provider;
 pub mod purge;
+pub mod redirect;
 pub mod request_limits;
 pub mod revocation;
 pub mod signin;
@@ -24,6 +26,7 @@ use crate::store::StoreError;
 use chrono::Duration;
 
 pub use keystore::Keys;
+pub use provider::Provider;
 
 pub fn code_lifetime() -> Duration {
     Duration::seconds(60)

@@ -5,13 +5,13 @@ use super::clients::{self, Presented};
 use crate::audit::{self, Actor, Event};
 use crate::crypto::token_hash;
 use crate::json::JsonFields;
-use crate::services::Services;
+use crate::oidc::Provider;
 use crate::store;
 use chrono::{TimeZone, Utc};
 
 /// `token_type_hint` is only advice (RFC 7009 §2.1) and is not needed: access tokens
 /// are JWTs, refresh tokens opaque random strings.
-pub async fn revoke(svc: &Services, presented: &Presented, token: &str) -> Result<(), OidcError> {
+pub async fn revoke(svc: &Provider, presented: &Presented, token: &str) -> Result<(), OidcError> {
     let client = clients::authenticate(svc, presented).await?;
     let now = svc.now();
     let c = svc.store.conn();

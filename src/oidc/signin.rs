@@ -2,40 +2,18 @@
 //! forced password change, then consent. The pending request waits server-side; the
 //! browser holds only a random handle to it.
 use super::authorize::{self, Checked, Params, Refusal};
-use super::clients;
 use super::{OidcError, pending_request_lifetime};
+use super::{clients, redirect};
 use crate::accounts::login::{self, LoginError};
 use crate::accounts::{AccountsError, UserState};
 use crate::crypto::{random_token, token_hash};
-use crate::services::Services;
+use crate::oidc::Provider;
 use crate::sessions::{self, Session};
 use crate::store::{self, StoreError};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    Identify,
-    Password,
-    ChangePassword,
-    Consent,
-}
-
-impl Stage {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stage::Identify => "identify",
-            Stage::Password => "password",
-            Stage::ChangePassword => "change-password",
-            Stage::Consent => "consent",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        [Stage::Identify, Stage::Password, Stage::ChangePassword, Stage::Consent]
-            .into_iter()
-            .find(|st| st.as_str() == s)
-    }
-}
+use crate::model::sign_in::PendingSignIn;
+pub use crate::model::sign_in::Stage;
 
 /// A sign-in in progress.
 pub struct Pending {
@@ -80,25 +58,20 @@ impl From<StoreError> for Step {
 }
 
 /// Keeps the request server-side and gives the sign-in that waits on it.
-pub async fn begin(svc: &Services, req: Checked, stage: Stage, user_id: Option<Uuid>) -> Result<Pending, OidcError> {
+pub async fn begin(svc: &Provider, req: Checked, stage: Stage, user_id: Option<Uuid>) -> Result<Pending, OidcError> {
     let handle = random_token();
     let now = svc.now();
     let id = Uuid::now_v7();
-    let params = serde_json::to_value(&req.params).map_err(|e| OidcError::Internal(e.to_string()))?;
-    store::auth_requests::insert(
-        svc.store.conn(),
-        store::auth_requests::PendingRow {
-            id,
-            handle_hash: token_hash(&handle),
-            client_id: req.client.id.clone(),
-            params,
-            user_id,
-            stage: stage.as_str().to_string(),
-            created_at: now,
-            expires_at: now + pending_request_lifetime(),
-        },
-    )
-    .await?;
+    let stored = PendingSignIn {
+        id,
+        client_id: req.client.id.clone(),
+        params: req.params.clone(),
+        user_id,
+        stage,
+        created_at: now,
+        expires_at: now + pending_request_lifetime(),
+    };
+    store::auth_requests::insert(svc.store.conn(), &stored, token_hash(&handle)).await?;
     Ok(Pending {
         id,
         handle,
@@ -109,17 +82,17 @@ pub async fn begin(svc: &Services, req: Checked, stage: Stage, user_id: Option<U
 }
 
 /// The pending request behind a handle, re-checked (the client may have changed).
-pub async fn load(svc: &Services, handle: &str) -> Result<Option<Pending>, Refusal> {
-    let Some(row) = store::auth_requests::find_live(svc.store.reader(), &token_hash(handle), svc.now()).await? else {
+pub async fn load(svc: &Provider, handle: &str) -> Result<Option<Pending>, Refusal> {
+    let Some(stored) = store::auth_requests::find_live(svc.store.reader(), &token_hash(handle), svc.now()).await?
+    else {
         return Ok(None);
     };
-    let params: Params = serde_json::from_value(row.params).unwrap_or_default();
-    let request = authorize::check(svc, params).await?;
-    Ok(Stage::parse(&row.stage).map(|stage| Pending {
-        id: row.id,
+    let request = authorize::check(svc, stored.params).await?;
+    Ok(Some(Pending {
+        id: stored.id,
         handle: handle.to_string(),
-        stage,
-        user_id: row.user_id,
+        stage: stored.stage,
+        user_id: stored.user_id,
         request,
     }))
 }
@@ -127,18 +100,13 @@ pub async fn load(svc: &Services, handle: &str) -> Result<Option<Pending>, Refus
 /// Moves the sign-in on to `to`, in the store and in `p`. False when another request
 /// moved it first (the stored stage was no longer `p`'s).
 async fn move_to(
-    svc: &Services,
+    svc: &Provider,
     p: &mut Pending,
     to: Stage,
     user: Option<Uuid>,
     params: Option<Params>,
 ) -> Result<bool, OidcError> {
-    let stored = match &params {
-        Some(p) => Some(serde_json::to_value(p).map_err(|e| OidcError::Internal(e.to_string()))?),
-        None => None,
-    };
-    let moved =
-        store::auth_requests::advance(svc.store.conn(), p.id, p.stage.as_str(), to.as_str(), user, stored).await?;
+    let moved = store::auth_requests::advance(svc.store.conn(), p.id, p.stage, to, user, params.as_ref()).await?;
     if moved {
         p.stage = to;
         p.user_id = user;
@@ -151,7 +119,7 @@ async fn move_to(
 
 /// Step 1: who. Always goes on to the password step, so nothing tells whether the
 /// account exists.
-pub async fn identify(svc: &Services, p: &mut Pending, identifier: &str) -> Step {
+pub async fn identify(svc: &Provider, p: &mut Pending, identifier: &str) -> Step {
     let identifier = identifier.trim();
     if identifier.is_empty() {
         return Step::Retry("Enter your username or email address.".into());
@@ -172,7 +140,7 @@ pub const WRONG_CREDENTIALS: &str = "Wrong username or password.";
 
 /// Step 2: the password.
 pub async fn password(
-    svc: &Services,
+    svc: &Provider,
     p: &mut Pending,
     password_text: &str,
     ip: Option<String>,
@@ -195,7 +163,7 @@ pub async fn password(
 }
 
 /// Step 3 (when required): a new password, twice.
-pub async fn change_password(svc: &Services, p: &mut Pending, new: &str, confirm: &str, old: Option<Session>) -> Step {
+pub async fn change_password(svc: &Provider, p: &mut Pending, new: &str, confirm: &str, old: Option<Session>) -> Step {
     let Some(user_id) = p.user_id.filter(|_| p.stage == Stage::ChangePassword) else {
         return Step::Go(Stage::Identify, None);
     };
@@ -220,7 +188,7 @@ pub async fn change_password(svc: &Services, p: &mut Pending, new: &str, confirm
 }
 
 /// Step 4 (when required): consent.
-pub async fn consent(svc: &Services, p: &mut Pending, allow: bool, session: Option<Session>) -> Step {
+pub async fn consent(svc: &Provider, p: &mut Pending, allow: bool, session: Option<Session>) -> Step {
     let Some(session) = session.filter(|s| Some(s.user_id) == p.user_id && p.stage == Stage::Consent) else {
         return Step::Go(Stage::Identify, None);
     };
@@ -245,7 +213,7 @@ pub async fn consent(svc: &Services, p: &mut Pending, allow: bool, session: Opti
 
 /// The user proved who they are: start (or re-key) the browser's session, then go on
 /// to consent or straight back to the client.
-async fn signed_in(svc: &Services, p: &mut Pending, user_id: Uuid, old: Option<Session>) -> Step {
+async fn signed_in(svc: &Provider, p: &mut Pending, user_id: Uuid, old: Option<Session>) -> Step {
     let now = svc.now();
     let result: Result<(Session, String), StoreError> = async {
         let Some(old) = old else {
@@ -295,7 +263,7 @@ async fn signed_in(svc: &Services, p: &mut Pending, user_id: Uuid, old: Option<S
 
 /// The user signed in, but may not have what the request asks: the client hears
 /// access_denied, and the browser keeps its new session.
-async fn denied_after_sign_in(svc: &Services, p: &Pending, description: &str, cookie: String) -> Step {
+async fn denied_after_sign_in(svc: &Provider, p: &Pending, description: &str, cookie: String) -> Step {
     let _ = store::auth_requests::delete(svc.store.conn(), p.id).await;
     match p.request.refuse("access_denied", description) {
         Refusal::Redirect {
@@ -304,43 +272,23 @@ async fn denied_after_sign_in(svc: &Services, p: &Pending, description: &str, co
             description,
             state,
         } => Step::Finish {
-            location: error_location(svc, &redirect_uri, error, &description, state.as_deref()),
+            location: redirect::error_location(
+                svc.config.issuer_id(),
+                &redirect_uri,
+                error,
+                &description,
+                state.as_deref(),
+            ),
             new_session: Some(cookie),
         },
         other => Step::Refused(other),
     }
 }
 
-async fn finish(svc: &Services, p: &Pending, session: &Session, new_session: Option<String>) -> Step {
+async fn finish(svc: &Provider, p: &Pending, session: &Session, new_session: Option<String>) -> Step {
     let _ = store::auth_requests::delete(svc.store.conn(), p.id).await;
     match super::grants::authorization_code::issue_code(svc, &p.request, session).await {
         Ok(location) => Step::Finish { location, new_session },
         Err(e) => e.into(),
-    }
-}
-
-/// `redirect_uri?error=...&error_description=...&state=...&iss=...` (RFC 9207 adds iss).
-pub fn error_location(
-    svc: &Services,
-    redirect_uri: &str,
-    error: &str,
-    description: &str,
-    state: Option<&str>,
-) -> String {
-    let mut pairs = vec![("error", error), ("error_description", description)];
-    if let Some(s) = state {
-        pairs.push(("state", s));
-    }
-    pairs.push(("iss", svc.config.issuer_id()));
-    with_query(redirect_uri, &pairs)
-}
-
-pub fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
-    match url::Url::parse(uri) {
-        Ok(mut url) => {
-            url.query_pairs_mut().extend_pairs(pairs);
-            url.to_string()
-        }
-        Err(_) => uri.to_string(),
     }
 }

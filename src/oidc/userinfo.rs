@@ -2,10 +2,10 @@
 use super::introspection::check_access_token;
 use super::{OidcError, claims, scope_list};
 use crate::json::JsonFields;
-use crate::services::Services;
+use crate::oidc::Provider;
 use serde_json::{Value, json};
 
-pub async fn userinfo(svc: &Services, token: &str) -> Result<Value, OidcError> {
+pub async fn userinfo(svc: &Provider, token: &str) -> Result<Value, OidcError> {
     let active = check_access_token(svc, token).await?;
     let user = active
         .user

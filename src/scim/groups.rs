@@ -11,8 +11,8 @@ use super::{ScimClient, ScimError, base_url, canonical, parse_id};
 use crate::audit::{self, Target};
 use crate::directory::Group;
 use crate::json::JsonFields;
+use crate::model::group::{Member, MemberKind};
 use crate::services::Services;
-use crate::store::scim::{Member, MemberKind, Sort};
 use crate::store::{self, StoreError};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -155,7 +155,7 @@ struct Resolved {
 }
 
 async fn resolve(
-    c: &impl store::Connection,
+    c: &impl store::Conn,
     client: &ScimClient,
     refs: &[Result<Uuid, String>],
 ) -> Result<Resolved, ScimError> {
@@ -189,7 +189,7 @@ async fn resolve(
 /// (a nested group outside its scope is not its to remove). Members named again keep
 /// their rows, and with them their admin flag.
 async fn stale_members(
-    c: &impl store::Connection,
+    c: &impl store::Conn,
     client: &ScimClient,
     group_id: Uuid,
     kept: &Resolved,
@@ -210,7 +210,7 @@ fn ignored_note(ignored: &[String]) -> Option<String> {
     (!ignored.is_empty()).then(|| format!("ignored unknown members: {}", ignored.join(", ")))
 }
 
-async fn name_taken(c: &impl store::Connection, name: &str, except: Option<Uuid>) -> Result<(), ScimError> {
+async fn name_taken(c: &impl store::Conn, name: &str, except: Option<Uuid>) -> Result<(), ScimError> {
     match store::groups::find_by_name(c, name).await? {
         Some(g) if Some(g.id) != except => Err(ScimError::uniqueness(format!("a group named '{name}' already exists"))),
         _ => Ok(()),
@@ -493,14 +493,7 @@ pub async fn delete(svc: &Services, client: &ScimClient, id: &str, if_match: Opt
 }
 
 pub async fn list(svc: &Services, client: &ScimClient, params: &ListParams) -> Result<Value, ScimError> {
-    let sort = match &params.sort_by {
-        Some(by) => Some(Sort {
-            column: store::scim::group_sort_column(by)
-                .ok_or_else(|| ScimError::invalid_value(format!("cannot sort by '{by}'")))?,
-            descending: params.descending,
-        }),
-        None => None,
-    };
+    let sort = list::sort(params, list::group_sort_key)?;
     let page = params.page();
     let (total, groups) = store::scim::list_groups(
         svc.store.reader(),

@@ -2,7 +2,7 @@
 use super::ScimError;
 use super::filter::{self, Filter};
 use super::schema::{Resource, Returned, find};
-use crate::store::scim::Page;
+use crate::model::query::{Page, Sort, SortKey};
 use serde_json::{Map, Value};
 
 /// The largest page Tessera returns, as advertised in ServiceProviderConfig.
@@ -85,6 +85,55 @@ impl ListParams {
             count: self.count.map_or(DEFAULT_COUNT, |c| (c.max(0) as u64).min(MAX_RESULTS)),
         }
     }
+}
+
+/// What a SCIM sortBy path on Users sorts by (multi-valued emails: the primary).
+pub fn user_sort_key(path: &str) -> Option<SortKey> {
+    let p = path.to_lowercase();
+    let p = p.rsplit_once(':').map_or(p.as_str(), |(_, a)| a);
+    Some(match p {
+        "id" => SortKey::Id,
+        "username" => SortKey::UserName,
+        "displayname" => SortKey::DisplayName,
+        "name.familyname" => SortKey::FamilyName,
+        "name.givenname" => SortKey::GivenName,
+        "name.formatted" => SortKey::FormattedName,
+        "title" => SortKey::Title,
+        "usertype" => SortKey::UserType,
+        "externalid" => SortKey::ExternalId,
+        "emails" | "emails.value" => SortKey::Email,
+        "meta.created" => SortKey::Created,
+        "meta.lastmodified" => SortKey::LastModified,
+        "employeenumber" => SortKey::EmployeeNumber,
+        "department" => SortKey::Department,
+        _ => return None,
+    })
+}
+
+/// What a SCIM sortBy path on Groups sorts by.
+pub fn group_sort_key(path: &str) -> Option<SortKey> {
+    Some(match path.to_lowercase().as_str() {
+        "id" => SortKey::Id,
+        "displayname" => SortKey::DisplayName,
+        "externalid" => SortKey::ExternalId,
+        "meta.created" => SortKey::Created,
+        "meta.lastmodified" => SortKey::LastModified,
+        _ => return None,
+    })
+}
+
+/// The sort a list request asks for, when its sortBy names something `key_of` knows.
+pub fn sort(params: &ListParams, key_of: fn(&str) -> Option<SortKey>) -> Result<Option<Sort>, ScimError> {
+    params
+        .sort_by
+        .as_deref()
+        .map(|by| {
+            Ok(Sort {
+                key: key_of(by).ok_or_else(|| ScimError::invalid_value(format!("cannot sort by '{by}'")))?,
+                descending: params.descending,
+            })
+        })
+        .transpose()
 }
 
 /// The ListResponse body.

@@ -16,7 +16,7 @@ pub mod users;
 pub use error::ScimError;
 
 use crate::audit::{Actor, ActorKind, Event, Target};
-use crate::store::scim::Scope;
+use crate::model::query::Scope;
 use uuid::Uuid;
 
 /// The authenticated SCIM client making a request.

@@ -39,7 +39,7 @@ impl Sensitive {
 /// Why `change` to `target` (as stored before the write; None for a create) is beyond
 /// the client's rights, if it is.
 async fn refusal(
-    c: &impl store::Connection,
+    c: &impl store::Conn,
     client: &ScimClient,
     target: Option<&User>,
     change: Sensitive,

@@ -10,8 +10,9 @@ use crate::accounts::users::{
 };
 use crate::accounts::{MultiValue, Role, User, password};
 use crate::audit::{self, Target};
+use crate::model::query::Scope;
 use crate::services::Services;
-use crate::store::{self, StoreError, scim::Scope, scim::Sort};
+use crate::store::{self, StoreError};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -332,14 +333,7 @@ pub async fn delete(svc: &Services, client: &ScimClient, id: &str, if_match: Opt
 }
 
 pub async fn list(svc: &Services, client: &ScimClient, params: &ListParams) -> Result<Value, ScimError> {
-    let sort = match &params.sort_by {
-        Some(by) => Some(Sort {
-            column: store::scim::user_sort_column(by)
-                .ok_or_else(|| ScimError::invalid_value(format!("cannot sort by '{by}'")))?,
-            descending: params.descending,
-        }),
-        None => None,
-    };
+    let sort = list::sort(params, list::user_sort_key)?;
     let page = params.page();
     let c = svc.store.reader();
     let (total, users) = store::scim::list_users(c, params.filter.as_ref(), &client.scope, sort.as_ref(), &page)
@@ -362,7 +356,7 @@ pub async fn list(svc: &Services, client: &ScimClient, params: &ListParams) -> R
 
 pub fn query_error(e: StoreError) -> ScimError {
     match e {
-        StoreError::Query(m) => ScimError::invalid_filter(m),
+        StoreError::UnsupportedFilter(m) => ScimError::invalid_filter(m),
         other => other.into(),
     }
 }

@@ -5,63 +5,38 @@ use crate::store::{self, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
+use crate::model::grant::ClientToTell;
+pub use crate::model::session::Session;
+
 /// How long a sign-in lasts at most: a working day and then some.
 pub fn lifetime() -> Duration {
     Duration::hours(12)
 }
 
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub id: Uuid,
-    pub user_id: Uuid,
-    pub auth_time: DateTime<Utc>,
-    pub acr: String,
-    pub amr: Vec<String>,
-}
-
-fn to_session(row: store::sessions::SessionRow) -> Session {
-    let amr = row
-        .amr
-        .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-        .unwrap_or_default();
-    Session {
-        id: row.id,
-        user_id: row.user_id,
-        auth_time: row.auth_time,
-        acr: row.acr,
-        amr,
-    }
-}
-
 /// Starts a session; returns it and the cookie value (only its hash is stored).
 pub async fn start(
-    c: &impl store::Connection,
+    c: &impl store::Conn,
     user_id: Uuid,
     acr: &str,
     amr: &[&str],
     now: DateTime<Utc>,
 ) -> Result<(Session, String), StoreError> {
     let token = random_token();
-    let row = store::sessions::SessionRow {
+    let session = Session {
         id: Uuid::now_v7(),
-        token_hash: token_hash(&token),
         user_id,
         auth_time: now,
         acr: acr.to_string(),
-        amr: serde_json::json!(amr),
-        created_at: now,
-        expires_at: now + lifetime(),
-        ended_at: None,
+        amr: amr.iter().map(|a| a.to_string()).collect(),
     };
-    store::sessions::insert(c, row.clone()).await?;
-    Ok((to_session(row), token))
+    store::sessions::insert(c, &session, token_hash(&token), now + lifetime()).await?;
+    Ok((session, token))
 }
 
 /// The same user signed in again (prompt=login, max_age): the session keeps its id
 /// (`sid`) but gets a new cookie value and auth_time, so a stolen old cookie is useless.
 pub async fn renew(
-    c: &impl store::Connection,
+    c: &impl store::Conn,
     session: &Session,
     acr: &str,
     amr: &[&str],
@@ -78,14 +53,12 @@ pub async fn renew(
     Ok((renewed, token))
 }
 
-pub async fn find(c: &impl store::Connection, cookie: &str, now: DateTime<Utc>) -> Result<Option<Session>, StoreError> {
-    Ok(store::sessions::find_live(c, &token_hash(cookie), now)
-        .await?
-        .map(to_session))
+pub async fn find(c: &impl store::Conn, cookie: &str, now: DateTime<Utc>) -> Result<Option<Session>, StoreError> {
+    store::sessions::find_live(c, &token_hash(cookie), now).await
 }
 
 /// Ends one session: its grants are revoked and its clients told by back-channel logout.
-pub async fn end(c: &impl store::Connection, session: &Session, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub async fn end(c: &impl store::Conn, session: &Session, now: DateTime<Utc>) -> Result<bool, StoreError> {
     if !store::sessions::end(c, session.id, now).await? {
         return Ok(false);
     }
@@ -96,25 +69,21 @@ pub async fn end(c: &impl store::Connection, session: &Session, now: DateTime<Ut
 
 /// Ends every session of a user and revokes all their grants, offline ones included:
 /// "sign out everywhere", and what disabling or deleting a user implies.
-pub async fn sign_out_everywhere(
-    c: &impl store::Connection,
-    user_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+pub async fn sign_out_everywhere(c: &impl store::Conn, user_id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
     store::sessions::end_all_for_user(c, user_id, now).await?;
     let told = store::grants::revoke_where(c, user_id, None, now).await?;
     queue_logouts(c, user_id, told, now).await
 }
 
 async fn queue_logouts(
-    c: &impl store::Connection,
+    c: &impl store::Conn,
     user_id: Uuid,
-    told: Vec<(String, Option<String>, Option<Uuid>)>,
+    told: Vec<ClientToTell>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    for (client_id, uri, session_id) in told {
-        if let Some(uri) = uri {
-            store::backchannel::queue(c, &client_id, &uri, user_id, session_id, now).await?;
+    for client in told {
+        if let Some(uri) = &client.backchannel_logout_uri {
+            store::backchannel::queue(c, &client.client_id, uri, user_id, client.session_id, now).await?;
         }
     }
     Ok(())

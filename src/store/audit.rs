@@ -1,5 +1,5 @@
 use super::Result;
-use crate::audit::{Event, StoredEvent};
+use crate::model::audit::{Event, StoredEvent};
 use chrono::{DateTime, Utc};
 use entity::audit_event::{ActiveModel, Column, Entity};
 use sea_orm::{

@@ -1,35 +1,54 @@
 //! Authorization requests waiting on the sign-in steps, found by their handle's SHA-256.
-use super::Result;
+use super::{Result, StoreError};
 use chrono::{DateTime, Utc};
 use entity::authorization_request;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-pub use authorization_request::Model as PendingRow;
+use crate::model::sign_in::{Params, PendingSignIn, Stage};
 
-pub async fn insert(c: &impl ConnectionTrait, row: PendingRow) -> Result<()> {
+fn encode(params: &Params) -> Result<serde_json::Value> {
+    serde_json::to_value(params).map_err(|e| StoreError::Statement(e.to_string()))
+}
+
+/// Stores a sign-in, found again by the hash of its handle.
+pub async fn insert(c: &impl ConnectionTrait, p: &PendingSignIn, handle_hash: Vec<u8>) -> Result<()> {
     authorization_request::Entity::insert(authorization_request::ActiveModel {
-        id: Set(row.id),
-        handle_hash: Set(row.handle_hash),
-        client_id: Set(row.client_id),
-        params: Set(row.params),
-        user_id: Set(row.user_id),
-        stage: Set(row.stage),
-        created_at: Set(row.created_at),
-        expires_at: Set(row.expires_at),
+        id: Set(p.id),
+        handle_hash: Set(handle_hash),
+        client_id: Set(p.client_id.clone()),
+        params: Set(encode(&p.params)?),
+        user_id: Set(p.user_id),
+        stage: Set(p.stage.as_str().to_string()),
+        created_at: Set(p.created_at),
+        expires_at: Set(p.expires_at),
     })
     .exec_without_returning(c)
     .await?;
     Ok(())
 }
 
-pub async fn find_live(c: &impl ConnectionTrait, hash: &[u8], now: DateTime<Utc>) -> Result<Option<PendingRow>> {
-    Ok(authorization_request::Entity::find()
+/// The unexpired sign-in behind a handle's hash. A row whose stage this version does
+/// not know is treated as gone; unreadable parameters read as none (the request is
+/// checked again anyway).
+pub async fn find_live(c: &impl ConnectionTrait, hash: &[u8], now: DateTime<Utc>) -> Result<Option<PendingSignIn>> {
+    let row = authorization_request::Entity::find()
         .filter(authorization_request::Column::HandleHash.eq(hash.to_vec()))
         .filter(authorization_request::Column::ExpiresAt.gt(now))
         .one(c)
-        .await?)
+        .await?;
+    Ok(row.and_then(|r| {
+        Some(PendingSignIn {
+            stage: Stage::parse(&r.stage)?,
+            id: r.id,
+            client_id: r.client_id,
+            params: serde_json::from_value(r.params).unwrap_or_default(),
+            user_id: r.user_id,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+        })
+    }))
 }
 
 /// Moves the request to `stage` for `user` (and new parameters); only from the stage
@@ -37,20 +56,23 @@ pub async fn find_live(c: &impl ConnectionTrait, hash: &[u8], now: DateTime<Utc>
 pub async fn advance(
     c: &impl ConnectionTrait,
     id: Uuid,
-    from: &str,
-    to: &str,
+    from: Stage,
+    to: Stage,
     user: Option<Uuid>,
-    params: Option<serde_json::Value>,
+    params: Option<&Params>,
 ) -> Result<bool> {
     let mut update = authorization_request::Entity::update_many();
     if let Some(p) = params {
-        update = update.col_expr(authorization_request::Column::Params, Expr::value(p));
+        update = update.col_expr(authorization_request::Column::Params, Expr::value(encode(p)?));
     }
     let res = update
-        .col_expr(authorization_request::Column::Stage, Expr::value(to.to_string()))
+        .col_expr(
+            authorization_request::Column::Stage,
+            Expr::value(to.as_str().to_string()),
+        )
         .col_expr(authorization_request::Column::UserId, Expr::value(user))
         .filter(authorization_request::Column::Id.eq(id))
-        .filter(authorization_request::Column::Stage.eq(from.to_string()))
+        .filter(authorization_request::Column::Stage.eq(from.as_str().to_string()))
         .exec(c)
         .await?;
     Ok(res.rows_affected == 1)

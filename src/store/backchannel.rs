@@ -6,7 +6,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-pub use backchannel_logout::Model as LogoutRow;
+use crate::model::backchannel_logout::BackchannelLogout;
 
 pub async fn queue(
     c: &impl ConnectionTrait,
@@ -33,18 +33,29 @@ pub async fn queue(
     Ok(())
 }
 
-pub async fn due(c: &impl ConnectionTrait, now: DateTime<Utc>, limit: u64) -> Result<Vec<LogoutRow>> {
-    Ok(backchannel_logout::Entity::find()
+pub async fn due(c: &impl ConnectionTrait, now: DateTime<Utc>, limit: u64) -> Result<Vec<BackchannelLogout>> {
+    let rows = backchannel_logout::Entity::find()
         .filter(backchannel_logout::Column::DeliveredAt.is_null())
         .filter(backchannel_logout::Column::NextAttemptAt.lte(now))
         .order_by_asc(backchannel_logout::Column::NextAttemptAt)
         .limit(limit)
         .all(c)
-        .await?)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| BackchannelLogout {
+            id: r.id,
+            client_id: r.client_id,
+            uri: r.uri,
+            user_id: r.user_id,
+            session_id: r.session_id,
+            attempts: r.attempts,
+        })
+        .collect())
 }
 
 /// Claims a row for one attempt by moving its next attempt on; false if another node did.
-pub async fn claim(c: &impl ConnectionTrait, row: &LogoutRow, until: DateTime<Utc>) -> Result<bool> {
+pub async fn claim(c: &impl ConnectionTrait, row: &BackchannelLogout, until: DateTime<Utc>) -> Result<bool> {
     let res = backchannel_logout::Entity::update_many()
         .col_expr(backchannel_logout::Column::NextAttemptAt, Expr::value(until))
         .col_expr(backchannel_logout::Column::Attempts, Expr::value(row.attempts + 1))

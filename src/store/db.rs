@@ -124,3 +124,17 @@ impl ConnectionTrait for Tx {
         }
     }
 }
+
+/// What the domain hands to store functions: the database, or a transaction on it.
+/// Sealed, so only the store's own `Db` and `Tx` are connections, and code outside the
+/// store names no sea-orm type.
+pub trait Conn: ConnectionTrait + sealed::Sealed {}
+
+impl Conn for Db {}
+impl Conn for Tx {}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Db {}
+    impl Sealed for super::Tx {}
+}

@@ -7,21 +7,59 @@ use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-pub use authorization_code::Model as CodeRow;
-pub use oidc_grant::Model as GrantRow;
-pub use refresh_token::Model as RefreshRow;
+use crate::model::grant::{AuthorizationCode, ClientToTell, Grant, RefreshToken};
 
-pub async fn insert_grant(c: &impl ConnectionTrait, g: GrantRow) -> Result<()> {
+fn to_grant(g: oidc_grant::Model) -> Grant {
+    Grant {
+        amr: super::json_strings(&g.amr),
+        id: g.id,
+        client_id: g.client_id,
+        user_id: g.user_id,
+        session_id: g.session_id,
+        scope: g.scope,
+        claims: g.claims,
+        auth_time: g.auth_time,
+        acr: g.acr,
+        created_at: g.created_at,
+        revoked_at: g.revoked_at,
+    }
+}
+
+fn to_code(c: authorization_code::Model) -> AuthorizationCode {
+    AuthorizationCode {
+        code_hash: c.code_hash,
+        grant_id: c.grant_id,
+        redirect_uri: c.redirect_uri,
+        code_challenge: c.code_challenge,
+        nonce: c.nonce,
+        created_at: c.created_at,
+        expires_at: c.expires_at,
+        used_at: c.used_at,
+    }
+}
+
+fn to_refresh(t: refresh_token::Model) -> RefreshToken {
+    RefreshToken {
+        token_hash: t.token_hash,
+        grant_id: t.grant_id,
+        created_at: t.created_at,
+        expires_at: t.expires_at,
+        used_at: t.used_at,
+        rotated_from: t.rotated_from,
+    }
+}
+
+pub async fn insert_grant(c: &impl ConnectionTrait, g: &Grant) -> Result<()> {
     oidc_grant::Entity::insert(oidc_grant::ActiveModel {
         id: Set(g.id),
-        client_id: Set(g.client_id),
+        client_id: Set(g.client_id.clone()),
         user_id: Set(g.user_id),
         session_id: Set(g.session_id),
-        scope: Set(g.scope),
-        claims: Set(g.claims),
+        scope: Set(g.scope.clone()),
+        claims: Set(g.claims.clone()),
         auth_time: Set(g.auth_time),
-        acr: Set(g.acr),
-        amr: Set(g.amr),
+        acr: Set(g.acr.clone()),
+        amr: Set(serde_json::json!(g.amr)),
         created_at: Set(g.created_at),
         revoked_at: Set(None),
     })
@@ -30,8 +68,8 @@ pub async fn insert_grant(c: &impl ConnectionTrait, g: GrantRow) -> Result<()> {
     Ok(())
 }
 
-pub async fn find_grant(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<GrantRow>> {
-    Ok(oidc_grant::Entity::find_by_id(id).one(c).await?)
+pub async fn find_grant(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Grant>> {
+    Ok(oidc_grant::Entity::find_by_id(id).one(c).await?.map(to_grant))
 }
 
 pub async fn revoke_grant(c: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<()> {
@@ -51,7 +89,7 @@ pub async fn revoke_where(
     user_id: Uuid,
     sessions: Option<&[Uuid]>,
     now: DateTime<Utc>,
-) -> Result<Vec<(String, Option<String>, Option<Uuid>)>> {
+) -> Result<Vec<ClientToTell>> {
     let mut live = oidc_grant::Entity::find()
         .filter(oidc_grant::Column::UserId.eq(user_id))
         .filter(oidc_grant::Column::RevokedAt.is_null());
@@ -67,11 +105,11 @@ pub async fn revoke_where(
         .filter(oidc_grant::Column::Id.is_in(grants.iter().map(|g| g.id).collect::<Vec<_>>()))
         .exec(c)
         .await?;
-    let mut out: Vec<(String, Option<String>, Option<Uuid>)> = Vec::new();
+    let mut out: Vec<ClientToTell> = Vec::new();
     for g in grants {
         if out
             .iter()
-            .any(|(id, _, sid)| *id == g.client_id && *sid == g.session_id)
+            .any(|t| t.client_id == g.client_id && t.session_id == g.session_id)
         {
             continue;
         }
@@ -79,18 +117,22 @@ pub async fn revoke_where(
             .one(c)
             .await?
             .and_then(|cl| cl.backchannel_logout_uri);
-        out.push((g.client_id, uri, g.session_id));
+        out.push(ClientToTell {
+            client_id: g.client_id,
+            backchannel_logout_uri: uri,
+            session_id: g.session_id,
+        });
     }
     Ok(out)
 }
 
-pub async fn insert_code(c: &impl ConnectionTrait, code: CodeRow) -> Result<()> {
+pub async fn insert_code(c: &impl ConnectionTrait, code: &AuthorizationCode) -> Result<()> {
     authorization_code::Entity::insert(authorization_code::ActiveModel {
-        code_hash: Set(code.code_hash),
+        code_hash: Set(code.code_hash.clone()),
         grant_id: Set(code.grant_id),
-        redirect_uri: Set(code.redirect_uri),
-        code_challenge: Set(code.code_challenge),
-        nonce: Set(code.nonce),
+        redirect_uri: Set(code.redirect_uri.clone()),
+        code_challenge: Set(code.code_challenge.clone()),
+        nonce: Set(code.nonce.clone()),
         created_at: Set(code.created_at),
         expires_at: Set(code.expires_at),
         used_at: Set(None),
@@ -101,12 +143,12 @@ pub async fn insert_code(c: &impl ConnectionTrait, code: CodeRow) -> Result<()> 
 }
 
 /// A code and its grant, in one query.
-pub async fn find_code_and_grant(c: &impl ConnectionTrait, hash: &[u8]) -> Result<Option<(CodeRow, GrantRow)>> {
+pub async fn find_code_and_grant(c: &impl ConnectionTrait, hash: &[u8]) -> Result<Option<(AuthorizationCode, Grant)>> {
     let found = authorization_code::Entity::find_by_id(hash.to_vec())
         .find_also_related(oidc_grant::Entity)
         .one(c)
         .await?;
-    Ok(found.and_then(|(code, grant)| grant.map(|g| (code, g))))
+    Ok(found.and_then(|(code, grant)| grant.map(|g| (to_code(code), to_grant(g)))))
 }
 
 /// Marks the code used; false if it already was (a replay).
@@ -140,17 +182,20 @@ pub async fn insert_refresh(
     Ok(())
 }
 
-pub async fn find_refresh(c: &impl ConnectionTrait, hash: &[u8]) -> Result<Option<RefreshRow>> {
-    Ok(refresh_token::Entity::find_by_id(hash.to_vec()).one(c).await?)
+pub async fn find_refresh(c: &impl ConnectionTrait, hash: &[u8]) -> Result<Option<RefreshToken>> {
+    Ok(refresh_token::Entity::find_by_id(hash.to_vec())
+        .one(c)
+        .await?
+        .map(to_refresh))
 }
 
 /// A refresh token and its grant, in one query.
-pub async fn find_refresh_and_grant(c: &impl ConnectionTrait, hash: &[u8]) -> Result<Option<(RefreshRow, GrantRow)>> {
+pub async fn find_refresh_and_grant(c: &impl ConnectionTrait, hash: &[u8]) -> Result<Option<(RefreshToken, Grant)>> {
     let found = refresh_token::Entity::find_by_id(hash.to_vec())
         .find_also_related(oidc_grant::Entity)
         .one(c)
         .await?;
-    Ok(found.and_then(|(token, grant)| grant.map(|g| (token, g))))
+    Ok(found.and_then(|(token, grant)| grant.map(|g| (to_refresh(token), to_grant(g)))))
 }
 
 /// Whether a refresh token has been rotated (has a successor).
@@ -200,7 +245,7 @@ pub async fn rotate_refresh(
         .into_table(refresh_token::Entity)
         .columns([R::TokenHash, R::GrantId, R::CreatedAt, R::ExpiresAt, R::RotatedFrom])
         .select_from(row)
-        .map_err(|e| super::StoreError::Query(e.to_string()))?
+        .map_err(|e| super::StoreError::Statement(e.to_string()))?
         .to_owned();
     match c.execute(&insert).await {
         Ok(done) => Ok(done.rows_affected() == 1),

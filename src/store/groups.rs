@@ -1,5 +1,5 @@
 use super::Result;
-use crate::directory::Group;
+use crate::model::group::Group;
 use chrono::{DateTime, Utc};
 use entity::{group, group_member};
 use sea_orm::{

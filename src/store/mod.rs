@@ -26,17 +26,22 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbE
 use std::str::FromStr;
 use std::time::Duration;
 
-pub use db::{Db, Tx};
-pub use sea_orm::ConnectionTrait as Connection;
+pub use db::{Conn, Db, Tx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// A unique constraint refused the write (the string names the constraint or column).
     #[error("already exists ({0})")]
     Conflict(String),
-    /// A query the store cannot express (an unknown or unsupported attribute in a filter).
+    /// A filter the store cannot express: an unknown or unsupported attribute (bad input).
     #[error("{0}")]
-    Query(String),
+    UnsupportedFilter(String),
+    /// A statement could not be built: a bug, never the caller's input.
+    #[error("cannot build the statement: {0}")]
+    Statement(String),
+    /// The writer that commits audit events in groups has stopped, or its batch failed.
+    #[error("audit writer: {0}")]
+    AuditWriter(String),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
@@ -57,6 +62,14 @@ impl From<DbErr> for StoreError {
 /// caches (4 on 2 cores cost sign-ins ~3%).
 fn readers() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8)
+}
+
+/// A JSON column holding a list of strings (amr); anything else reads as empty.
+fn json_strings(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,5 +1,5 @@
 use super::Result;
-use crate::mail::{MailStatus, OutboxMail};
+use crate::model::mail::{MailStatus, OutboxMail};
 use chrono::{DateTime, Utc};
 use entity::mail_outbox::{self, ActiveModel, Column, Entity};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -49,17 +49,6 @@ pub async fn insert(c: &impl ConnectionTrait, m: &OutboxMail, claimed_until: Opt
 
 pub async fn find(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<OutboxMail>> {
     Ok(Entity::find_by_id(id).one(c).await?.map(to_domain))
-}
-
-pub async fn list_for_user(c: &impl ConnectionTrait, user_id: Uuid) -> Result<Vec<OutboxMail>> {
-    Ok(Entity::find()
-        .filter(Column::UserId.eq(user_id))
-        .order_by_desc(Column::CreatedAt)
-        .all(c)
-        .await?
-        .into_iter()
-        .map(to_domain)
-        .collect())
 }
 
 /// Ids of mail ready to send: queued and due, or stuck in `sending` past its claim

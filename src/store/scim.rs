@@ -1,14 +1,15 @@
 //! Queries the SCIM service needs: multi-valued rows, listing with filters, sort
 //! and paging, groups and their members (added and removed row by row, so a change
 //! to a 10,000-member group touches only the rows it names).
-use super::Result;
 use super::scim_filter::{self, Table};
-use crate::accounts::{MultiValue, User};
-use crate::directory::Group;
+use super::{Result, StoreError};
+use crate::model::group::{Group, Member, MemberKind};
+use crate::model::query::{Page, Scope, Sort, SortKey};
+use crate::model::user::{MultiValue, User};
 use crate::scim::filter::Filter;
 use chrono::{DateTime, Utc};
 use entity::{group, group_member, user, user_value};
-use sea_orm::sea_query::{Alias, Cond, Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Alias, Cond, Expr, Query};
 use sea_orm::{
     ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
@@ -16,95 +17,89 @@ use sea_orm::{
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
-/// Which users and groups a client may see: everything, or what is inside these groups.
-#[derive(Debug, Clone, Default)]
-pub struct Scope {
-    pub groups: Vec<Uuid>,
-    /// Limited to `groups`; with none left (all deleted), nothing is in scope.
-    pub limited: bool,
-}
-
-impl Scope {
-    pub fn is_limited(&self) -> bool {
-        self.limited
-    }
-
-    /// Whether a group, by id, is visible: its name and id are not to leak otherwise.
-    pub fn sees_group(&self, id: Uuid) -> bool {
-        !self.is_limited() || self.groups.contains(&id)
-    }
-
-    fn users(&self) -> Option<Cond> {
-        self.is_limited().then(|| {
-            let q = Query::select()
-                .column(group_member::Column::MemberUserId)
-                .from(group_member::Entity)
-                .and_where(group_member::Column::GroupId.is_in(self.groups.clone()))
-                .and_where(group_member::Column::MemberUserId.is_not_null())
-                .to_owned();
-            Cond::all().add(user::Column::Id.in_subquery(q))
-        })
-    }
-
-    fn groups(&self) -> Option<Cond> {
-        self.is_limited()
-            .then(|| Cond::all().add(group::Column::Id.is_in(self.groups.clone())))
-    }
-}
-
-pub struct Page {
-    /// 1-based, as SCIM counts.
-    pub start_index: u64,
-    pub count: u64,
-}
-
-pub struct Sort {
-    pub column: &'static str,
-    pub descending: bool,
-}
-
-/// Maps a SCIM sortBy path to a users column (multi-valued emails sort by the primary).
-pub fn user_sort_column(path: &str) -> Option<&'static str> {
-    let p = path.to_lowercase();
-    let p = p.rsplit_once(':').map_or(p.as_str(), |(_, a)| a);
-    Some(match p {
-        "id" => "id",
-        "username" => "username_lower",
-        "displayname" => "display_name",
-        "name.familyname" => "family_name",
-        "name.givenname" => "given_name",
-        "name.formatted" => "name_formatted",
-        "title" => "title",
-        "usertype" => "user_type",
-        "externalid" => "external_id",
-        "emails" | "emails.value" => "email_lower",
-        "meta.created" => "created_at",
-        "meta.lastmodified" => "updated_at",
-        "employeenumber" => "employee_number",
-        "department" => "department",
-        _ => return None,
+/// The conditions that keep a listing inside a scope.
+fn users_in(scope: &Scope) -> Option<Cond> {
+    scope.is_limited().then(|| {
+        let q = Query::select()
+            .column(group_member::Column::MemberUserId)
+            .from(group_member::Entity)
+            .and_where(group_member::Column::GroupId.is_in(scope.groups.clone()))
+            .and_where(group_member::Column::MemberUserId.is_not_null())
+            .to_owned();
+        Cond::all().add(user::Column::Id.in_subquery(q))
     })
 }
 
-pub fn group_sort_column(path: &str) -> Option<&'static str> {
-    Some(match path.to_lowercase().as_str() {
-        "id" => "id",
-        "displayname" => "display_name_lower",
-        "externalid" => "external_id",
-        "meta.created" => "created_at",
-        "meta.lastmodified" => "updated_at",
-        _ => return None,
+fn groups_in(scope: &Scope) -> Option<Cond> {
+    scope
+        .is_limited()
+        .then(|| Cond::all().add(group::Column::Id.is_in(scope.groups.clone())))
+}
+
+/// The column a sort key orders by; None when the table has no such attribute.
+fn sort_column(table: Table, key: SortKey) -> Option<&'static str> {
+    use SortKey as K;
+    Some(match (table, key) {
+        (_, K::Id) => "id",
+        (_, K::Created) => "created_at",
+        (_, K::LastModified) => "updated_at",
+        (_, K::ExternalId) => "external_id",
+        (Table::Groups, K::DisplayName) => "display_name_lower",
+        (Table::Groups, _) => return None,
+        (Table::Users, K::DisplayName) => "display_name",
+        (Table::Users, K::UserName) => "username_lower",
+        (Table::Users, K::FamilyName) => "family_name",
+        (Table::Users, K::GivenName) => "given_name",
+        (Table::Users, K::FormattedName) => "name_formatted",
+        (Table::Users, K::Title) => "title",
+        (Table::Users, K::UserType) => "user_type",
+        (Table::Users, K::Email) => "email_lower",
+        (Table::Users, K::EmployeeNumber) => "employee_number",
+        (Table::Users, K::Department) => "department",
     })
 }
 
-fn order(sort: Option<&Sort>) -> (Expr, Order) {
-    match sort {
-        Some(s) => (
-            Expr::col(Alias::new(s.column)),
-            if s.descending { Order::Desc } else { Order::Asc },
-        ),
-        None => (Expr::col(Alias::new("created_at")), Order::Asc),
+/// One listing: what matches inside the scope, counted, then the requested page in a
+/// stable order (ties broken by id).
+async fn listing<E>(
+    c: &impl ConnectionTrait,
+    table: Table,
+    filter: Option<&Filter>,
+    scope: Option<Cond>,
+    sort: Option<&Sort>,
+    page: &Page,
+) -> Result<(u64, Vec<E::Model>)>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    let mut q = E::find();
+    if let Some(f) = filter {
+        q = q.filter(scim_filter::condition(table, f)?);
     }
+    if let Some(s) = scope {
+        q = q.filter(s);
+    }
+    let total = q.clone().count(c).await?;
+    if page.count == 0 {
+        return Ok((total, Vec::new()));
+    }
+    let (by, dir) = match sort {
+        Some(s) => {
+            let column = sort_column(table, s.key)
+                .ok_or_else(|| StoreError::Statement(format!("no sort column for {:?}", s.key)))?;
+            (column, if s.descending { Order::Desc } else { Order::Asc })
+        }
+        None => ("created_at", Order::Asc),
+    };
+    let rows = q
+        .order_by(Expr::col(Alias::new(by)), dir)
+        .order_by_asc(Expr::col(Alias::new("id")))
+        .offset(page.start_index.saturating_sub(1))
+        .limit(page.count)
+        .all(c)
+        .await?;
+    Ok((total, rows))
 }
 
 /// Users matching `filter` inside `scope`: the total, and the requested page.
@@ -115,25 +110,7 @@ pub async fn list_users(
     sort: Option<&Sort>,
     page: &Page,
 ) -> Result<(u64, Vec<User>)> {
-    let mut q = user::Entity::find();
-    if let Some(f) = filter {
-        q = q.filter(scim_filter::condition(Table::Users, f)?);
-    }
-    if let Some(s) = scope.users() {
-        q = q.filter(s);
-    }
-    let total = q.clone().count(c).await?;
-    if page.count == 0 {
-        return Ok((total, Vec::new()));
-    }
-    let (by, dir) = order(sort);
-    let rows = q
-        .order_by(by, dir)
-        .order_by_asc(user::Column::Id)
-        .offset(page.start_index.saturating_sub(1))
-        .limit(page.count)
-        .all(c)
-        .await?;
+    let (total, rows) = listing::<user::Entity>(c, Table::Users, filter, users_in(scope), sort, page).await?;
     let users = rows
         .into_iter()
         .map(super::users::to_domain)
@@ -141,6 +118,7 @@ pub async fn list_users(
     Ok((total, users))
 }
 
+/// Groups matching `filter` inside `scope`: the total, and the requested page.
 pub async fn list_groups(
     c: &impl ConnectionTrait,
     filter: Option<&Filter>,
@@ -148,26 +126,8 @@ pub async fn list_groups(
     sort: Option<&Sort>,
     page: &Page,
 ) -> Result<(u64, Vec<Group>)> {
-    let mut q = group::Entity::find();
-    if let Some(f) = filter {
-        q = q.filter(scim_filter::condition(Table::Groups, f)?);
-    }
-    if let Some(s) = scope.groups() {
-        q = q.filter(s);
-    }
-    let total = q.clone().count(c).await?;
-    if page.count == 0 {
-        return Ok((total, Vec::new()));
-    }
-    let (by, dir) = order(sort);
-    let rows = q
-        .order_by(by, dir)
-        .order_by_asc(group::Column::Id)
-        .offset(page.start_index.saturating_sub(1))
-        .limit(page.count)
-        .all(c)
-        .await?;
-    Ok(rows.into_iter().map(group_to_domain).collect::<Vec<_>>()).map(|g| (total, g))
+    let (total, rows) = listing::<group::Entity>(c, Table::Groups, filter, groups_in(scope), sort, page).await?;
+    Ok((total, rows.into_iter().map(group_to_domain).collect()))
 }
 
 pub fn group_to_domain(m: group::Model) -> Group {
@@ -309,18 +269,6 @@ pub async fn update_group(c: &impl ConnectionTrait, g: &Group, expected: i64) ->
 
 pub async fn delete_group(c: &impl ConnectionTrait, id: Uuid) -> Result<bool> {
     Ok(group::Entity::delete_by_id(id).exec(c).await?.rows_affected == 1)
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MemberKind {
-    User,
-    Group,
-}
-
-#[derive(Debug, Clone)]
-pub struct Member {
-    pub id: Uuid,
-    pub kind: MemberKind,
 }
 
 /// All members of a group, in the order they were added: one indexed read, no joins.
@@ -478,15 +426,4 @@ pub async fn remove_all_members(c: &impl ConnectionTrait, group_id: Uuid) -> Res
         .exec(c)
         .await?;
     Ok(res.rows_affected)
-}
-
-/// Bumps a group's version and lastModified after a membership change.
-pub async fn touch_group(c: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<()> {
-    group::Entity::update_many()
-        .col_expr(group::Column::UpdatedAt, Expr::value(now))
-        .col_expr(group::Column::Version, Expr::col(group::Column::Version).add(1))
-        .filter(group::Column::Id.eq(id))
-        .exec(c)
-        .await?;
-    Ok(())
 }

@@ -1,5 +1,5 @@
 use super::Result;
-use crate::scim::clients::{ClientRecord, ClientRights, LoggedRequest};
+use crate::model::scim_client::{ClientRecord, ClientRights, LoggedRequest};
 use chrono::{DateTime, Utc};
 use entity::{scim_client, scim_client_group, scim_request};
 use sea_orm::sea_query::Expr;

@@ -2,7 +2,7 @@
 //! Multi-valued attributes become EXISTS sub-queries on their own rows, so a filter
 //! never loads the directory into memory.
 use super::StoreError;
-use crate::accounts::username;
+use crate::model::username;
 use crate::scim::filter::{AttrPath, CompValue, CompareOp, Filter};
 use crate::scim::schema::{ENTERPRISE, GROUP, USER};
 use chrono::{DateTime, Utc};
@@ -30,7 +30,7 @@ enum Kind {
 }
 
 fn bad(message: impl Into<String>) -> StoreError {
-    StoreError::Query(message.into())
+    StoreError::UnsupportedFilter(message.into())
 }
 
 fn col(table: &str, column: &str) -> Expr {

@@ -6,18 +6,34 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-pub use sso_session::Model as SessionRow;
+use crate::model::session::Session;
 
-pub async fn insert(c: &impl ConnectionTrait, row: SessionRow) -> Result<()> {
+fn to_session(row: sso_session::Model) -> Session {
+    Session {
+        amr: super::json_strings(&row.amr),
+        id: row.id,
+        user_id: row.user_id,
+        auth_time: row.auth_time,
+        acr: row.acr,
+    }
+}
+
+/// Stores a session started at its auth_time, found again by its cookie's hash.
+pub async fn insert(
+    c: &impl ConnectionTrait,
+    s: &Session,
+    token_hash: Vec<u8>,
+    expires_at: DateTime<Utc>,
+) -> Result<()> {
     sso_session::Entity::insert(sso_session::ActiveModel {
-        id: Set(row.id),
-        token_hash: Set(row.token_hash),
-        user_id: Set(row.user_id),
-        auth_time: Set(row.auth_time),
-        acr: Set(row.acr),
-        amr: Set(row.amr),
-        created_at: Set(row.created_at),
-        expires_at: Set(row.expires_at),
+        id: Set(s.id),
+        token_hash: Set(token_hash),
+        user_id: Set(s.user_id),
+        auth_time: Set(s.auth_time),
+        acr: Set(s.acr.clone()),
+        amr: Set(serde_json::json!(s.amr)),
+        created_at: Set(s.auth_time),
+        expires_at: Set(expires_at),
         ended_at: Set(None),
     })
     .exec_without_returning(c)
@@ -26,17 +42,14 @@ pub async fn insert(c: &impl ConnectionTrait, row: SessionRow) -> Result<()> {
 }
 
 /// A session that has not ended or expired.
-pub async fn find_live(c: &impl ConnectionTrait, hash: &[u8], now: DateTime<Utc>) -> Result<Option<SessionRow>> {
+pub async fn find_live(c: &impl ConnectionTrait, hash: &[u8], now: DateTime<Utc>) -> Result<Option<Session>> {
     Ok(sso_session::Entity::find()
         .filter(sso_session::Column::TokenHash.eq(hash.to_vec()))
         .filter(sso_session::Column::EndedAt.is_null())
         .filter(sso_session::Column::ExpiresAt.gt(now))
         .one(c)
-        .await?)
-}
-
-pub async fn find(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<SessionRow>> {
-    Ok(sso_session::Entity::find_by_id(id).one(c).await?)
+        .await?
+        .map(to_session))
 }
 
 /// Ends the session; false if it had already ended.

@@ -4,15 +4,26 @@ use chrono::{DateTime, Utc};
 use entity::signing_key;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
-pub use signing_key::Model as SigningKeyRow;
+use crate::model::signing_key::SigningKey;
 
 /// Newest first.
-pub async fn list(c: &impl ConnectionTrait) -> Result<Vec<SigningKeyRow>> {
-    Ok(signing_key::Entity::find()
+pub async fn list(c: &impl ConnectionTrait) -> Result<Vec<SigningKey>> {
+    let rows = signing_key::Entity::find()
         .order_by_desc(signing_key::Column::CreatedAt)
         .order_by_desc(signing_key::Column::Kid)
         .all(c)
-        .await?)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| SigningKey {
+            kid: r.kid,
+            alg: r.alg,
+            sealed: r.private_key,
+            public_jwk: r.public_jwk,
+            created_at: r.created_at,
+            retired_at: r.retired_at,
+        })
+        .collect())
 }
 
 pub async fn insert(

@@ -1,5 +1,5 @@
 use super::Result;
-use crate::accounts::tokens::{OneTimeToken, Purpose};
+use crate::model::one_time_token::{OneTimeToken, Purpose};
 use chrono::{DateTime, Utc};
 use entity::one_time_token::{ActiveModel, Column, Entity};
 use sea_orm::sea_query::Expr;

@@ -1,5 +1,6 @@
 use super::{Result, StoreError};
-use crate::accounts::{Profile, Role, User, username};
+use crate::model::user::{Profile, Role, User};
+use crate::model::username;
 use chrono::{DateTime, Utc};
 use entity::user::{self, ActiveModel, Column, Entity};
 use sea_orm::sea_query::{Expr, ExprTrait};

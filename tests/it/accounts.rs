@@ -1,11 +1,12 @@
 use crate::on_each_backend;
 use crate::support::{Backend, TestServer};
 use chrono::Duration;
+use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use tessera::accounts::UserState;
 use tessera::accounts::login::{self, LOCKOUT_THRESHOLD, LoginError};
 use tessera::accounts::users::{self, InitialPassword, NewUser};
 use tessera::audit::{self, Actor};
-use tessera::store;
 
 on_each_backend!(
     repeated_failures_lock_the_account_for_a_while,
@@ -112,9 +113,13 @@ async fn outdated_hashes_are_replaced_at_sign_in(backend: Backend) {
         .hash_password(PASSWORD.as_bytes(), &SaltString::generate(&mut OsRng))
         .expect("hash")
         .to_string();
-    store::users::set_password(s.svc.store.conn(), user.id, &old, false, s.svc.now())
-        .await
-        .expect("set");
+    // Planted as an older release would have stored it.
+    let update = Query::update()
+        .table(Alias::new("users"))
+        .value(Alias::new("password_hash"), old)
+        .and_where(Expr::col(Alias::new("id")).eq(user.id))
+        .to_owned();
+    s.svc.store.conn().execute(&update).await.expect("set");
 
     login::check_password(&s.svc, "camilles", PASSWORD, None)
         .await

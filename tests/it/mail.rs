@@ -5,7 +5,6 @@ use chrono::Duration;
 use tessera::accounts::users::{self, InitialPassword, NewUser};
 use tessera::audit::Actor;
 use tessera::mail::{self, MailError, MailStatus, Rendered};
-use tessera::store;
 
 on_each_backend!(
     queued_mail_is_delivered_over_smtp,
@@ -32,10 +31,7 @@ async fn queue(s: &TestServer, to: &str, subject: &str) -> uuid::Uuid {
 }
 
 async fn status_of(s: &TestServer, id: uuid::Uuid) -> mail::OutboxMail {
-    store::outbox::find(s.svc.store.conn(), id)
-        .await
-        .expect("read")
-        .expect("mail")
+    mail::find(&s.svc, id).await.expect("read").expect("mail")
 }
 
 async fn queued_mail_is_delivered_over_smtp(backend: Backend) {

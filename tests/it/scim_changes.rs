@@ -134,10 +134,7 @@ async fn deprovisioning_takes_effect_at_once(backend: Backend) {
         .await
         .expect_err("refused");
     assert!(matches!(err, LoginError::InvalidCredentials));
-    let stored = tessera::store::outbox::find(s.svc.store.conn(), mail.id)
-        .await
-        .expect("read")
-        .expect("mail");
+    let stored = tessera::mail::find(&s.svc, mail.id).await.expect("read").expect("mail");
     assert_eq!(stored.status, tessera::mail::MailStatus::Cancelled);
 
     // Reactivation restores access without a new password.

@@ -2,10 +2,10 @@
 //! send the browser straight back to the client with a code.
 use crate::http::web::{session_cookie, signin as signin_step};
 use crate::http::{AppState, ClientAddress, WebError, too_many};
+use crate::oidc::Provider;
 use crate::oidc::authorize::{self, Next, Params, Refusal};
 use crate::oidc::grants::authorization_code;
 use crate::oidc::signin::{self, Stage};
-use crate::services::Services;
 use axum::Form;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
@@ -44,7 +44,7 @@ fn malformed(why: String) -> Response {
     WebError::BadRequest(format!("This sign-in request is malformed: {why}")).into_response()
 }
 
-async fn authorize(svc: &Services, from: IpAddr, jar: &CookieJar, params: Params) -> Response {
+async fn authorize(svc: &Provider, from: IpAddr, jar: &CookieJar, params: Params) -> Response {
     let checked = match authorize::check(svc, params).await {
         Ok(c) => c,
         Err(r) => return refusal_response(svc, r),
@@ -94,7 +94,7 @@ pub fn redirect(location: &str) -> Response {
 
 /// A page when the client cannot be trusted with the answer, else a redirect carrying
 /// the error to the client (RFC 6749 §4.1.2.1).
-pub fn refusal_response(svc: &Services, refusal: Refusal) -> Response {
+pub fn refusal_response(svc: &Provider, refusal: Refusal) -> Response {
     match refusal {
         Refusal::Page(message) => WebError::BadRequest(message).into_response(),
         Refusal::Redirect {
@@ -102,8 +102,8 @@ pub fn refusal_response(svc: &Services, refusal: Refusal) -> Response {
             error,
             description,
             state,
-        } => redirect(&signin::error_location(
-            svc,
+        } => redirect(&crate::oidc::redirect::error_location(
+            svc.config.issuer_id(),
             &redirect_uri,
             error,
             &description,

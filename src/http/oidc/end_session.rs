@@ -2,8 +2,8 @@
 use super::authorize::redirect;
 use crate::http::web::{csrf, page, page_leading_to, session_cookie};
 use crate::http::{AppState, WebError};
+use crate::oidc::Provider;
 use crate::oidc::logout::{self, EndSessionParams, Outcome};
-use crate::services::Services;
 use askama::Template;
 use axum::Form;
 use axum::extract::rejection::{FormRejection, QueryRejection};
@@ -78,7 +78,7 @@ pub async fn post(
     end_session(&svc, jar, form.params, confirmed).await
 }
 
-async fn end_session(svc: &Services, jar: CookieJar, params: EndSessionParams, confirmed: bool) -> Response {
+async fn end_session(svc: &Provider, jar: CookieJar, params: EndSessionParams, confirmed: bool) -> Response {
     let session = match session_cookie::current(svc, &jar).await {
         Ok(s) => s,
         Err(e) => return WebError::from(e).into_response(),

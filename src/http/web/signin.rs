@@ -5,8 +5,8 @@ use super::{csrf, page_leading_to, session_cookie};
 use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
 use crate::http::oidc::{redirect, refusal_response, signin_page};
 use crate::http::{AppState, ClientAddress, WebError, too_many};
+use crate::oidc::Provider;
 use crate::oidc::signin::{self, Pending, Stage, Step};
-use crate::services::Services;
 use askama::Template;
 use axum::Form;
 use axum::Router;
@@ -103,7 +103,7 @@ fn expired() -> Response {
 
 /// The pending request behind `r`, when it is at one of `stages`; otherwise the
 /// response that puts the browser where it belongs.
-async fn pending_at(svc: &Services, handle: &str, stages: &[Stage]) -> Result<Pending, Response> {
+async fn pending_at(svc: &Provider, handle: &str, stages: &[Stage]) -> Result<Pending, Response> {
     if handle.is_empty() {
         return Err(expired());
     }
@@ -116,7 +116,7 @@ async fn pending_at(svc: &Services, handle: &str, stages: &[Stage]) -> Result<Pe
 }
 
 /// Renders a stage's page, with a CSRF field and an optional message.
-pub(crate) fn render(svc: &Services, jar: CookieJar, p: &Pending, stage: Stage, error: Option<&str>) -> Response {
+pub(crate) fn render(svc: &Provider, jar: CookieJar, p: &Pending, stage: Stage, error: Option<&str>) -> Response {
     let (jar, csrf) = csrf::issue(jar, &svc.secret, svc.config.secure_cookies());
     let client_name = p.request.client.name.as_str();
     let r = p.handle.as_str();
@@ -185,7 +185,7 @@ fn describe_scope(scope: &str) -> Option<&'static str> {
     })
 }
 
-async fn show(svc: &Services, jar: CookieJar, handle: &str, stage: Stage, also: &[Stage]) -> Response {
+async fn show(svc: &Provider, jar: CookieJar, handle: &str, stage: Stage, also: &[Stage]) -> Response {
     let mut stages = vec![stage];
     stages.extend_from_slice(also);
     match pending_at(svc, handle, &stages).await {
@@ -196,12 +196,12 @@ async fn show(svc: &Services, jar: CookieJar, handle: &str, stage: Stage, also: 
 
 /// Answers a step's form: checks CSRF and the stage, runs the step, follows its result.
 async fn answer(
-    svc: &Services,
+    svc: &Provider,
     jar: CookieJar,
     form: Result<Form<StepForm>, FormRejection>,
     stage: Stage,
     also: &[Stage],
-    run: impl AsyncFnOnce(&Services, &mut Pending, &StepForm, Option<crate::sessions::Session>) -> Step,
+    run: impl AsyncFnOnce(&Provider, &mut Pending, &StepForm, Option<crate::sessions::Session>) -> Step,
 ) -> Response {
     let Ok(Form(form)) = form else {
         return WebError::BadRequest("This form could not be read. Go back and try again.".into()).into_response();

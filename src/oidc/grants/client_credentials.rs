@@ -1,12 +1,12 @@
 //! client_credentials (RFC 6749 §4.4): a service client's own access token.
 use super::TokenRequest;
 use crate::audit::{Actor, Event};
+use crate::oidc::Provider;
 use crate::oidc::clients::Client;
 use crate::oidc::tokens::{self, AccessGrant, TokenResponse};
 use crate::oidc::{OidcError, SCOPES, access_token_lifetime, is_scope_token, request_limits, scope_list};
-use crate::services::Services;
 
-pub async fn exchange(svc: &Services, client: &Client, req: &TokenRequest) -> Result<TokenResponse, OidcError> {
+pub async fn exchange(svc: &Provider, client: &Client, req: &TokenRequest) -> Result<TokenResponse, OidcError> {
     let scope = granted_scope(client, req.scope.as_deref().unwrap_or(""))?;
     let now = svc.now();
     let keys = svc.keys.current(svc).await?;

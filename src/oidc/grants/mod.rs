@@ -1,12 +1,15 @@
 //! The token endpoint's grants, one module each.
 pub mod authorization_code;
 pub mod client_credentials;
+mod issue;
 pub mod refresh_token;
+mod replay;
+mod rotation;
 
 use super::OidcError;
 use super::clients::{self, ClientFields, Presented};
 use super::tokens::TokenResponse;
-use crate::services::Services;
+use crate::oidc::Provider;
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -24,7 +27,7 @@ pub struct TokenRequest {
 }
 
 pub async fn exchange(
-    svc: &Services,
+    svc: &Provider,
     basic: Option<(String, String)>,
     req: TokenRequest,
 ) -> Result<TokenResponse, OidcError> {

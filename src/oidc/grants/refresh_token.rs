@@ -1,17 +1,16 @@
 //! refresh_token (RFC 6749 §6) with rotation on every use; presenting a used refresh
 //! token again revokes its whole grant (OAuth 2.1 §4.3.1).
 use super::TokenRequest;
-use super::authorization_code::{Issue, respond};
-use crate::audit::{self, Actor, Event};
+use super::issue::{self, Issue};
+use super::replay;
 use crate::crypto::token_hash;
+use crate::oidc::Provider;
 use crate::oidc::clients::Client;
 use crate::oidc::tokens::TokenResponse;
 use crate::oidc::{OidcError, claims, request_limits, scope_list};
-use crate::services::Services;
-use crate::store::grants::GrantRow;
-use crate::store::{self, StoreError};
+use crate::store::{self};
 
-pub async fn exchange(svc: &Services, client: &Client, req: &TokenRequest) -> Result<TokenResponse, OidcError> {
+pub async fn exchange(svc: &Provider, client: &Client, req: &TokenRequest) -> Result<TokenResponse, OidcError> {
     let now = svc.now();
     let token = req
         .refresh_token
@@ -30,7 +29,7 @@ pub async fn exchange(svc: &Services, client: &Client, req: &TokenRequest) -> Re
         return Err(bad());
     }
     if row.used_at.is_some() {
-        return Err(replayed(svc, client, &grant).await);
+        return Err(replay::refresh_reused(svc, client, &grant).await);
     }
     if grant.revoked_at.is_some() || row.expires_at <= now {
         return Err(bad());
@@ -56,28 +55,5 @@ pub async fn exchange(svc: &Services, client: &Client, req: &TokenRequest) -> Re
         }
         grant.scope = asked.join(" ");
     }
-    respond(svc, client, &grant, &subject, Issue::Rotate { used: &hash }).await
-}
-
-/// A refresh token presented a second time was stolen or leaked: the whole grant (every
-/// refresh and access token it issued) is revoked. Returns the error to answer with.
-pub async fn replayed(svc: &Services, client: &Client, grant: &GrantRow) -> OidcError {
-    let now = svc.now();
-    tracing::warn!(client = %client.id, grant = %grant.id, "refresh token reused: grant revoked");
-    let recorded = async {
-        let tx = svc.store.begin().await?;
-        store::grants::revoke_grant(&tx, grant.id, now).await?;
-        audit::record(
-            &tx,
-            &Event::new(&Actor::client(&client.id, &client.name), "token.reuse", None)
-                .with_detail(serde_json::json!({ "grant": grant.id, "revoked": true })),
-            now,
-        )
-        .await?;
-        tx.commit().await.map_err(StoreError::from)
-    };
-    match recorded.await {
-        Ok(()) => OidcError::invalid_grant("the refresh token is invalid, expired or revoked"),
-        Err(e) => e.into(),
-    }
+    issue::respond(svc, client, &grant, &subject, Issue::Rotate { used: &hash }).await
 }

@@ -1,0 +1,32 @@
+//! One-time tokens (setup, invite and reset links) as stored, without their secret.
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// The first admin's account, offered at start-up while no admin can sign in.
+    Setup,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Setup => "setup",
+        }
+    }
+
+    pub fn lifetime(self) -> Duration {
+        match self {
+            Purpose::Setup => Duration::hours(1),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct OneTimeToken {
+    pub id: Uuid,
+    pub purpose: Purpose,
+    pub user_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
