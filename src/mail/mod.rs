@@ -3,7 +3,7 @@
 pub mod transport;
 pub mod worker;
 
-use crate::accounts::User;
+use crate::model::user::User;
 use crate::services::Services;
 use crate::store::{self, StoreError};
 use askama::Template;

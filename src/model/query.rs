@@ -50,3 +50,14 @@ pub struct Sort {
     pub key: SortKey,
     pub descending: bool,
 }
+
+/// What the store needs to know of a resource's published schema to read a filter.
+#[derive(Debug)]
+pub struct FilterSchema {
+    /// The resource's core schema URN, which may prefix its attributes.
+    pub core: &'static str,
+    /// The extension schema whose attributes the resource also has.
+    pub extension: Option<&'static str>,
+    /// Multi-valued attributes kept as value rows, named as published.
+    pub multi_valued: &'static [&'static str],
+}

@@ -1,7 +1,8 @@
 //! Checking an access token: signature, expiry, single revocation, the grant it came
 //! from, and the user's state now. Used by introspection (RFC 7662) and userinfo.
 use super::OidcError;
-use super::clients::{self, Client, Presented};
+use super::client_auth::{self, Presented};
+use super::clients::{self, Client};
 use crate::accounts::User;
 use crate::crypto::token_hash;
 use crate::json::JsonFields;
@@ -71,7 +72,7 @@ fn may_see(caller: &Client, claims: &Value) -> bool {
 /// RFC 7662: only confidential clients may ask; an unknown, expired or revoked token,
 /// and one the caller may not see, is simply `{"active": false}`.
 pub async fn introspect(svc: &Provider, presented: &Presented, token: &str) -> Result<Value, OidcError> {
-    let caller = clients::authenticate(svc, presented).await?;
+    let caller = client_auth::authenticate(svc, presented).await?;
     if caller.public {
         return Err(OidcError::invalid_client("public clients cannot introspect tokens"));
     }

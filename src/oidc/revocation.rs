@@ -1,7 +1,7 @@
 //! Token revocation (RFC 7009): a refresh token revokes its grant; an access token is
 //! remembered as revoked until it would have expired. Unknown tokens are not an error.
 use super::OidcError;
-use super::clients::{self, Presented};
+use super::client_auth::{self, Presented};
 use crate::audit::{self, Actor, Event};
 use crate::crypto::token_hash;
 use crate::json::JsonFields;
@@ -12,7 +12,7 @@ use chrono::{TimeZone, Utc};
 /// `token_type_hint` is only advice (RFC 7009 §2.1) and is not needed: access tokens
 /// are JWTs, refresh tokens opaque random strings.
 pub async fn revoke(svc: &Provider, presented: &Presented, token: &str) -> Result<(), OidcError> {
-    let client = clients::authenticate(svc, presented).await?;
+    let client = client_auth::authenticate(svc, presented).await?;
     let now = svc.now();
     let c = svc.store.conn();
     let try_refresh = || async {

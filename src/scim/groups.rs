@@ -4,7 +4,7 @@ use super::filter::{self, CompValue, CompareOp, Filter};
 use super::list::{self, ListParams};
 use super::patch::{self, Op};
 use super::rights;
-use super::schema::{GROUP, Resource};
+use super::schema::{GROUP, GROUP_FILTER, Resource};
 use super::user::{etag, version_of};
 use super::users::query_error;
 use super::{ScimClient, ScimError, base_url, canonical, parse_id};
@@ -497,7 +497,7 @@ pub async fn list(svc: &Services, client: &ScimClient, params: &ListParams) -> R
     let page = params.page();
     let (total, groups) = store::scim::list_groups(
         svc.store.reader(),
-        params.filter.as_ref(),
+        params.filter.as_ref().map(|f| (f, &GROUP_FILTER)),
         &client.scope,
         sort.as_ref(),
         &page,

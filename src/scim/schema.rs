@@ -1,7 +1,9 @@
 //! The SCIM schemas Tessera serves (RFC 7643 §4 and §8.7), as data: they drive
 //! `/Schemas`, case-insensitive attribute names, type coercion and projection.
 use crate::json::JsonFields;
+use crate::model::query::FilterSchema;
 use serde_json::{Value, json};
+use std::sync::LazyLock;
 
 pub const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -287,6 +289,30 @@ const META_SUB: &[Attr] = &[
     read_only(reference(s("location", "The resource's URI."), &["uri"])),
     read_only(s("version", "The resource's ETag.")),
 ];
+
+/// The User attributes a client writes as lists of elements, in schema order: each
+/// element is kept as a value row (`groups`, read-only, is the memberships instead).
+pub static USER_MULTI_VALUED: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    USER_ATTRS
+        .iter()
+        .filter(|a| a.multi && a.mutability != Mutability::ReadOnly)
+        .map(|a| a.name)
+        .collect()
+});
+
+/// What the store reads a Users filter against.
+pub static USER_FILTER: LazyLock<FilterSchema> = LazyLock::new(|| FilterSchema {
+    core: USER,
+    extension: Some(ENTERPRISE),
+    multi_valued: USER_MULTI_VALUED.as_slice(),
+});
+
+/// What the store reads a Groups filter against (`members` are memberships).
+pub static GROUP_FILTER: FilterSchema = FilterSchema {
+    core: GROUP,
+    extension: None,
+    multi_valued: &[],
+};
 
 pub fn find<'a>(attrs: &'a [Attr], name: &str) -> Option<&'a Attr> {
     attrs.iter().find(|a| a.name.eq_ignore_ascii_case(name))

@@ -1,21 +1,9 @@
 //! The SCIM User representation, to and from Tessera's user record.
 use super::ScimError;
-use super::schema::{ENTERPRISE, USER};
+use super::schema::{ENTERPRISE, USER, USER_MULTI_VALUED};
 use crate::accounts::{MultiValue, Profile, User};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
-
-/// Multi-valued attributes kept as `MultiValue` rows.
-pub const MULTI_ATTRS: &[&str] = &[
-    "emails",
-    "phoneNumbers",
-    "ims",
-    "photos",
-    "addresses",
-    "entitlements",
-    "roles",
-    "x509Certificates",
-];
 
 /// Elements one multi-valued attribute of a user may hold (documented in README).
 pub const MAX_VALUES: usize = 100;
@@ -53,7 +41,7 @@ pub fn read(doc: &Value) -> Result<UserInput, ScimError> {
         other => sub(other, "value"),
     };
     let mut values = Vec::new();
-    for attr in MULTI_ATTRS {
+    for attr in USER_MULTI_VALUED.iter() {
         let Some(items) = doc.get(*attr).and_then(Value::as_array) else {
             continue;
         };
@@ -185,7 +173,7 @@ pub fn write(base: &str, user: &User, values: &[MultiValue], groups: &[GroupRef]
     if !(user.profile.active_unset && user.active) {
         doc.insert("active".into(), json!(user.active));
     }
-    for attr in MULTI_ATTRS {
+    for attr in USER_MULTI_VALUED.iter() {
         let items: Vec<Value> = values
             .iter()
             .filter(|v| v.attr == *attr)

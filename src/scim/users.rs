@@ -1,7 +1,7 @@
 //! SCIM operations on Users. Each change is one transaction with its audit event.
 use super::list::{self, ListParams};
 use super::rights::{self, Sensitive};
-use super::schema::Resource;
+use super::schema::{Resource, USER_FILTER};
 use super::user::{self, GroupRef, UserInput, etag, version_of};
 use super::{ScimClient, ScimError, base_url, canonical, parse_id, patch};
 use crate::accounts::users::{
@@ -336,9 +336,15 @@ pub async fn list(svc: &Services, client: &ScimClient, params: &ListParams) -> R
     let sort = list::sort(params, list::user_sort_key)?;
     let page = params.page();
     let c = svc.store.reader();
-    let (total, users) = store::scim::list_users(c, params.filter.as_ref(), &client.scope, sort.as_ref(), &page)
-        .await
-        .map_err(query_error)?;
+    let (total, users) = store::scim::list_users(
+        c,
+        params.filter.as_ref().map(|f| (f, &*USER_FILTER)),
+        &client.scope,
+        sort.as_ref(),
+        &page,
+    )
+    .await
+    .map_err(query_error)?;
     let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
     let mut values = store::scim::values_of(c, &ids).await?;
     let mut groups = store::scim::groups_of(c, &ids).await?;

@@ -4,7 +4,7 @@
 use super::scim_filter::{self, Table};
 use super::{Result, StoreError};
 use crate::model::group::{Group, Member, MemberKind};
-use crate::model::query::{Page, Scope, Sort, SortKey};
+use crate::model::query::{FilterSchema, Page, Scope, Sort, SortKey};
 use crate::model::user::{MultiValue, User};
 use crate::scim::filter::Filter;
 use chrono::{DateTime, Utc};
@@ -64,7 +64,7 @@ fn sort_column(table: Table, key: SortKey) -> Option<&'static str> {
 async fn listing<E>(
     c: &impl ConnectionTrait,
     table: Table,
-    filter: Option<&Filter>,
+    filter: Option<(&Filter, &FilterSchema)>,
     scope: Option<Cond>,
     sort: Option<&Sort>,
     page: &Page,
@@ -74,8 +74,8 @@ where
     E::Model: Sync,
 {
     let mut q = E::find();
-    if let Some(f) = filter {
-        q = q.filter(scim_filter::condition(table, f)?);
+    if let Some((f, schema)) = filter {
+        q = q.filter(scim_filter::condition(table, schema, f)?);
     }
     if let Some(s) = scope {
         q = q.filter(s);
@@ -105,7 +105,7 @@ where
 /// Users matching `filter` inside `scope`: the total, and the requested page.
 pub async fn list_users(
     c: &impl ConnectionTrait,
-    filter: Option<&Filter>,
+    filter: Option<(&Filter, &FilterSchema)>,
     scope: &Scope,
     sort: Option<&Sort>,
     page: &Page,
@@ -121,7 +121,7 @@ pub async fn list_users(
 /// Groups matching `filter` inside `scope`: the total, and the requested page.
 pub async fn list_groups(
     c: &impl ConnectionTrait,
-    filter: Option<&Filter>,
+    filter: Option<(&Filter, &FilterSchema)>,
     scope: &Scope,
     sort: Option<&Sort>,
     page: &Page,

@@ -2,9 +2,9 @@
 //! Multi-valued attributes become EXISTS sub-queries on their own rows, so a filter
 //! never loads the directory into memory.
 use super::StoreError;
+use crate::model::query::FilterSchema;
 use crate::model::username;
 use crate::scim::filter::{AttrPath, CompValue, CompareOp, Filter};
-use crate::scim::schema::{ENTERPRISE, GROUP, USER};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Cond, Expr, ExprTrait, Func, LikeExpr, Query, SimpleExpr};
 
@@ -37,32 +37,35 @@ fn col(table: &str, column: &str) -> Expr {
     Expr::col((Alias::new(table), Alias::new(column)))
 }
 
-/// The condition for `filter` on users or groups.
-pub fn condition(table: Table, filter: &Filter) -> Result<Cond, StoreError> {
-    build(table, filter, 0)
+/// What a filter is read against: the table, and what the published schema says of it.
+#[derive(Clone, Copy)]
+struct On<'a> {
+    table: Table,
+    schema: &'a FilterSchema,
 }
 
-fn build(table: Table, filter: &Filter, depth: usize) -> Result<Cond, StoreError> {
+/// The condition for `filter` on users or groups.
+pub fn condition(table: Table, schema: &FilterSchema, filter: &Filter) -> Result<Cond, StoreError> {
+    build(On { table, schema }, filter, 0)
+}
+
+fn build(on: On<'_>, filter: &Filter, depth: usize) -> Result<Cond, StoreError> {
     if depth > 64 {
         return Err(bad("the filter is nested too deeply"));
     }
     Ok(match filter {
-        Filter::And(a, b) => Cond::all()
-            .add(build(table, a, depth + 1)?)
-            .add(build(table, b, depth + 1)?),
-        Filter::Or(a, b) => Cond::any()
-            .add(build(table, a, depth + 1)?)
-            .add(build(table, b, depth + 1)?),
-        Filter::Not(inner) => build(table, inner, depth + 1)?.not(),
-        Filter::Present(path) => Cond::all().add(attribute(table, path, None, None)?),
-        Filter::Compare { path, op, value } => Cond::all().add(attribute(table, path, Some(*op), Some(value))?),
-        Filter::ValuePath { path, filter } => Cond::all().add(value_path(table, path, filter)?),
+        Filter::And(a, b) => Cond::all().add(build(on, a, depth + 1)?).add(build(on, b, depth + 1)?),
+        Filter::Or(a, b) => Cond::any().add(build(on, a, depth + 1)?).add(build(on, b, depth + 1)?),
+        Filter::Not(inner) => build(on, inner, depth + 1)?.not(),
+        Filter::Present(path) => Cond::all().add(attribute(on, path, None, None)?),
+        Filter::Compare { path, op, value } => Cond::all().add(attribute(on, path, Some(*op), Some(value))?),
+        Filter::ValuePath { path, filter } => Cond::all().add(value_path(on, path, filter)?),
     })
 }
 
 /// Resolves an attribute path and applies `op value` (or presence when `op` is None).
 fn attribute(
-    table: Table,
+    on: On<'_>,
     path: &AttrPath,
     op: Option<CompareOp>,
     value: Option<&CompValue>,
@@ -70,11 +73,9 @@ fn attribute(
     let attr = path.attr.to_lowercase();
     let sub = path.sub_attr.as_deref().map(str::to_lowercase);
     let urn = path.urn.as_deref().map(str::to_lowercase);
-    let core = match table {
-        Table::Users => USER,
-        Table::Groups => GROUP,
-    };
-    let enterprise = urn.as_deref() == Some(&ENTERPRISE.to_lowercase());
+    let table = on.table;
+    let core = on.schema.core;
+    let enterprise = urn.is_some() && urn.as_deref() == on.schema.extension.map(str::to_lowercase).as_deref();
     if let Some(u) = &urn
         && u != &core.to_lowercase()
         && !enterprise
@@ -85,9 +86,9 @@ fn attribute(
         Some(s) => format!("{attr}.{s}"),
         None => attr.clone(),
     };
-    if table == Table::Users && is_multi(&attr) {
+    if let Some(name) = on.multi_valued(&attr) {
         let inner = multi_inner(&attr, sub.as_deref().unwrap_or("value"), op, value)?;
-        return Ok(exists_value(&canonical_multi(&attr), inner));
+        return Ok(exists_value(name, inner));
     }
     if table == Table::Users && attr == "groups" {
         return member_of(sub.as_deref().unwrap_or("value"), op, value);
@@ -183,26 +184,15 @@ fn group_column(key: &str) -> Option<(&'static str, Kind)> {
     })
 }
 
-const MULTI: &[&str] = &[
-    "emails",
-    "phoneNumbers",
-    "ims",
-    "photos",
-    "addresses",
-    "entitlements",
-    "roles",
-    "x509Certificates",
-];
-
-fn is_multi(attr: &str) -> bool {
-    MULTI.iter().any(|m| m.eq_ignore_ascii_case(attr))
-}
-
-fn canonical_multi(attr: &str) -> String {
-    MULTI
-        .iter()
-        .find(|m| m.eq_ignore_ascii_case(attr))
-        .map_or_else(|| attr.to_string(), |m| (*m).to_string())
+impl On<'_> {
+    /// The attribute's name as published, when it is kept as value rows.
+    fn multi_valued(self, attr: &str) -> Option<&'static str> {
+        self.schema
+            .multi_valued
+            .iter()
+            .find(|m| m.eq_ignore_ascii_case(attr))
+            .copied()
+    }
 }
 
 /// The condition on one user_values row for `sub op value`.
@@ -241,14 +231,15 @@ fn exists_value(attr: &str, inner: SimpleExpr) -> SimpleExpr {
 }
 
 /// `emails[type eq "work" and value co "@x"]`: one row must satisfy the whole inner filter.
-fn value_path(table: Table, path: &AttrPath, inner: &Filter) -> Result<SimpleExpr, StoreError> {
+fn value_path(on: On<'_>, path: &AttrPath, inner: &Filter) -> Result<SimpleExpr, StoreError> {
     let attr = path.attr.to_lowercase();
-    if table == Table::Users && is_multi(&attr) {
+    let table = on.table;
+    if let Some(name) = on.multi_valued(&attr) {
         let cond = inner_row(&attr, inner, 0)?;
         let query = Query::select()
             .column((Alias::new("user_values"), Alias::new("user_id")))
             .from(Alias::new("user_values"))
-            .and_where(col("user_values", "attr").eq(canonical_multi(&attr)))
+            .and_where(col("user_values", "attr").eq(name))
             .cond_where(cond)
             .to_owned();
         return Ok(col("users", "id").in_subquery(query));

@@ -1,7 +1,7 @@
 //! POST /token, /revoke and /introspect: form bodies, client authentication.
 use super::{basic_credentials, no_store};
 use crate::http::AppState;
-use crate::oidc::clients::{ClientFields, Presented};
+use crate::oidc::client_auth::{ClientFields, Presented};
 use crate::oidc::grants::{self, TokenRequest};
 use crate::oidc::{OidcError, introspection, revocation};
 use axum::extract::State;

@@ -7,7 +7,8 @@ mod replay;
 mod rotation;
 
 use super::OidcError;
-use super::clients::{self, ClientFields, Presented};
+use super::client_auth::{self, ClientFields, Presented};
+use super::clients;
 use super::tokens::TokenResponse;
 use crate::oidc::Provider;
 use serde::Deserialize;
@@ -42,7 +43,7 @@ pub async fn exchange(
     if grant_type.is_empty() {
         return Err(OidcError::invalid_request("grant_type is required"));
     }
-    let client = clients::authenticate(svc, &presented).await?;
+    let client = client_auth::authenticate(svc, &presented).await?;
     if !client.allows_grant(grant_type) {
         return match grant_type {
             clients::AUTHORIZATION_CODE | clients::REFRESH_TOKEN | clients::CLIENT_CREDENTIALS => Err(
