@@ -241,22 +241,65 @@ pub async fn set_active(svc: &Services, actor: &Actor, username: &str, active: b
         .ok_or_else(|| AccountsError::UserNotFound(username.to_string()))?;
     if user.active != active {
         store::users::set_active(&tx, user.id, active, now).await?;
-        if !active {
-            on_deactivated(&tx, user.id, now).await?;
-        }
-        let action = if active { "user.enable" } else { "user.disable" };
-        audit::record(
-            &tx,
-            &Event::new(actor, action, Some(Target::user(user.id, &user.username))),
-            now,
-        )
-        .await?;
+        activation_changed(&tx, &user, active, &By::new(actor), now).await?;
     }
     let updated = store::users::find_by_id(&tx, user.id)
         .await?
         .ok_or_else(|| AccountsError::UserNotFound(username.to_string()))?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(updated)
+}
+
+/// Who acts, and from where, for the audit events of a domain operation.
+pub struct By {
+    pub actor: Actor,
+    pub source_ip: Option<String>,
+}
+
+impl By {
+    pub fn new(actor: &Actor) -> Self {
+        Self {
+            actor: actor.clone(),
+            source_ip: None,
+        }
+    }
+
+    fn event(&self, action: &'static str, user: &User) -> Event {
+        Event::new(&self.actor, action, Some(Target::user(user.id, &user.username))).from_ip(self.source_ip.clone())
+    }
+}
+
+/// A user was disabled (what deprovisioning implies follows) or enabled again, after
+/// the caller stored it; audited. Inside the caller's transaction.
+pub async fn activation_changed(
+    c: &impl store::Conn,
+    user: &User,
+    now_active: bool,
+    by: &By,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if now_active {
+        audit::record(c, &by.event("user.enable", user), now).await
+    } else {
+        on_deactivated(c, user.id, now).await?;
+        audit::record(c, &by.event("user.disable", user), now).await
+    }
+}
+
+/// Deletes the user for good inside the caller's transaction: unsent mail cancelled,
+/// every sign-in ended, username and email free again at once. The audit trail keeps
+/// the user's id, name, email and external id.
+pub async fn remove(c: &impl store::Conn, user: &User, by: &By, now: DateTime<Utc>) -> Result<(), StoreError> {
+    store::outbox::cancel_for_user(c, user.id, "user deleted").await?;
+    crate::sessions::sign_out_everywhere(c, user.id, now).await?;
+    store::users::delete(c, user.id).await?;
+    audit::record(
+        c,
+        &by.event("user.delete", user)
+            .with_detail(serde_json::json!({ "email": user.email, "externalId": user.external_id })),
+        now,
+    )
+    .await
 }
 
 /// What deprovisioning means, wherever it comes from (CLI, SCIM, console): unsent
@@ -314,16 +357,7 @@ pub async fn delete(svc: &Services, actor: &Actor, username: &str) -> Result<Use
     let user = store::users::find_by_username(&tx, username)
         .await?
         .ok_or_else(|| AccountsError::UserNotFound(username.to_string()))?;
-    store::outbox::cancel_for_user(&tx, user.id, "user deleted").await?;
-    crate::sessions::sign_out_everywhere(&tx, user.id, now).await?;
-    store::users::delete(&tx, user.id).await?;
-    audit::record(
-        &tx,
-        &Event::new(actor, "user.delete", Some(Target::user(user.id, &user.username)))
-            .with_detail(serde_json::json!({ "email": user.email })),
-        now,
-    )
-    .await?;
+    remove(&tx, &user, &By::new(actor), now).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(user)
 }

@@ -40,6 +40,14 @@ impl ScimClient {
         }
     }
 
+    /// This client, from the request's address, as the domain operations name it.
+    pub fn by(&self) -> crate::accounts::users::By {
+        crate::accounts::users::By {
+            actor: self.actor(),
+            source_ip: self.source_ip.clone(),
+        }
+    }
+
     /// An audit event by this client, from the request's address.
     pub fn event(&self, action: &'static str, target: Option<Target>) -> Event {
         Event::new(&self.actor(), action, target).from_ip(self.source_ip.clone())

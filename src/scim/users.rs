@@ -5,8 +5,8 @@ use super::schema::{Resource, USER_FILTER};
 use super::user::{self, GroupRef, UserInput, etag, version_of};
 use super::{ScimClient, ScimError, base_url, canonical, parse_id, patch};
 use crate::accounts::users::{
-    EmailRule, check_sign_in_name, insert_prepared, on_deactivated, on_password_changed, validate_email,
-    validate_username,
+    self as users, EmailRule, activation_changed, check_sign_in_name, insert_prepared, on_password_changed,
+    validate_email, validate_username,
 };
 use crate::accounts::{MultiValue, Role, User, password};
 use crate::audit::{self, Target};
@@ -230,11 +230,8 @@ async fn save(
         on_password_changed(&tx, after.id, now).await?;
         audit::record(&tx, &client.event("user.password_set", Some(target.clone())), now).await?;
     }
-    if before.active && !after.active {
-        on_deactivated(&tx, after.id, now).await?;
-        audit::record(&tx, &client.event("user.disable", Some(target.clone())), now).await?;
-    } else if !before.active && after.active {
-        audit::record(&tx, &client.event("user.enable", Some(target.clone())), now).await?;
+    if before.active != after.active {
+        activation_changed(&tx, &after, after.active, &client.by(), now).await?;
     }
     audit::record(&tx, &client.event(action, Some(target)), now).await?;
     tx.commit().await.map_err(StoreError::from)?;
@@ -318,16 +315,7 @@ pub async fn delete(svc: &Services, client: &ScimClient, id: &str, if_match: Opt
     };
     rights::check(svc, client, Some(&user), sensitive).await?;
     let tx = rights::recheck(svc, svc.store.begin().await?, client, Some(&user), sensitive).await?;
-    on_deactivated(&tx, user.id, now).await?;
-    store::users::delete(&tx, user.id).await?;
-    audit::record(
-        &tx,
-        &client
-            .event("user.delete", Some(Target::user(user.id, &user.username)))
-            .with_detail(serde_json::json!({ "email": user.email, "externalId": user.external_id })),
-        now,
-    )
-    .await?;
+    users::remove(&tx, &user, &client.by(), now).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }

@@ -7,6 +7,7 @@ use tessera::accounts::login::{self, LoginError};
 on_each_backend!(
     patch_accepts_what_entra_and_okta_send,
     deprovisioning_takes_effect_at_once,
+    scim_delete_is_the_same_delete_as_everywhere,
     groups_and_their_members,
     a_client_limited_to_a_group_sees_only_that_group,
 );
@@ -302,5 +303,48 @@ async fn a_client_limited_to_a_group_sees_only_that_group(backend: Backend) {
         )
         .await;
     assert_eq!(create.status, 403);
+    s.stop().await;
+}
+
+async fn scim_delete_is_the_same_delete_as_everywhere(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let scim = Scim::register(&s, "HR", &[]).await;
+    let id = scim.user(nurse("priya", "p@clinic.org")).await;
+    let user = tessera::accounts::users::find(&s.svc, "priya").await.expect("user");
+    let tx = s.svc.store.begin().await.expect("tx");
+    let mail = tessera::mail::queue_for_user(
+        &tx,
+        s.svc.now() + chrono::Duration::hours(1),
+        "invite",
+        &user,
+        tessera::mail::Rendered {
+            subject: "x".into(),
+            text: "x".into(),
+            html: None,
+        },
+    )
+    .await
+    .expect("queue");
+    tx.commit().await.expect("commit");
+
+    let r = scim.delete(&format!("/Users/{id}")).await;
+    assert_eq!(r.status, 204);
+    // The reason says what happened: deleted, not disabled.
+    let stored = tessera::mail::find(&s.svc, mail.id)
+        .await
+        .expect("read")
+        .expect("the mail row outlives its user");
+    assert_eq!(stored.status, tessera::mail::MailStatus::Cancelled);
+    assert_eq!(stored.last_error.as_deref(), Some("user deleted"));
+    let events = tessera::audit::recent(s.svc.store.conn(), Some(&id), 10)
+        .await
+        .expect("audit");
+    let delete = events
+        .iter()
+        .find(|e| e.action == "user.delete")
+        .expect("the delete is audited");
+    assert_eq!(delete.detail.as_ref().expect("detail")["email"], "p@clinic.org");
+    // The username is free again at once.
+    scim.user(nurse("priya", "p@clinic.org")).await;
     s.stop().await;
 }
