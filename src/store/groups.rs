@@ -7,7 +7,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-fn to_domain(m: group::Model) -> Group {
+/// The one mapping of a group row.
+pub(super) fn to_domain(m: group::Model) -> Group {
     Group {
         id: m.id,
         display_name: m.display_name,

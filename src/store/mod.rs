@@ -11,7 +11,7 @@ pub mod outbox;
 pub mod purge;
 pub mod scim;
 pub mod scim_clients;
-pub mod scim_filter;
+mod scim_filter;
 pub mod sessions;
 pub mod signing_keys;
 mod sqlite;

@@ -127,18 +127,7 @@ pub async fn list_groups(
     page: &Page,
 ) -> Result<(u64, Vec<Group>)> {
     let (total, rows) = listing::<group::Entity>(c, Table::Groups, filter, groups_in(scope), sort, page).await?;
-    Ok((total, rows.into_iter().map(group_to_domain).collect()))
-}
-
-pub fn group_to_domain(m: group::Model) -> Group {
-    Group {
-        id: m.id,
-        display_name: m.display_name,
-        external_id: m.external_id,
-        created_at: m.created_at,
-        updated_at: m.updated_at,
-        version: m.version,
-    }
+    Ok((total, rows.into_iter().map(super::groups::to_domain).collect()))
 }
 
 /// Whether a user is visible in `scope`.
@@ -246,7 +235,10 @@ pub async fn groups_of(c: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap
 }
 
 pub async fn find_group(c: &impl ConnectionTrait, id: Uuid) -> Result<Option<Group>> {
-    Ok(group::Entity::find_by_id(id).one(c).await?.map(group_to_domain))
+    Ok(group::Entity::find_by_id(id)
+        .one(c)
+        .await?
+        .map(super::groups::to_domain))
 }
 
 /// Writes name and externalId if the version is still `expected`, bumping it.

@@ -128,7 +128,7 @@ pub async fn find_by_username(c: &impl ConnectionTrait, username: &str) -> Resul
 
 /// The one user with this address; None when nobody has it, or when several do
 /// (an address shared by several people identifies none of them).
-pub async fn find_by_email(c: &impl ConnectionTrait, email: &str) -> Result<Option<User>> {
+async fn find_by_email(c: &impl ConnectionTrait, email: &str) -> Result<Option<User>> {
     let mut found = Entity::find()
         .filter(Column::EmailLower.eq(email.to_lowercase()))
         .limit(2)
