@@ -167,7 +167,7 @@ impl Server {
             .map_err(|e| ConfigError::new("TESSERA_DATABASE_URL", format!("cannot check for an admin: {e}")))?;
 
         let provider = Provider::new(services.clone());
-        let created = crate::oidc::keystore::ensure(&provider)
+        let created = crate::oidc::signing_keys::ensure(&provider)
             .await
             .map_err(|e| ConfigError::new("TESSERA_SECRET_KEY", format!("cannot prepare signing keys: {e}")))?;
         for (kid, alg) in created {

@@ -1,5 +1,5 @@
-/// glibc malloc was ~9% of /token CPU (arena locks, consolidation); jemalloc keeps
-/// small per-request allocations thread-local.
+/// jemalloc keeps small per-request allocations thread-local, where glibc's arenas
+/// contend under load (README, "Benchmarks").
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

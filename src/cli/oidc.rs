@@ -3,7 +3,7 @@ use crate::audit::{self, Actor, Event};
 use crate::json::JsonFields;
 use crate::oidc::Provider;
 use crate::oidc::clients::{self, Client, NewClient};
-use crate::oidc::keystore;
+use crate::oidc::signing_keys;
 use clap::Subcommand;
 use serde_json::{Value, json};
 
@@ -158,7 +158,7 @@ pub async fn client(svc: &Provider, actor: &Actor, cmd: ClientCommand) -> Result
 pub async fn keys(svc: &Provider, actor: &Actor, cmd: KeysCommand) -> Result<Value, String> {
     match cmd {
         KeysCommand::Rotate => {
-            let created = keystore::rotate(svc).await.map_err(|e| e.to_string())?;
+            let created = signing_keys::rotate(svc).await.map_err(|e| e.to_string())?;
             let added: Vec<_> = created
                 .iter()
                 .map(|(kid, alg)| json!({ "kid": kid, "alg": alg.as_str() }))
@@ -173,7 +173,7 @@ pub async fn keys(svc: &Provider, actor: &Actor, cmd: KeysCommand) -> Result<Val
             Ok(json!({ "added": added, "note": "running servers start signing with the new keys within 2 minutes" }))
         }
         KeysCommand::List => {
-            let rows = keystore::list(svc).await.map_err(|e| e.to_string())?;
+            let rows = signing_keys::list(svc).await.map_err(|e| e.to_string())?;
             let keys: Vec<_> = rows
                 .iter()
                 .map(|r| json!({ "kid": r.kid, "alg": r.alg, "created_at": r.created_at, "retired_at": r.retired_at }))

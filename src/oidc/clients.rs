@@ -1,6 +1,6 @@
 //! Relying parties: registration by an admin, and client authentication at the
 //! token, revocation and introspection endpoints.
-use super::keys::Alg;
+use super::key_set::Alg;
 use super::{OidcError, SCOPES, is_scope_token, request_limits, scope_list};
 use crate::audit::{self, Actor, Event, Target};
 use crate::crypto::{random_token, token_hash};

@@ -1,5 +1,5 @@
 //! OpenID Provider metadata (OpenID Connect Discovery 1.0 §3): what is here is true.
-use super::keys::Alg;
+use super::key_set::Alg;
 use super::{SCOPES, claims};
 use serde_json::{Value, json};
 

@@ -11,8 +11,7 @@ pub mod discovery;
 pub mod grants;
 pub mod introspection;
 pub mod jwks;
-pub mod keys;
-pub mod keystore;
+pub mod key_set;
 pub mod logout;
 pub mod provider;
 pub mod purge;
@@ -20,6 +19,7 @@ pub mod redirect;
 pub mod request_limits;
 pub mod revocation;
 pub mod signin;
+pub mod signing_keys;
 pub mod tokens;
 pub mod userinfo;
 
@@ -27,8 +27,8 @@ use crate::accounts::AccountsError;
 use crate::store::StoreError;
 use chrono::Duration;
 
-pub use keystore::Keys;
 pub use provider::Provider;
+pub use signing_keys::Keys;
 
 pub fn code_lifetime() -> Duration {
     Duration::seconds(60)

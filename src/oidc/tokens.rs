@@ -1,6 +1,6 @@
 //! Minting tokens: RFC 9068 access tokens (ES256), ID tokens (the client's algorithm),
 //! refresh tokens (opaque, stored hashed), and what one token response holds.
-use super::keys::{Alg, KeySet, half_hash};
+use super::key_set::{Alg, KeySet, half_hash};
 use super::{OidcError, access_token_lifetime, id_token_lifetime};
 use crate::crypto::random_token;
 use crate::json::JsonFields;

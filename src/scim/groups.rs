@@ -1,11 +1,11 @@
 //! SCIM operations on Groups. Membership changes are applied row by row: adding or
 //! removing a few members of a 10,000-member group touches only those rows.
+use super::etag::{etag, version_of};
 use super::filter::{self, CompValue, CompareOp, Filter};
 use super::list::{self, ListParams};
 use super::patch::{self, Op};
 use super::rights;
 use super::schema::{GROUP, GROUP_FILTER, Resource};
-use super::user::{etag, version_of};
 use super::users::query_error;
 use super::{ScimClient, ScimError, base_url, canonical, parse_id};
 use crate::audit::{self, Target};

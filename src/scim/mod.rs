@@ -4,13 +4,14 @@ pub mod bulk;
 pub mod canonical;
 pub mod clients;
 mod error;
+pub mod etag;
 pub mod filter;
 pub mod groups;
 pub mod list;
 pub mod patch;
 pub mod rights;
 pub mod schema;
-pub mod user;
+pub mod user_json;
 pub mod users;
 
 pub use error::ScimError;

@@ -1,8 +1,9 @@
 //! SCIM operations on Users. Each change is one transaction with its audit event.
+use super::etag::{etag, version_of};
 use super::list::{self, ListParams};
 use super::rights::{self, Sensitive};
 use super::schema::{Resource, USER_FILTER};
-use super::user::{self, GroupRef, UserInput, etag, version_of};
+use super::user_json::{self, GroupRef, UserInput};
 use super::{ScimClient, ScimError, base_url, canonical, parse_id, patch};
 use crate::accounts::users::{
     self as users, EmailRule, activation_changed, check_sign_in_name, insert_prepared, on_password_changed,
@@ -40,7 +41,7 @@ async fn render(svc: &Services, client: &ScimClient, user: &User) -> Result<Valu
         &client.scope,
         store::scim::groups_of(c, &[user.id]).await?.remove(&user.id),
     );
-    Ok(user::write(&base(svc), user, &values, &groups))
+    Ok(user_json::write(&base(svc), user, &values, &groups))
 }
 
 /// The user's groups the client may see: names of others are not its business.
@@ -87,7 +88,7 @@ fn apply(user: &mut User, input: &UserInput) -> Result<(), ScimError> {
     user.username = validate_username(&user_name)?;
     // The SCIM emails are kept as sent; Tessera mails the primary one only when it is
     // a usable address (an HR system may hold placeholders).
-    user.email = user::primary_email(&input.values).and_then(|e| validate_email(&e).ok());
+    user.email = user_json::primary_email(&input.values).and_then(|e| validate_email(&e).ok());
     user.given_name = input.given_name.clone();
     user.family_name = input.family_name.clone();
     user.display_name = input.display_name.clone();
@@ -118,7 +119,7 @@ async fn hash_password(input: &UserInput, user: &User) -> Result<Option<String>,
 pub async fn create(svc: &Services, client: &ScimClient, body: &Value) -> Result<Value, ScimError> {
     let doc = canonical::canonicalize(Resource::User, body)?;
     check_schemas(&doc)?;
-    let input = user::read(&doc)?;
+    let input = user_json::read(&doc)?;
     let now = svc.now();
     let mut new = User {
         id: Uuid::now_v7(),
@@ -167,7 +168,7 @@ pub async fn create(svc: &Services, client: &ScimClient, body: &Value) -> Result
                 .remove(&new.id),
         )
     };
-    Ok(user::write(&base(svc), &new, &input.values, &groups))
+    Ok(user_json::write(&base(svc), &new, &input.values, &groups))
 }
 
 fn check_version(user_version: i64, if_match: Option<&str>) -> Result<(), ScimError> {
@@ -257,7 +258,7 @@ pub async fn replace(
     {
         return Err(ScimError::mutability("id cannot be changed"));
     }
-    let input = user::read(&doc)?;
+    let input = user_json::read(&doc)?;
     save(svc, client, &before, &input, "user.replace").await
 }
 
@@ -274,7 +275,7 @@ pub async fn patch(
     let mut doc = render(svc, client, &before).await?;
     patch::apply(Resource::User, &mut doc, &ops)?;
     // A password arrives only through PATCH's value; it is never in the rendered doc.
-    let mut input = user::read(&doc)?;
+    let mut input = user_json::read(&doc)?;
     input.password = match ops.iter().rev().find_map(password_in) {
         Some(Some(p)) => Some(p.to_string()),
         // A password is replaced, never removed: a user without one could not sign in.
@@ -341,7 +342,7 @@ pub async fn list(svc: &Services, client: &ScimClient, params: &ListParams) -> R
         .iter()
         .map(|u| {
             let vals: Vec<MultiValue> = values.remove(&u.id).unwrap_or_default();
-            let doc = user::write(&base, u, &vals, &groups_ref(&client.scope, groups.remove(&u.id)));
+            let doc = user_json::write(&base, u, &vals, &groups_ref(&client.scope, groups.remove(&u.id)));
             list::project(Resource::User, doc, &params.attributes, &params.excluded)
         })
         .collect();

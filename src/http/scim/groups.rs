@@ -1,8 +1,8 @@
 use super::request::{Body, Params, if_match, if_none_match, search_params};
 use super::{Client, document, resource};
 use crate::http::AppState;
+use crate::scim::etag::version_of;
 use crate::scim::schema::Resource;
-use crate::scim::user::version_of;
 use crate::scim::{ScimError, groups, list};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};

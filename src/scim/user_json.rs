@@ -1,5 +1,6 @@
 //! The SCIM User representation, to and from Tessera's user record.
 use super::ScimError;
+use super::etag::etag;
 use super::schema::{ENTERPRISE, USER, USER_MULTI_VALUED};
 use crate::accounts::{MultiValue, Profile, User};
 use serde_json::{Map, Value, json};
@@ -222,14 +223,4 @@ pub fn write(base: &str, user: &User, values: &[MultiValue], groups: &[GroupRef]
         }),
     );
     Value::Object(doc)
-}
-
-/// Weak ETag of a resource version.
-pub fn etag(version: i64) -> String {
-    format!("W/\"{version}\"")
-}
-
-/// The version in an If-Match / If-None-Match header value, if it is one of ours.
-pub fn version_of(etag: &str) -> Option<i64> {
-    etag.trim().trim_start_matches("W/").trim_matches('"').parse().ok()
 }

@@ -1,7 +1,7 @@
 //! The signing keys every node uses, loaded from the database and refreshed now and
 //! then so a rotation made by `tessera keys rotate` reaches running servers.
 use super::OidcError;
-use super::keys::{self, Alg, KeySet, StoredKey};
+use super::key_set::{self, Alg, KeySet, StoredKey};
 use crate::json::JsonFields;
 use crate::model::signing_key::SigningKey;
 use crate::services::Services;
@@ -105,7 +105,7 @@ async fn load(svc: &Services) -> Result<KeySet, OidcError> {
         let Some(alg) = Alg::parse(&row.alg) else {
             continue;
         };
-        let der = keys::open(&svc.secret, &row.kid, &row.sealed)?;
+        let der = key_set::open(&svc.secret, &row.kid, &row.sealed)?;
         stored.push(StoredKey {
             signs: signing.contains(&row.kid),
             kid: row.kid,
@@ -150,11 +150,11 @@ pub async fn ensure(svc: &Services) -> Result<Vec<(String, Alg)>, OidcError> {
 }
 
 async fn add(svc: &Services, alg: Alg) -> Result<(String, Alg), OidcError> {
-    let der = tokio::task::spawn_blocking(move || keys::generate(alg))
+    let der = tokio::task::spawn_blocking(move || key_set::generate(alg))
         .await
         .map_err(|e| OidcError::Internal(e.to_string()))??;
-    let kid = keys::new_kid(alg);
-    let sealed = keys::seal(&svc.secret, &kid, &der)?;
+    let kid = key_set::new_kid(alg);
+    let sealed = key_set::seal(&svc.secret, &kid, &der)?;
     let public = KeySet::build(vec![StoredKey {
         kid: kid.clone(),
         alg,
