@@ -41,8 +41,8 @@ use std::time::Duration;
 
 /// Connections for the request/s figures (wrk -c8).
 const CONNECTIONS: usize = 8;
-/// One more client_credentials pair at this many connections: at 8, Tessera waits on its
-/// audit commit more than it works; this shows what each server does with the cores full.
+/// One more client_credentials pair at this many connections, to show what each server
+/// does with the cores full.
 const WIDE_CONNECTIONS: usize = 64;
 /// Concurrent browsers signing in.
 const BROWSERS: usize = 8;
@@ -54,7 +54,7 @@ const LOGIN_MEASURE: Duration = Duration::from_secs(6);
 /// The bare argon2id rate is measured right before each login round.
 const ARGON2_MEASURE: Duration = Duration::from_secs(4);
 /// Alternating client_credentials rounds, Tessera then oidc-provider; and alternating
-/// bare-argon2id / login rounds (this machine's hash rate drifts by 20% between runs).
+/// bare-argon2id / login rounds, so a drift in the machine's speed falls on both alike.
 const ROUNDS: usize = 3;
 const REDIRECT_URI: &str = "https://rp.example/cb";
 const PASSWORD: &str = "copper kettle whistles at dawn";

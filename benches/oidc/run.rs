@@ -206,8 +206,8 @@ pub(crate) async fn run(
         );
         if let Some(split) = load.cpu_split_ms() {
             // The same ratio from where the CPU went, taking one hash to cost the server what
-            // its argon2 threads spent: this machine's hash speed drifts by several percent
-            // between the bare round and the login round, this does not.
+            // its argon2 threads spent: unlike the ratio of rates, it does not move when the
+            // machine's hash speed drifts between the bare round and the login round.
             let bare_cores = per_s * ms / 1000.0;
             let share = load.server_cores / bare_cores * split.hash_ms / load.server_cpu_ms_per_op();
             results.login_cpu_share.push(share);
