@@ -3,10 +3,10 @@
 //! to a 10,000-member group touches only the rows it names).
 use super::scim_filter::{self, Table};
 use super::{Result, StoreError};
+use crate::model::filter::Filter;
 use crate::model::group::{Group, Member, MemberKind};
 use crate::model::query::{FilterSchema, Page, Scope, Sort, SortKey};
 use crate::model::user::{MultiValue, User};
-use crate::scim::filter::Filter;
 use chrono::{DateTime, Utc};
 use entity::{group, group_member, user, user_value};
 use sea_orm::sea_query::{Alias, Cond, Expr, Query};

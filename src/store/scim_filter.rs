@@ -2,9 +2,9 @@
 //! Multi-valued attributes become EXISTS sub-queries on their own rows, so a filter
 //! never loads the directory into memory.
 use super::StoreError;
+use crate::model::filter::{AttrPath, CompValue, CompareOp, Filter};
 use crate::model::query::FilterSchema;
 use crate::model::username;
-use crate::scim::filter::{AttrPath, CompValue, CompareOp, Filter};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Cond, Expr, ExprTrait, Func, LikeExpr, Query, SimpleExpr};
 

@@ -2,8 +2,8 @@
 //! SCIM `invalidFilter` / `invalidPath` error.
 use std::fmt;
 
-use super::ast::CompareOp;
 use super::{MAX_DEPTH, MAX_FILTER_LEN};
+use crate::model::filter::CompareOp;
 
 /// What an operator is expected to look like, for error messages.
 pub(super) const OPERATOR_HINT: &str = "an operator (eq, ne, co, sw, ew, gt, ge, lt, le, pr)";

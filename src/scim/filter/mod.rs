@@ -17,18 +17,17 @@
 //!
 //! Error positions are 0-based offsets counted in Unicode characters.
 //!
-//! The pieces: `ast` (the tree, a leaf that imports nothing of the project),
+//! The pieces: the tree (`model::filter`, a leaf the store reads too),
 //! `error` (why an input was refused), `scanner` (bytes, words, string and number
 //! literals) and `parser` (the grammar and the two entry points).
 
-mod ast;
 mod error;
 mod parser;
 mod scanner;
 #[cfg(test)]
 mod test_util;
 
-pub use ast::{AttrPath, CompValue, CompareOp, Filter, PatchPath};
+pub use crate::model::filter::{AttrPath, CompValue, CompareOp, Filter, PatchPath};
 pub use error::{FilterError, InputKind, Loc};
 pub use parser::{parse_filter, parse_path};
 

@@ -1,10 +1,10 @@
 //! Recursive descent over the scanner: `or` and `and` chains in loops, grouping
 //! (`(...)`, `not (...)`, `attr[...]`) by recursion under a depth counter, and the
 //! attribute paths; the two entry points, for filters and for PATCH paths.
-use super::ast::{AttrPath, CompareOp, Filter, PatchPath};
 use super::error::{FilterError, InputKind, OPERATOR_HINT};
 use super::scanner::{SNIPPET_CHARS, Scanner, ends_attr_path, is_path_byte, is_word_byte, is_ws};
 use super::{MAX_DEPTH, MAX_FILTER_LEN};
+use crate::model::filter::{AttrPath, CompareOp, Filter, PatchPath};
 
 /// Parses a SCIM filter, e.g. `userName eq "bjensen" and not (title pr)`.
 pub fn parse_filter(input: &str) -> Result<Filter, FilterError> {

@@ -5,8 +5,8 @@ use std::str::CharIndices;
 
 use serde_json::Number;
 
-use super::ast::{CompValue, CompareOp};
 use super::error::{FilterError, InputKind, Loc};
+use crate::model::filter::{CompValue, CompareOp};
 
 /// Longest piece of offending input echoed back in an error message.
 pub(super) const SNIPPET_CHARS: usize = 24;
