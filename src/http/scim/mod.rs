@@ -4,6 +4,7 @@ mod discovery;
 mod groups;
 pub mod paths;
 mod request;
+mod shapes;
 mod users;
 
 use super::{AppState, ClientAddress};
