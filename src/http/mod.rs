@@ -1,4 +1,5 @@
 //! The only module that knows axum: router, layers, extractors, errors → responses.
+mod answers;
 mod client_address;
 mod connection;
 mod edge;

@@ -1,0 +1,114 @@
+//! Answers no handler makes, in the format of the interface the request's path
+//! names; `Face::of` is the one place that tells which that is. So far: a caught
+//! panic's.
+use super::error::WebError;
+use crate::oidc::OidcError;
+use crate::scim::ScimError;
+use axum::response::{IntoResponse, Response};
+
+/// Which of Tessera's interfaces a request is for, known from its path alone, so an
+/// answer made outside the handlers speaks that interface's format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Face {
+    /// `/scim/v2`: RFC 7644 §3.12 error JSON.
+    Scim,
+    /// The endpoints OAuth clients call directly: RFC 6749 §5.2 error JSON.
+    OAuth,
+    /// Everything else is a browser's: an HTML page.
+    Page,
+}
+
+impl Face {
+    /// Runs before anything else, outside the panic-catching layer: must not panic itself.
+    pub fn of(path: &str) -> Self {
+        if super::scim::paths::under_prefix(path).is_some() {
+            Face::Scim
+        } else if matches!(path, "/token" | "/revoke" | "/introspect" | "/userinfo") {
+            Face::OAuth
+        } else {
+            Face::Page
+        }
+    }
+}
+
+/// A 500 for a request whose handling panicked. The panic's text may hold anything
+/// the request carried: it goes to the log, never into the response.
+pub fn panic_response(face: Face, panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let text = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(not text)");
+    tracing::error!(panic = %text, "a request handler panicked");
+    let cause = "a request handler panicked";
+    match face {
+        Face::Scim => ScimError::internal(cause).into_response(),
+        Face::OAuth => OidcError::Internal(cause.into()).into_response(),
+        Face::Page => WebError::Internal(cause.into()).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::StatusCode;
+    use axum::http::header::CONTENT_TYPE;
+
+    const SECRET: &str = "panicked at src/x.rs: token=hunter2";
+
+    async fn parts(response: Response) -> (StatusCode, String, String) {
+        let status = response.status();
+        let kind = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
+        let body = String::from_utf8(body.to_vec()).expect("utf-8");
+        (status, kind, body)
+    }
+
+    async fn panicked(path: &str) -> (StatusCode, String, String) {
+        let answer = parts(panic_response(Face::of(path), Box::new(SECRET.to_string()))).await;
+        assert!(
+            !answer.2.contains("hunter2") && !answer.2.contains("src/x.rs"),
+            "{}",
+            answer.2
+        );
+        answer
+    }
+
+    #[tokio::test]
+    async fn a_panic_under_scim_answers_scim_error_json() {
+        for path in ["/scim/v2/Users", "/SCIM/v2/users/é", "/scim/v2"] {
+            let (status, kind, body) = panicked(path).await;
+            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+            assert_eq!(kind, "application/scim+json", "{path}");
+            let doc: serde_json::Value = serde_json::from_str(&body).expect("json");
+            assert_eq!(doc["schemas"][0], crate::scim::schema::ERROR);
+            assert_eq!(doc["status"], "500");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panic_at_an_oauth_endpoint_answers_oauth_error_json() {
+        for path in ["/token", "/revoke", "/introspect", "/userinfo"] {
+            let (status, kind, body) = panicked(path).await;
+            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+            assert!(kind.starts_with("application/json"), "{path}: {kind}");
+            let doc: serde_json::Value = serde_json::from_str(&body).expect("json");
+            assert_eq!(doc["error"], "server_error");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panic_elsewhere_answers_a_readable_page() {
+        for path in ["/authorize", "/signin/password", "/scim/v2x", "/", "/tokens"] {
+            let (status, kind, body) = panicked(path).await;
+            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+            assert!(kind.starts_with("text/html"), "{path}: {kind}");
+            assert!(body.contains("Something went wrong"), "{body}");
+        }
+    }
+}
