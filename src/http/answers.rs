@@ -1,9 +1,10 @@
-//! Answers no handler makes, in the format of the interface the request's path
-//! names; `Face::of` is the one place that tells which that is. So far: a caught
-//! panic's.
+//! Answers no handler makes: the router's (no such path, method not allowed) and the
+//! panic catcher's. Each comes in the format of the interface the request's path
+//! names, and `Face::of` is the one place that tells which that is.
 use super::error::WebError;
 use crate::oidc::OidcError;
 use crate::scim::ScimError;
+use axum::extract::OriginalUri;
 use axum::response::{IntoResponse, Response};
 
 /// Which of Tessera's interfaces a request is for, known from its path alone, so an
@@ -31,6 +32,68 @@ impl Face {
     }
 }
 
+/// Why a request is answered by the router or a layer rather than by a handler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unserved {
+    /// 404: no route has this path.
+    NotFound,
+    /// 405: a route has this path but not this method (the router adds `Allow`).
+    MethodNotAllowed,
+}
+
+/// The answer in the face's format, with the status `why` names.
+pub fn answer(face: Face, why: Unserved) -> Response {
+    match face {
+        Face::Scim => scim(why).into_response(),
+        Face::OAuth => oauth(why).into_response(),
+        Face::Page => page(why).into_response(),
+    }
+}
+
+pub fn scim(why: Unserved) -> ScimError {
+    match why {
+        Unserved::NotFound => ScimError::not_found("no such SCIM endpoint"),
+        Unserved::MethodNotAllowed => ScimError {
+            status: 405,
+            scim_type: None,
+            detail: "this SCIM endpoint does not take this method; the Allow header lists those it does".into(),
+        },
+    }
+}
+
+pub fn oauth(why: Unserved) -> OidcError {
+    let (code, status, description) = match why {
+        Unserved::NotFound => ("invalid_request", 404, "there is no endpoint at this address"),
+        Unserved::MethodNotAllowed => (
+            "invalid_request",
+            405,
+            "this endpoint does not take this method; the Allow header lists those it does",
+        ),
+    };
+    OidcError::Protocol {
+        code,
+        description: description.into(),
+        status,
+    }
+}
+
+pub fn page(why: Unserved) -> WebError {
+    match why {
+        Unserved::NotFound => WebError::NotFound,
+        Unserved::MethodNotAllowed => WebError::MethodNotAllowed,
+    }
+}
+
+/// The router's fallback for paths no route has.
+pub async fn not_found(OriginalUri(uri): OriginalUri) -> Response {
+    answer(Face::of(uri.path()), Unserved::NotFound)
+}
+
+/// Every route's fallback for methods it does not take; the router adds `Allow`.
+pub async fn method_not_allowed(OriginalUri(uri): OriginalUri) -> Response {
+    answer(Face::of(uri.path()), Unserved::MethodNotAllowed)
+}
+
 /// A 500 for a request whose handling panicked. The panic's text may hold anything
 /// the request carried: it goes to the log, never into the response.
 pub fn panic_response(face: Face, panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
@@ -52,7 +115,7 @@ pub fn panic_response(face: Face, panic: Box<dyn std::any::Any + Send + 'static>
 mod tests {
     use super::*;
     use axum::http::StatusCode;
-    use axum::http::header::CONTENT_TYPE;
+    use axum::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 
     const SECRET: &str = "panicked at src/x.rs: token=hunter2";
 
@@ -109,6 +172,32 @@ mod tests {
             assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
             assert!(kind.starts_with("text/html"), "{path}: {kind}");
             assert!(body.contains("Something went wrong"), "{body}");
+        }
+    }
+
+    const UNSERVED: [(Unserved, u16); 2] = [(Unserved::NotFound, 404), (Unserved::MethodNotAllowed, 405)];
+
+    #[tokio::test]
+    async fn each_refusal_keeps_its_status_in_every_face() {
+        for (why, code) in UNSERVED {
+            let (status, kind, body) = parts(answer(Face::Scim, why)).await;
+            assert_eq!(status.as_u16(), code);
+            assert_eq!(kind, "application/scim+json");
+            let doc: serde_json::Value = serde_json::from_str(&body).expect("json");
+            assert_eq!(doc["status"], code.to_string());
+
+            let response = answer(Face::OAuth, why);
+            assert!(response.headers().get(WWW_AUTHENTICATE).is_none());
+            let (status, kind, body) = parts(response).await;
+            assert_eq!(status.as_u16(), code);
+            assert!(kind.starts_with("application/json"), "{kind}");
+            let doc: serde_json::Value = serde_json::from_str(&body).expect("json");
+            assert_eq!(doc["error"], "invalid_request");
+
+            let (status, kind, body) = parts(answer(Face::Page, why)).await;
+            assert_eq!(status.as_u16(), code);
+            assert!(kind.starts_with("text/html"), "{kind}");
+            assert!(body.contains("<h1>"), "{body}");
         }
     }
 }

@@ -7,7 +7,7 @@ use crate::accounts::AccountsError;
 use crate::directory::DirectoryError;
 use crate::store::StoreError;
 use askama::Template;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +18,8 @@ pub enum WebError {
     Forbidden(String),
     #[error("not found")]
     NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
     #[error("{0}")]
     TooMany(String),
     #[error("{0}")]
@@ -41,6 +43,11 @@ impl IntoResponse for WebError {
                 "Page not found",
                 "There is no page at this address.",
             ),
+            WebError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Not available this way",
+                "This address does not take this kind of request. Go back and try again.",
+            ),
             WebError::TooMany(m) => (StatusCode::TOO_MANY_REQUESTS, "Too many attempts", m.as_str()),
             WebError::Internal(cause) => {
                 tracing::error!(error = %cause, "internal error");
@@ -58,10 +65,8 @@ impl IntoResponse for WebError {
 /// 429 with a page saying why, and when to try again (RFC 6585 §4).
 pub fn too_many(message: &str) -> Response {
     let mut r = WebError::TooMany(message.to_string()).into_response();
-    r.headers_mut().insert(
-        axum::http::header::RETRY_AFTER,
-        axum::http::HeaderValue::from_static("60"),
-    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
     r
 }
 
@@ -92,8 +97,4 @@ impl From<DirectoryError> for WebError {
             other => WebError::BadRequest(other.to_string()),
         }
     }
-}
-
-pub async fn not_found() -> WebError {
-    WebError::NotFound
 }

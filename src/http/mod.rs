@@ -73,7 +73,10 @@ pub fn router(state: AppState) -> Router {
         .merge(web::routes())
         .merge(oidc::routes())
         .merge(scim::routes(state.clone()))
-        .fallback(error::not_found)
+        // The router's own answers, in the format of the interface the path names
+        // (SCIM's routes have theirs already, behind its authentication).
+        .fallback(answers::not_found)
+        .method_not_allowed_fallback(answers::method_not_allowed)
         // Checked when a handler reads the body, so each face answers in its own format.
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(layers)
