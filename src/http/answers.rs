@@ -1,11 +1,14 @@
-//! Answers no handler makes: the router's (no such path, method not allowed) and the
-//! panic catcher's. Each comes in the format of the interface the request's path
-//! names, and `Face::of` is the one place that tells which that is.
+//! Answers no handler makes: the router's (no such path, method not allowed), the
+//! request timeout's and the panic catcher's. Each comes in the
+//! format of the interface the request's path names, and `Face::of` is the one place
+//! that tells which that is.
 use super::error::WebError;
 use crate::oidc::OidcError;
 use crate::scim::ScimError;
-use axum::extract::OriginalUri;
+use axum::extract::{OriginalUri, Request, State};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::time::Duration;
 
 /// Which of Tessera's interfaces a request is for, known from its path alone, so an
 /// answer made outside the handlers speaks that interface's format.
@@ -39,6 +42,8 @@ pub enum Unserved {
     NotFound,
     /// 405: a route has this path but not this method (the router adds `Allow`).
     MethodNotAllowed,
+    /// 408: no answer within the configured request timeout.
+    TimedOut,
 }
 
 /// The answer in the face's format, with the status `why` names.
@@ -58,6 +63,11 @@ pub fn scim(why: Unserved) -> ScimError {
             scim_type: None,
             detail: "this SCIM endpoint does not take this method; the Allow header lists those it does".into(),
         },
+        Unserved::TimedOut => ScimError {
+            status: 408,
+            scim_type: None,
+            detail: "the request was not answered in time; try again".into(),
+        },
     }
 }
 
@@ -68,6 +78,11 @@ pub fn oauth(why: Unserved) -> OidcError {
             "invalid_request",
             405,
             "this endpoint does not take this method; the Allow header lists those it does",
+        ),
+        Unserved::TimedOut => (
+            "temporarily_unavailable",
+            408,
+            "the request was not answered in time; try again",
         ),
     };
     OidcError::Protocol {
@@ -81,6 +96,7 @@ pub fn page(why: Unserved) -> WebError {
     match why {
         Unserved::NotFound => WebError::NotFound,
         Unserved::MethodNotAllowed => WebError::MethodNotAllowed,
+        Unserved::TimedOut => WebError::TimedOut,
     }
 }
 
@@ -92,6 +108,16 @@ pub async fn not_found(OriginalUri(uri): OriginalUri) -> Response {
 /// Every route's fallback for methods it does not take; the router adds `Allow`.
 pub async fn method_not_allowed(OriginalUri(uri): OriginalUri) -> Response {
     answer(Face::of(uri.path()), Unserved::MethodNotAllowed)
+}
+
+/// A request without an answer after `limit` is answered 408 (the handler's future is
+/// dropped, as with any timeout).
+pub async fn time_limit(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    let face = Face::of(req.uri().path());
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => answer(face, Unserved::TimedOut),
+    }
 }
 
 /// A 500 for a request whose handling panicked. The panic's text may hold anything
@@ -175,7 +201,11 @@ mod tests {
         }
     }
 
-    const UNSERVED: [(Unserved, u16); 2] = [(Unserved::NotFound, 404), (Unserved::MethodNotAllowed, 405)];
+    const UNSERVED: [(Unserved, u16); 3] = [
+        (Unserved::NotFound, 404),
+        (Unserved::MethodNotAllowed, 405),
+        (Unserved::TimedOut, 408),
+    ];
 
     #[tokio::test]
     async fn each_refusal_keeps_its_status_in_every_face() {
@@ -192,7 +222,12 @@ mod tests {
             assert_eq!(status.as_u16(), code);
             assert!(kind.starts_with("application/json"), "{kind}");
             let doc: serde_json::Value = serde_json::from_str(&body).expect("json");
-            assert_eq!(doc["error"], "invalid_request");
+            let expected = if why == Unserved::TimedOut {
+                "temporarily_unavailable"
+            } else {
+                "invalid_request"
+            };
+            assert_eq!(doc["error"], expected);
 
             let (status, kind, body) = parts(answer(Face::Page, why)).await;
             assert_eq!(status.as_u16(), code);

@@ -20,6 +20,8 @@ pub enum WebError {
     NotFound,
     #[error("method not allowed")]
     MethodNotAllowed,
+    #[error("request timed out")]
+    TimedOut,
     #[error("{0}")]
     TooMany(String),
     #[error("{0}")]
@@ -47,6 +49,11 @@ impl IntoResponse for WebError {
                 StatusCode::METHOD_NOT_ALLOWED,
                 "Not available this way",
                 "This address does not take this kind of request. Go back and try again.",
+            ),
+            WebError::TimedOut => (
+                StatusCode::REQUEST_TIMEOUT,
+                "This took too long",
+                "Tessera stopped waiting for this request. Please try again.",
             ),
             WebError::TooMany(m) => (StatusCode::TOO_MANY_REQUESTS, "Too many attempts", m.as_str()),
             WebError::Internal(cause) => {

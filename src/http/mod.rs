@@ -22,13 +22,12 @@ pub use serve::serve;
 
 use crate::services::Services;
 use axum::Router;
-use axum::http::{Request, StatusCode};
+use axum::http::Request;
 use axum::response::Response;
 use axum::routing::get;
 use tower::ServiceBuilder;
 use tower::util::{MapRequestLayer, MapResponseLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -62,9 +61,9 @@ pub fn router(state: AppState) -> Router {
             headers::secure(response.headers_mut(), https);
             response
         }))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
+        .layer(axum::middleware::from_fn_with_state(
             state.config.request_timeout,
+            answers::time_limit,
         ));
 
     Router::new()

@@ -1,18 +1,22 @@
 //! The answers the router and its layers make rather than a handler (issue 17): no such
-//! path (404) and method not allowed (405),
+//! path (404), method not allowed (405) and request timeout (408),
 //! through real HTTP, each in the format of the interface its path names: SCIM error
 //! JSON under /scim/v2, OAuth error JSON at /token, /revoke, /introspect and /userinfo,
 //! a readable page elsewhere; with the headers every answer carries.
 use crate::on_each_backend;
 use crate::scim_support::Scim;
 use crate::support::{Backend, TestServer};
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
 
 on_each_backend!(
     unknown_paths_are_answered_in_each_format,
     wrong_methods_are_answered_in_each_format,
+    slow_requests_time_out_in_each_format,
 );
 
 const SCIM_ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
@@ -201,6 +205,89 @@ async fn wrong_methods_are_answered_in_each_format(backend: Backend) {
         let got = send(&s, method, path, None, None).await;
         check(&got, 405, Format::Page);
         allowed(&got, allow);
+    }
+    s.stop().await;
+}
+
+/// The answer to `head` sent alone on a raw connection, whose body never follows.
+async fn stalled(s: &TestServer, head: String) -> Got {
+    let what = head.lines().next().unwrap_or_default().to_string();
+    let mut tcp = TcpStream::connect(s.base.trim_start_matches("http://"))
+        .await
+        .expect("connect");
+    tcp.write_all(head.as_bytes()).await.expect("send");
+    let mut got = Vec::new();
+    let read = async {
+        let mut chunk = [0u8; 4096];
+        loop {
+            match tcp.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&chunk[..n]),
+            }
+            if let Some(at) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&got[..at]).to_ascii_lowercase();
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .map_or(0, |v| v.trim().parse::<usize>().expect("length"));
+                if got.len() >= at + 4 + length {
+                    break;
+                }
+            }
+        }
+    };
+    timeout(Duration::from_secs(15), read)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: no answer"));
+    let text = String::from_utf8_lossy(&got).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("{what}: {text}"));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("{what}: {head}"));
+    let mut headers = HeaderMap::new();
+    for line in lines {
+        let (name, value) = line.split_once(':').expect("header line");
+        headers.append(
+            HeaderName::from_bytes(name.trim().as_bytes()).expect("name"),
+            HeaderValue::from_str(value.trim()).expect("value"),
+        );
+    }
+    Got {
+        what,
+        status,
+        headers,
+        body: body.to_string(),
+    }
+}
+
+async fn slow_requests_time_out_in_each_format(backend: Backend) {
+    let s = start(backend, Duration::from_secs(1)).await;
+    let scim = Scim::register(&s, "hr", &[]).await;
+    let head = |path: &str, extra: &str| {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: tessera.test\r\n{extra}Content-Length: 100\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+        )
+    };
+    let bearer = format!("Authorization: Bearer {}\r\n", scim.token);
+    let cases = [
+        (head("/scim/v2/Users", &bearer), Format::Scim),
+        (head("/scim/v2/Groups/.search", &bearer), Format::Scim),
+        (head("/token", ""), Format::OAuth("temporarily_unavailable")),
+        (head("/revoke", ""), Format::OAuth("temporarily_unavailable")),
+        (head("/introspect", ""), Format::OAuth("temporarily_unavailable")),
+        (head("/userinfo", ""), Format::OAuth("temporarily_unavailable")),
+        (head("/setup", ""), Format::Page),
+        (head("/signin/identify", ""), Format::Page),
+        (head("/authorize", ""), Format::Page),
+    ];
+    // Side by side: each waits out the timeout.
+    let answers = futures::future::join_all(cases.iter().map(|(h, _)| stalled(&s, h.clone()))).await;
+    for (got, (_, format)) in answers.iter().zip(cases) {
+        check(got, 408, format);
     }
     s.stop().await;
 }
