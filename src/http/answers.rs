@@ -1,11 +1,13 @@
 //! Answers no handler makes: the router's (no such path, method not allowed), the
-//! request timeout's and the panic catcher's. Each comes in the
+//! request timeout's, the body limit's and the panic catcher's. Each comes in the
 //! format of the interface the request's path names, and `Face::of` is the one place
 //! that tells which that is.
 use super::error::WebError;
 use crate::oidc::OidcError;
 use crate::scim::ScimError;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{OriginalUri, Request, State};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::time::Duration;
@@ -44,6 +46,8 @@ pub enum Unserved {
     MethodNotAllowed,
     /// 408: no answer within the configured request timeout.
     TimedOut,
+    /// 413: the body is past the body limit (answered where a handler reads the body).
+    TooLarge,
 }
 
 /// The answer in the face's format, with the status `why` names.
@@ -68,6 +72,7 @@ pub fn scim(why: Unserved) -> ScimError {
             scim_type: None,
             detail: "the request was not answered in time; try again".into(),
         },
+        Unserved::TooLarge => ScimError::payload_too_large("the request body is too large"),
     }
 }
 
@@ -84,6 +89,7 @@ pub fn oauth(why: Unserved) -> OidcError {
             408,
             "the request was not answered in time; try again",
         ),
+        Unserved::TooLarge => ("invalid_request", 413, "the request body is too large"),
     };
     OidcError::Protocol {
         code,
@@ -97,7 +103,14 @@ pub fn page(why: Unserved) -> WebError {
         Unserved::NotFound => WebError::NotFound,
         Unserved::MethodNotAllowed => WebError::MethodNotAllowed,
         Unserved::TimedOut => WebError::TimedOut,
+        Unserved::TooLarge => WebError::TooLarge,
     }
+}
+
+/// Whether a form extractor refused the body for passing the router's body limit
+/// (its other refusals are the handler's to word).
+pub fn past_body_limit(rejection: &FormRejection) -> bool {
+    rejection.status() == StatusCode::PAYLOAD_TOO_LARGE
 }
 
 /// The router's fallback for paths no route has.
@@ -140,7 +153,6 @@ pub fn panic_response(face: Face, panic: Box<dyn std::any::Any + Send + 'static>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::StatusCode;
     use axum::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 
     const SECRET: &str = "panicked at src/x.rs: token=hunter2";
@@ -201,10 +213,11 @@ mod tests {
         }
     }
 
-    const UNSERVED: [(Unserved, u16); 3] = [
+    const UNSERVED: [(Unserved, u16); 4] = [
         (Unserved::NotFound, 404),
         (Unserved::MethodNotAllowed, 405),
         (Unserved::TimedOut, 408),
+        (Unserved::TooLarge, 413),
     ];
 
     #[tokio::test]

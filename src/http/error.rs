@@ -22,6 +22,8 @@ pub enum WebError {
     MethodNotAllowed,
     #[error("request timed out")]
     TimedOut,
+    #[error("request body too large")]
+    TooLarge,
     #[error("{0}")]
     TooMany(String),
     #[error("{0}")]
@@ -55,6 +57,11 @@ impl IntoResponse for WebError {
                 "This took too long",
                 "Tessera stopped waiting for this request. Please try again.",
             ),
+            WebError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Too much was sent",
+                "This form sent more than Tessera accepts. Go back, shorten what you entered and try again.",
+            ),
             WebError::TooMany(m) => (StatusCode::TOO_MANY_REQUESTS, "Too many attempts", m.as_str()),
             WebError::Internal(cause) => {
                 tracing::error!(error = %cause, "internal error");
@@ -65,7 +72,14 @@ impl IntoResponse for WebError {
                 )
             }
         };
-        page(status, &ErrorPage { title, message })
+        let mut response = page(status, &ErrorPage { title, message });
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            // The rest of the body may be unread: say the connection ends (as SCIM's 413 does).
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        response
     }
 }
 

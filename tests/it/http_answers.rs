@@ -1,5 +1,5 @@
 //! The answers the router and its layers make rather than a handler (issue 17): no such
-//! path (404), method not allowed (405) and request timeout (408),
+//! path (404), method not allowed (405), request timeout (408) and body too large (413),
 //! through real HTTP, each in the format of the interface its path names: SCIM error
 //! JSON under /scim/v2, OAuth error JSON at /token, /revoke, /introspect and /userinfo,
 //! a readable page elsewhere; with the headers every answer carries.
@@ -16,11 +16,14 @@ use tokio::time::timeout;
 on_each_backend!(
     unknown_paths_are_answered_in_each_format,
     wrong_methods_are_answered_in_each_format,
+    oversize_bodies_are_answered_in_each_format,
     slow_requests_time_out_in_each_format,
 );
 
 const SCIM_ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 const HSTS: &str = "max-age=31536000; includeSubDomains";
+/// Past the 256 KiB limit of every endpoint but /Bulk.
+const OVERSIZE: usize = 300 * 1024;
 
 /// The issuer is https, so every answer must carry HSTS as well.
 async fn start(backend: Backend, request_timeout: Duration) -> TestServer {
@@ -205,6 +208,42 @@ async fn wrong_methods_are_answered_in_each_format(backend: Backend) {
         let got = send(&s, method, path, None, None).await;
         check(&got, 405, Format::Page);
         allowed(&got, allow);
+    }
+    s.stop().await;
+}
+
+/// A form (or JSON, under SCIM) past the body limit.
+fn oversize(path: &str) -> String {
+    if path.starts_with("/scim/") {
+        format!(r#"{{"userName": "{}"}}"#, "z".repeat(OVERSIZE))
+    } else {
+        format!("token={}", "z".repeat(OVERSIZE))
+    }
+}
+
+async fn oversize_bodies_are_answered_in_each_format(backend: Backend) {
+    let s = start(backend, Duration::from_secs(30)).await;
+    let scim = Scim::register(&s, "hr", &[]).await;
+    let cases = [
+        ("POST", "/scim/v2/Users", Format::Scim),
+        ("POST", "/scim/v2/Groups", Format::Scim),
+        ("PUT", "/scim/v2/Users/abc", Format::Scim),
+        ("POST", "/token", Format::OAuth("invalid_request")),
+        ("POST", "/revoke", Format::OAuth("invalid_request")),
+        ("POST", "/introspect", Format::OAuth("invalid_request")),
+        ("POST", "/userinfo", Format::OAuth("invalid_request")),
+        ("POST", "/setup", Format::Page),
+        ("POST", "/signin/identify", Format::Page),
+        ("POST", "/signin/password", Format::Page),
+        ("POST", "/authorize", Format::Page),
+        ("POST", "/end_session", Format::Page),
+    ];
+    for (method, path, format) in cases {
+        let token = matches!(format, Format::Scim).then_some(scim.token.as_str());
+        let got = send(&s, method, path, token, Some(oversize(path))).await;
+        check(&got, 413, format);
+        // Most of the body was never read: the connection must not be used again.
+        assert_eq!(got.header("connection"), "close", "{}", got.what);
     }
     s.stop().await;
 }
