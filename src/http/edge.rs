@@ -2,7 +2,7 @@
 //! the SCIM path rewrite as well as the router, so no input can panic the
 //! connection's task (which would drop the connection without an answer); a caught
 //! panic answers in the format of the interface the path names.
-use super::error::{self, Face};
+use super::answers::{self, Face};
 use super::headers;
 use axum::Router;
 use axum::body::Body;
@@ -58,7 +58,7 @@ impl ResponseForPanic for PanicAnswer {
     type ResponseBody = Body;
 
     fn response_for_panic(&mut self, panic: Box<dyn Any + Send + 'static>) -> Response {
-        let mut response = error::panic_response(self.face, panic);
+        let mut response = answers::panic_response(self.face, panic);
         headers::secure(response.headers_mut(), self.https);
         response
     }

@@ -1,4 +1,5 @@
 //! The only module that knows axum: router, layers, extractors, errors → responses.
+mod answers;
 mod client_address;
 mod connection;
 mod edge;
@@ -20,13 +21,12 @@ pub use scim::paths::canonical as canonical_scim_path;
 pub use serve::serve;
 
 use axum::Router;
-use axum::http::{Request, StatusCode};
+use axum::http::Request;
 use axum::response::Response;
 use axum::routing::get;
 use tower::ServiceBuilder;
 use tower::util::{MapRequestLayer, MapResponseLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -60,9 +60,9 @@ pub fn router(state: AppState) -> Router {
             headers::secure(response.headers_mut(), https);
             response
         }))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
+        .layer(axum::middleware::from_fn_with_state(
             state.config.request_timeout,
+            answers::time_limit,
         ));
 
     Router::new()
@@ -71,7 +71,10 @@ pub fn router(state: AppState) -> Router {
         .merge(web::routes())
         .merge(oidc::routes())
         .merge(scim::routes(state.clone()))
-        .fallback(error::not_found)
+        // The router's own answers, in the format of the interface the path names
+        // (SCIM's routes have theirs already, behind its authentication).
+        .fallback(answers::not_found)
+        .method_not_allowed_fallback(answers::method_not_allowed)
         // Checked when a handler reads the body, so each face answers in its own format.
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(layers)

@@ -9,6 +9,7 @@ mod cli;
 mod config;
 mod fuzz_regressions;
 mod health;
+mod http_answers;
 mod http_hardening;
 mod mail;
 mod oidc_basic;

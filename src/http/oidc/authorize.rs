@@ -1,5 +1,6 @@
 //! GET|POST /authorize: check the request, then show the sign-in step it needs, or
 //! send the browser straight back to the client with a code.
+use crate::http::answers::{self, Unserved, past_body_limit};
 use crate::http::web::{session_cookie, signin as signin_step};
 use crate::http::{AppState, ClientAddress, WebError, too_many};
 use crate::oidc::Provider;
@@ -34,6 +35,7 @@ pub async fn post(
 ) -> Response {
     match form {
         Ok(Form(params)) => authorize(&svc, from, &jar, params).await,
+        Err(e) if past_body_limit(&e) => answers::page(Unserved::TooLarge).into_response(),
         Err(e) => malformed(e.body_text()),
     }
 }

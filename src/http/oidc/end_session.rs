@@ -1,5 +1,6 @@
 //! GET|POST /end_session (OpenID Connect RP-Initiated Logout 1.0).
 use super::authorize::redirect;
+use crate::http::answers::{self, Unserved, past_body_limit};
 use crate::http::web::{csrf, page, page_leading_to, session_cookie};
 use crate::http::{AppState, WebError};
 use crate::oidc::Provider;
@@ -56,6 +57,7 @@ pub async fn post(
 ) -> Response {
     let Form(form) = match form {
         Ok(f) => f,
+        Err(e) if past_body_limit(&e) => return answers::page(Unserved::TooLarge).into_response(),
         Err(e) => {
             return WebError::BadRequest(format!("This sign-out request is malformed: {}", e.body_text()))
                 .into_response();

@@ -109,6 +109,11 @@ impl IntoResponse for OidcError {
         {
             r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
         }
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            // The rest of the body may be unread: say the connection ends (as SCIM's 413 does).
+            r.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         no_store(r)
     }
 }

@@ -1,6 +1,7 @@
 //! POST /token, /revoke and /introspect: form bodies, client authentication.
 use super::{basic_credentials, no_store};
 use crate::http::AppState;
+use crate::http::answers::{self, Unserved, past_body_limit};
 use crate::oidc::client_auth::{ClientFields, Presented};
 use crate::oidc::grants::{self, TokenRequest};
 use crate::oidc::{OidcError, introspection, revocation};
@@ -12,6 +13,9 @@ use axum::{Form, Json};
 use serde::Deserialize;
 
 fn form_error(e: FormRejection) -> OidcError {
+    if past_body_limit(&e) {
+        return answers::oauth(Unserved::TooLarge);
+    }
     OidcError::invalid_request(format!("the body must be application/x-www-form-urlencoded: {e}"))
 }
 

@@ -1,6 +1,7 @@
 //! GET|POST /userinfo: the bearer token in the header, or (POST) in the form body.
 use super::no_store;
 use crate::http::AppState;
+use crate::http::answers::{self, Unserved, past_body_limit};
 use crate::oidc::{OidcError, userinfo};
 use axum::extract::State;
 use axum::extract::rejection::FormRejection;
@@ -38,7 +39,10 @@ pub async fn post(
     form: Result<Form<BodyToken>, FormRejection>,
 ) -> Result<Response, OidcError> {
     // A POST carrying the token only in the header may have no form body at all.
-    let body = form.ok().and_then(|Form(f)| f.access_token);
+    let body = match form {
+        Err(e) if past_body_limit(&e) => return Err(answers::oauth(Unserved::TooLarge)),
+        form => form.ok().and_then(|Form(f)| f.access_token),
+    };
     // RFC 6750 §2: one way of sending the token, not two.
     match (bearer(&headers), body) {
         (Some(_), Some(_)) => Err(OidcError::invalid_request(

@@ -4,9 +4,10 @@ mod discovery;
 mod groups;
 pub mod paths;
 mod request;
+mod shapes;
 mod users;
 
-use super::{AppState, ClientAddress};
+use super::{AppState, ClientAddress, answers};
 use crate::json::JsonFields;
 use crate::scim::clients::{self, LoggedRequest};
 use crate::scim::{ScimClient, ScimError, schema};
@@ -51,13 +52,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/ResourceTypes/{id}", get(discovery::resource_type))
         .route("/Schemas", get(discovery::schemas))
         .route("/Schemas/{id}", get(discovery::schema))
-        .fallback(not_found)
+        // Set before authentication is layered on, so these wait for a valid token too.
+        .fallback(answers::not_found)
+        .method_not_allowed_fallback(answers::method_not_allowed)
         .layer(middleware::from_fn_with_state(state, authenticate));
     Router::new().nest("/scim/v2", protected)
-}
-
-async fn not_found() -> ScimError {
-    ScimError::not_found("no such SCIM endpoint")
 }
 
 /// A short description of what a request changed, for the client's request log.

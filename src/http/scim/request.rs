@@ -1,5 +1,6 @@
 //! Reading SCIM requests: JSON bodies (errors as SCIM invalidSyntax), list
 //! parameters by name case-insensitively, conditional headers.
+use crate::http::answers::{self, Unserved};
 use crate::scim::ScimError;
 use crate::scim::list::ListParams;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -18,7 +19,7 @@ impl<S: Send + Sync> FromRequest<S> for Body {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|_| ScimError::payload_too_large("the request body is too large"))?;
+            .map_err(|_| answers::scim(Unserved::TooLarge))?;
         if bytes.is_empty() {
             return Err(ScimError::invalid_syntax("the request body is empty"));
         }

@@ -1,17 +1,12 @@
-use super::request::{Body, Params, if_match, if_none_match, search_params};
-use super::{Client, document, resource};
+use super::request::{Body, Params, if_match, search_params};
+use super::shapes::{self, Change};
+use super::{Client, document};
 use crate::http::AppState;
-use crate::scim::etag::version_of;
 use crate::scim::schema::Resource;
-use crate::scim::{ScimError, list, users};
+use crate::scim::{ScimError, users};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use serde_json::Value;
-
-fn label(doc: &Value) -> String {
-    doc.get("userName").and_then(Value::as_str).unwrap_or("?").to_string()
-}
+use axum::http::HeaderMap;
+use axum::response::Response;
 
 pub async fn list(State(svc): State<AppState>, client: Client, Params(p): Params) -> Result<Response, ScimError> {
     Ok(document(users::list(&svc, &client, &p).await?))
@@ -31,21 +26,7 @@ pub async fn get(
     Params(p): Params,
 ) -> Result<Response, ScimError> {
     let doc = users::get(&svc, &client, &id).await?;
-    if let (Some(tags), Some(current)) = (
-        if_none_match(&headers),
-        doc.pointer("/meta/version").and_then(Value::as_str),
-    ) {
-        let current = version_of(current);
-        if tags.trim() == "*"
-            || tags
-                .split(',')
-                .any(|t| version_of(t).is_some() && version_of(t) == current)
-        {
-            return Ok(StatusCode::NOT_MODIFIED.into_response());
-        }
-    }
-    let doc = list::project(Resource::User, doc, &p.attributes, &p.excluded);
-    Ok(resource(StatusCode::OK, doc, None))
+    Ok(shapes::read(Resource::User, doc, &headers, &p))
 }
 
 pub async fn create(
@@ -55,9 +36,7 @@ pub async fn create(
     Body(body): Body,
 ) -> Result<Response, ScimError> {
     let doc = users::create(&svc, &client, &body).await?;
-    let summary = format!("created user {}", label(&doc));
-    let doc = list::project(Resource::User, doc, &p.attributes, &p.excluded);
-    Ok(resource(StatusCode::CREATED, doc, Some(summary)))
+    Ok(shapes::written(Resource::User, Change::Created, doc, &p, None))
 }
 
 pub async fn replace(
@@ -69,9 +48,7 @@ pub async fn replace(
     Body(body): Body,
 ) -> Result<Response, ScimError> {
     let doc = users::replace(&svc, &client, &id, &body, if_match(&headers).as_deref()).await?;
-    let summary = format!("replaced user {}", label(&doc));
-    let doc = list::project(Resource::User, doc, &p.attributes, &p.excluded);
-    Ok(resource(StatusCode::OK, doc, Some(summary)))
+    Ok(shapes::written(Resource::User, Change::Replaced, doc, &p, None))
 }
 
 pub async fn patch(
@@ -83,9 +60,7 @@ pub async fn patch(
     Body(body): Body,
 ) -> Result<Response, ScimError> {
     let doc = users::patch(&svc, &client, &id, &body, if_match(&headers).as_deref()).await?;
-    let summary = format!("patched user {}", label(&doc));
-    let doc = list::project(Resource::User, doc, &p.attributes, &p.excluded);
-    Ok(resource(StatusCode::OK, doc, Some(summary)))
+    Ok(shapes::written(Resource::User, Change::Patched, doc, &p, None))
 }
 
 pub async fn delete(
@@ -95,9 +70,5 @@ pub async fn delete(
     headers: HeaderMap,
 ) -> Result<Response, ScimError> {
     users::delete(&svc, &client, &id, if_match(&headers).as_deref()).await?;
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    response
-        .extensions_mut()
-        .insert(super::Summary(format!("deleted user {id}")));
-    Ok(response)
+    Ok(shapes::deleted(Resource::User, &id))
 }

@@ -3,9 +3,11 @@ use super::{csrf, page};
 use crate::accounts::AccountsError;
 use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
 use crate::accounts::setup::{self, FirstAdmin};
+use crate::http::answers::{self, Unserved, past_body_limit};
 use crate::http::{AppState, ClientAddress, WebError};
 use askama::Template;
 use axum::Form;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -83,8 +85,14 @@ pub async fn submit(
     State(svc): State<AppState>,
     ClientAddress(from): ClientAddress,
     jar: CookieJar,
-    Form(form): Form<SetupForm>,
+    form: Result<Form<SetupForm>, FormRejection>,
 ) -> Result<Response, WebError> {
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(e) if past_body_limit(&e) => return Err(answers::page(Unserved::TooLarge)),
+        // Its other refusals (415, 422) are answered as before.
+        Err(e) => return Ok(e.into_response()),
+    };
     if !csrf::verify(&jar, &svc.secret, svc.config.secure_cookies(), &form.csrf) {
         return Err(WebError::Forbidden(
             "This form has expired or was not sent from Tessera's own page. Open the setup link again.".into(),

@@ -3,6 +3,7 @@
 //! handle to the pending authorization request kept server-side.
 use super::{csrf, page_leading_to, session_cookie};
 use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
+use crate::http::answers::{self, Unserved, past_body_limit};
 use crate::http::oidc::{redirect, refusal_response, signin_page};
 use crate::http::{AppState, ClientAddress, WebError, too_many};
 use crate::oidc::Provider;
@@ -203,8 +204,12 @@ async fn answer(
     also: &[Stage],
     run: impl AsyncFnOnce(&Provider, &mut Pending, &StepForm, Option<crate::sessions::Session>) -> Step,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return WebError::BadRequest("This form could not be read. Go back and try again.".into()).into_response();
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(e) if past_body_limit(&e) => return answers::page(Unserved::TooLarge).into_response(),
+        Err(_) => {
+            return WebError::BadRequest("This form could not be read. Go back and try again.".into()).into_response();
+        }
     };
     if !csrf::verify(&jar, &svc.secret, svc.config.secure_cookies(), &form.csrf) {
         return WebError::Forbidden(
