@@ -30,9 +30,10 @@ async fn oidcc_server(backend: Backend) {
     assert!(flow.location.as_deref().is_some_and(|l| l.starts_with(REDIRECT_URI)));
     assert_eq!(flow.param("state"), req.get("state"));
     assert_eq!(flow.error(), None);
-    if let Some(iss) = flow.param("iss") {
-        assert_eq!(iss, oidc::issuer(&s), "RFC 9207 iss names the issuer");
-    }
+    // RFC 9207 §2: a server that advertises authorization_response_iss_parameter_supported
+    // (Tessera does) sends iss in every authorization response.
+    let iss = flow.param("iss").expect("the server always sends iss (RFC 9207)");
+    assert_eq!(iss, oidc::issuer(&s), "RFC 9207 iss names the issuer");
 
     let reply = oidc::exchange(&s, &client, &flow.code(), None).await;
     let tokens = Tokens::of(&reply);

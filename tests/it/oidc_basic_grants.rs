@@ -52,6 +52,7 @@ async fn oidcc_refresh_token(backend: Backend) {
     let renewed = Tokens::of(&reply);
     assert_ne!(renewed.access(), tokens.access());
     assert_ne!(renewed.refresh(), tokens.refresh());
+    // A refresh response "might not contain an id_token" (OIDC Core §12.2).
     if reply.body.get("id_token").is_some() {
         let again = verify_jwt(&s, renewed.id()).await;
         for claim in ["iss", "sub", "aud"] {
