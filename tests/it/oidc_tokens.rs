@@ -193,6 +193,7 @@ async fn introspection_tells_active_from_inactive_for_confidential_clients(backe
     let iat = seen["iat"].as_i64().expect("iat");
     assert!(seen["exp"].as_i64().is_some_and(|exp| exp > iat), "{seen}");
     assert!(seen["token_type"].is_string(), "{seen}");
+    // Optional in an introspection response (RFC 7662 §2.2).
     if let Some(name) = seen.get("username") {
         assert_eq!(name, user.username.as_str());
     }

@@ -4,14 +4,16 @@
 //!
 //! The pieces: `users` (users and clients through the CLI), `authorize` (PKCE and the
 //! authorization request), `signin` (the sign-in driver), `endpoints` (token,
-//! introspection, revocation, userinfo) and `jwt` (decoding and verifying against /jwks);
-//! everything is re-exported here, so tests name it `oidc::...`.
+//! introspection, revocation, userinfo) and `jwt` (decoding and verifying against /jwks),
+//! all re-exported here, so tests name them `oidc::...`; and `basic_plan`, what the
+//! `oidc_basic_*` tests of the certification plan share.
 use crate::support::{Backend, TestServer, json_of, stderr_of};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 use std::sync::Arc;
 
 mod authorize;
+pub mod basic_plan;
 mod endpoints;
 mod jwt;
 mod signin;
