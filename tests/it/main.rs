@@ -5,6 +5,7 @@ mod scim_support;
 mod support;
 
 mod accounts;
+mod architecture;
 mod cli;
 mod config;
 mod fuzz_regressions;
