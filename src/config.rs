@@ -40,6 +40,10 @@ pub struct Config {
     /// Sign-ins one client address may start per 30 minutes (the longest a started one
     /// is kept), since each keeps its authorization request in the database until then.
     pub pending_sign_ins_per_address: std::num::NonZeroU32,
+    /// Named in every mail and page header, so staff know who writes to them.
+    pub organisation_name: String,
+    /// How long an invite link stays good.
+    pub invite_lifetime: chrono::Duration,
     /// Reverse proxies whose `X-Forwarded-For` is believed: behind one, every request
     /// comes from the proxy, and per-address limits would throttle everyone at once.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -77,6 +81,8 @@ struct FileConfig {
     log_format: Option<String>,
     sign_in_per_minute: Option<String>,
     pending_sign_ins_per_address: Option<String>,
+    organisation_name: Option<String>,
+    invite_lifetime_hours: Option<String>,
     trusted_proxies: Option<String>,
     header_read_timeout_secs: Option<String>,
     idle_timeout_secs: Option<String>,
@@ -215,6 +221,25 @@ impl Config {
             None => Vec::new(),
         };
 
+        let organisation_name = pick("organisation_name", file.organisation_name)
+            .map(|n| n.trim().to_string())
+            .unwrap_or_else(|| "Tessera".into());
+        if organisation_name.chars().count() > 100 || organisation_name.chars().any(char::is_control) {
+            return Err(ConfigError::new(
+                "TESSERA_ORGANISATION_NAME",
+                "must be at most 100 characters on one line",
+            ));
+        }
+        let hours = |key: &str, from_file: Option<String>, default: u64| -> Result<chrono::Duration, ConfigError> {
+            let n = match pick(key, from_file) {
+                None => default,
+                // A year at most: a link is a key to an account.
+                Some(text) => bounded(key, &text, 24 * 366, "hours")?,
+            };
+            Ok(chrono::Duration::hours(i64::try_from(n).unwrap_or(24)))
+        };
+        let invite_lifetime = hours("invite_lifetime_hours", file.invite_lifetime_hours, 7 * 24)?;
+
         let seconds = |key: &str, from_file: Option<String>, default: u64| -> Result<Duration, ConfigError> {
             match pick(key, from_file) {
                 None => Ok(Duration::from_secs(default)),
@@ -245,6 +270,8 @@ impl Config {
             max_connections_per_address,
             sign_in_per_minute,
             pending_sign_ins_per_address,
+            organisation_name,
+            invite_lifetime,
             trusted_proxies,
             database_url,
             listen,

@@ -14,6 +14,10 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     /// Set when used, or when a newer token of the same purpose voided this one.
     pub consumed_at: Option<DateTimeUtc>,
+    /// When the link was first opened (its page shown).
+    pub opened_at: Option<DateTimeUtc>,
+    /// Set, beside consumed_at, when a newer token voided this one.
+    pub voided_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,7 @@ mod m20261201_000001_scim_client_rights;
 mod m20261201_000002_oidc_client_rights;
 mod m20261201_000003_username_keys;
 mod m20261201_000004_group_limits;
+mod m20261201_000005_mail_links;
 
 /// The migration before which the server re-keys usernames by its current rule.
 pub const USERNAME_KEYS: &str = "m20261201_000003_username_keys";
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_oidc_client_rights::Migration),
             Box::new(m20261201_000003_username_keys::Migration),
             Box::new(m20261201_000004_group_limits::Migration),
+            Box::new(m20261201_000005_mail_links::Migration),
         ]
     }
 }

@@ -1,5 +1,6 @@
 //! Users, credentials, password policy, one-time tokens, first-admin setup, sign-in checks.
 mod error;
+pub mod invites;
 pub mod login;
 pub mod password;
 pub mod setup;

@@ -7,6 +7,9 @@ use crate::audit::{self, Actor, Event};
 use crate::services::Services;
 use crate::store::{self, StoreError};
 
+/// A setup link is good for an hour: it is printed to whoever starts the server.
+const LINK_LIFETIME: chrono::Duration = chrono::Duration::hours(1);
+
 /// Returns the setup link when no admin can sign in yet, voiding any earlier link.
 pub async fn offer_if_needed(svc: &Services) -> Result<Option<String>, AccountsError> {
     if store::users::count_admins_with_password(svc.store.conn()).await? > 0 {
@@ -14,7 +17,7 @@ pub async fn offer_if_needed(svc: &Services) -> Result<Option<String>, AccountsE
     }
     let now = svc.now();
     let tx = svc.store.begin().await?;
-    let issued = tokens::issue(&tx, Purpose::Setup, None, now).await?;
+    let issued = tokens::issue(&tx, Purpose::Setup, None, now, LINK_LIFETIME).await?;
     audit::record(
         &tx,
         &Event::new(&Actor::system(), "setup.link_issued", None)

@@ -2,7 +2,7 @@
 //! stored as SHA-256, single use, expiring per purpose; a new one voids older ones.
 use crate::crypto::{random_token, token_hash};
 use crate::store::{self, StoreError};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 pub use crate::model::one_time_token::{OneTimeToken, Purpose};
@@ -18,6 +18,7 @@ pub async fn issue(
     purpose: Purpose,
     user_id: Option<Uuid>,
     now: DateTime<Utc>,
+    lifetime: Duration,
 ) -> Result<Issued, StoreError> {
     store::tokens::void_live(c, purpose, user_id, now).await?;
     let secret = random_token();
@@ -26,10 +27,15 @@ pub async fn issue(
         purpose,
         user_id,
         created_at: now,
-        expires_at: now + purpose.lifetime(),
+        expires_at: now + lifetime,
     };
     store::tokens::insert(c, &token, token_hash(&secret)).await?;
     Ok(Issued { token, secret })
+}
+
+/// Notes that a token's link was opened (its page shown), for the mail history.
+pub async fn opened(c: &impl store::Conn, token: &OneTimeToken, now: DateTime<Utc>) -> Result<(), StoreError> {
+    store::tokens::mark_opened(c, token.id, now).await
 }
 
 /// The live token behind a secret, without using it up (to show a form).

@@ -30,6 +30,8 @@ pub struct Created {
     pub user: User,
     /// The generated temporary password, to show once.
     pub temporary_password: Option<String>,
+    /// The invite mailed to a user made without a password.
+    pub invitation: Option<super::invites::Invitation>,
 }
 
 const MAX_NAME: usize = 256;
@@ -135,6 +137,7 @@ pub async fn prepare(svc: &Services, new: NewUser, initial: InitialPassword) -> 
     Ok(Created {
         user,
         temporary_password,
+        invitation: None,
     })
 }
 
@@ -214,11 +217,19 @@ pub async fn create(
     new: NewUser,
     initial: InitialPassword,
 ) -> Result<Created, AccountsError> {
-    let created = prepare(svc, new, initial).await?;
+    let mut created = prepare(svc, new, initial).await?;
     let tx = svc.store.begin().await?;
     insert_prepared(&tx, actor, None, &created.user, EmailRule::Unique).await?;
     store_email_value(&tx, &created.user).await?;
+    // Without a password, the person chooses one through an invite (seed 000).
+    if created.user.password_hash.is_none() && created.user.email.is_some() {
+        let by = By::new(actor);
+        created.invitation = Some(super::invites::send(&tx, svc, &created.user, &by, created.user.created_at).await?);
+    }
     tx.commit().await.map_err(StoreError::from)?;
+    if created.invitation.is_some() {
+        svc.mail_wake.notify_one();
+    }
     Ok(created)
 }
 
@@ -226,6 +237,22 @@ pub async fn find(svc: &Services, username: &str) -> Result<User, AccountsError>
     store::users::find_by_username(svc.store.conn(), username)
         .await?
         .ok_or_else(|| AccountsError::UserNotFound(username.to_string()))
+}
+
+/// A user by id, when there still is one.
+pub async fn find_by_id(svc: &Services, id: Uuid) -> Result<Option<User>, AccountsError> {
+    Ok(store::users::find_by_id(svc.store.reader(), id).await?)
+}
+
+/// "Sign out everywhere" (seed 004): every session ends, every grant is revoked and
+/// the apps are told by back-channel logout; audited.
+pub async fn sign_out_everywhere(svc: &Services, user: &User, by: &By) -> Result<(), AccountsError> {
+    let now = svc.now();
+    let tx = svc.store.begin().await?;
+    crate::sessions::sign_out_everywhere(&tx, user.id, now).await?;
+    audit::record(&tx, &by.event("user.sign_out_everywhere", user), now).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
 }
 
 pub async fn list(svc: &Services) -> Result<Vec<User>, AccountsError> {
@@ -264,7 +291,7 @@ impl By {
         }
     }
 
-    fn event(&self, action: &'static str, user: &User) -> Event {
+    pub(crate) fn event(&self, action: &'static str, user: &User) -> Event {
         Event::new(&self.actor, action, Some(Target::user(user.id, &user.username))).from_ip(self.source_ip.clone())
     }
 }

@@ -1,6 +1,7 @@
 //! Admin commands. Each returns the JSON object to print.
 use super::Command;
-use crate::accounts::users::{self, InitialPassword, NewUser};
+use crate::accounts::invites;
+use crate::accounts::users::{self, By, InitialPassword, NewUser};
 use crate::accounts::{AccountsError, UserSummary};
 use crate::app;
 use crate::audit::{self, Actor, Event};
@@ -45,6 +46,11 @@ pub enum UserCommand {
     },
     /// List users.
     List,
+    /// One user: profile, state, groups, and the mail they were sent with what became
+    /// of each link (queued, sent, failed with the reason; opened, accepted, expired, voided).
+    Show { username: String },
+    /// Send a user without a password a new invite; older invite links stop working.
+    Invite { username: String },
     /// Disable a user (reversible): sign-in refused, unsent mail cancelled.
     Disable { username: String },
     /// Enable a disabled user again.
@@ -199,8 +205,24 @@ async fn user(svc: &Services, actor: &Actor, cmd: UserCommand) -> Result<Value, 
             if let Some(p) = created.temporary_password {
                 out.set("temporary_password", Value::String(p));
             }
+            if let Some(invite) = created.invitation {
+                out.set("invitation", json!(invite));
+            }
             Ok(out)
         }
+        UserCommand::Show { username } => {
+            let user = users::find(svc, &username).await.map_err(|e| e.to_string())?;
+            let groups = directory::groups_of(svc, user.id).await.map_err(|e| e.to_string())?;
+            let mails = mail::history(svc, user.id, 50).await.map_err(|e| e.to_string())?;
+            let mut out = summary(&user);
+            out.set("groups", json!(groups));
+            out.set("mail", json!(mails));
+            Ok(out)
+        }
+        UserCommand::Invite { username } => invites::resend(svc, &By::new(actor), &username)
+            .await
+            .map(|i| json!(i))
+            .map_err(|e| e.to_string()),
         UserCommand::List => {
             let all = users::list(svc).await.map_err(|e| e.to_string())?;
             Ok(json!({ "users": all.iter().map(summary).collect::<Vec<_>>() }))

@@ -1,5 +1,6 @@
 //! Mail: a durable outbox written in the transaction that causes the mail, and a
 //! worker that delivers it (SMTP, or `.eml` files in development) with retries.
+pub mod messages;
 pub mod transport;
 pub mod worker;
 
@@ -10,13 +11,13 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-pub use crate::model::mail::{MailStatus, OutboxMail};
+pub use crate::model::mail::{Link, LinkState, MailStatus, OutboxMail, SentMail};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
-    #[error("the user has no email address")]
+    #[error("the user has no email address: add one first")]
     NoAddress,
-    #[error("mail goes only to active users; this user is disabled")]
+    #[error("mail goes only to active users; this user is disabled: enable them first")]
     RecipientInactive,
     #[error("'{0}' is not a valid mail address")]
     InvalidAddress(String),
@@ -113,6 +114,7 @@ fn new_mail(
         last_error: None,
         created_at: now,
         sent_at: None,
+        token_id: None,
     })
 }
 
@@ -124,10 +126,37 @@ pub async fn queue_for_user(
     user: &User,
     message: Rendered,
 ) -> Result<OutboxMail, MailError> {
-    let to = match (&user.email, user.active) {
-        (None, _) => return Err(MailError::NoAddress),
-        (Some(_), false) => return Err(MailError::RecipientInactive),
-        (Some(e), true) => e.clone(),
-    };
-    queue(c, now, purpose, Some(user.id), &to, message).await
+    let to = address_of(user)?;
+    queue(c, now, purpose, Some(user.id), to, message).await
+}
+
+/// Where mail to a user goes, or why none may: only active users with an address
+/// are mailed (seed 001: "a valid email address, and the Is Active checkbox").
+pub fn address_of(user: &User) -> Result<&str, MailError> {
+    match (&user.email, user.active) {
+        (None, _) => Err(MailError::NoAddress),
+        (Some(_), false) => Err(MailError::RecipientInactive),
+        (Some(e), true) => Ok(e),
+    }
+}
+
+/// Queues a mail carrying the link of one-time token `token_id` to a user, so what
+/// becomes of the link shows beside the mail.
+pub async fn queue_link_for_user(
+    c: &impl store::Conn,
+    now: DateTime<Utc>,
+    purpose: &str,
+    user: &User,
+    message: Rendered,
+    token_id: Uuid,
+) -> Result<OutboxMail, MailError> {
+    let mut mail = new_mail(now, purpose, Some(user.id), address_of(user)?, message)?;
+    mail.token_id = Some(token_id);
+    store::outbox::insert(c, &mail, None).await?;
+    Ok(mail)
+}
+
+/// The newest mail a user was sent (at most `limit`), each with what became of its link.
+pub async fn history(svc: &Services, user_id: Uuid, limit: u64) -> Result<Vec<SentMail>, StoreError> {
+    store::outbox::history_of(svc.store.reader(), user_id, svc.now(), limit).await
 }

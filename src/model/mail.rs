@@ -53,4 +53,37 @@ pub struct OutboxMail {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// The one-time token whose link the mail carries.
+    #[serde(skip)]
+    pub token_id: Option<Uuid>,
+}
+
+/// What became of the link a mail carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkState {
+    /// Not opened yet, still good.
+    Unopened,
+    /// Its page was shown; not used yet, still good.
+    Opened,
+    /// Used: the password was chosen.
+    Accepted,
+    Expired,
+    /// A newer link replaced it.
+    Voided,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Link {
+    pub state: LinkState,
+    pub expires_at: DateTime<Utc>,
+    pub opened_at: Option<DateTime<Utc>>,
+}
+
+/// A mail sent to a user, with what became of its link.
+#[derive(Debug, Clone, Serialize)]
+pub struct SentMail {
+    #[serde(flatten)]
+    pub mail: OutboxMail,
+    pub link: Option<Link>,
 }

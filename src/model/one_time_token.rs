@@ -1,23 +1,20 @@
 //! One-time tokens (setup, invite and reset links) as stored, without their secret.
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
     /// The first admin's account, offered at start-up while no admin can sign in.
     Setup,
+    /// A new user chooses a password.
+    Invite,
 }
 
 impl Purpose {
     pub fn as_str(self) -> &'static str {
         match self {
             Purpose::Setup => "setup",
-        }
-    }
-
-    pub fn lifetime(self) -> Duration {
-        match self {
-            Purpose::Setup => Duration::hours(1),
+            Purpose::Invite => "invite",
         }
     }
 }

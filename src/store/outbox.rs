@@ -1,5 +1,5 @@
 use super::Result;
-use crate::model::mail::{MailStatus, OutboxMail};
+use crate::model::mail::{Link, LinkState, MailStatus, OutboxMail, SentMail};
 use chrono::{DateTime, Utc};
 use entity::mail_outbox::{self, ActiveModel, Column, Entity};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -23,6 +23,7 @@ fn to_domain(m: mail_outbox::Model) -> OutboxMail {
         last_error: m.last_error,
         created_at: m.created_at,
         sent_at: m.sent_at,
+        token_id: m.token_id,
     }
 }
 
@@ -42,6 +43,7 @@ pub async fn insert(c: &impl ConnectionTrait, m: &OutboxMail, claimed_until: Opt
         last_error: Set(None),
         created_at: Set(m.created_at),
         sent_at: Set(None),
+        token_id: Set(m.token_id),
     };
     Entity::insert(row).exec_without_returning(c).await?;
     Ok(())
@@ -128,12 +130,71 @@ pub async fn finish(
 
 /// Cancels a user's unsent mail (the user was disabled or deleted).
 pub async fn cancel_for_user(c: &impl ConnectionTrait, user_id: Uuid, reason: &str) -> Result<u64> {
-    let res = Entity::update_many()
+    cancel_where(c, user_id, None, reason).await
+}
+
+/// Cancels a user's unsent mail of one purpose (an invite a newer one replaces).
+pub async fn cancel_purpose(c: &impl ConnectionTrait, user_id: Uuid, purpose: &str, reason: &str) -> Result<u64> {
+    cancel_where(c, user_id, Some(purpose), reason).await
+}
+
+async fn cancel_where(c: &impl ConnectionTrait, user_id: Uuid, purpose: Option<&str>, reason: &str) -> Result<u64> {
+    let mut update = Entity::update_many()
         .col_expr(Column::Status, Expr::value(MailStatus::Cancelled.as_str()))
         .col_expr(Column::LastError, Expr::value(reason))
         .filter(Column::UserId.eq(user_id))
-        .filter(Column::Status.is_in([MailStatus::Queued.as_str(), MailStatus::Sending.as_str()]))
-        .exec(c)
+        .filter(Column::Status.is_in([MailStatus::Queued.as_str(), MailStatus::Sending.as_str()]));
+    if let Some(p) = purpose {
+        update = update.filter(Column::Purpose.eq(p));
+    }
+    Ok(update.exec(c).await?.rows_affected)
+}
+
+/// The mail a user was sent, newest first, each with what became of its link.
+pub async fn history_of(
+    c: &impl ConnectionTrait,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<SentMail>> {
+    use entity::one_time_token;
+    let mails: Vec<OutboxMail> = Entity::find()
+        .filter(Column::UserId.eq(user_id))
+        .order_by_desc(Column::CreatedAt)
+        .order_by_desc(Column::Id)
+        .limit(limit)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(to_domain)
+        .collect();
+    let ids: Vec<Uuid> = mails.iter().filter_map(|m| m.token_id).collect();
+    let tokens = one_time_token::Entity::find()
+        .filter(one_time_token::Column::Id.is_in(ids))
+        .all(c)
         .await?;
-    Ok(res.rows_affected)
+    Ok(mails
+        .into_iter()
+        .map(|mail| {
+            let link = mail
+                .token_id
+                .and_then(|id| tokens.iter().find(|t| t.id == id))
+                .map(|t| Link {
+                    state: if t.voided_at.is_some() {
+                        LinkState::Voided
+                    } else if t.consumed_at.is_some() {
+                        LinkState::Accepted
+                    } else if t.expires_at <= now {
+                        LinkState::Expired
+                    } else if t.opened_at.is_some() {
+                        LinkState::Opened
+                    } else {
+                        LinkState::Unopened
+                    },
+                    expires_at: t.expires_at,
+                    opened_at: t.opened_at,
+                });
+            SentMail { mail, link }
+        })
+        .collect())
 }

@@ -142,9 +142,16 @@ impl Transaction {
             conn: Mutex::new(checkout(pool).await?),
             open: true,
         };
-        Transactions::begin(&mut *tx.conn.get_mut(), None)
-            .await
-            .map_err(query_err)?;
+        // IMMEDIATE: the write lock is taken at BEGIN, where SQLite's busy timeout waits
+        // for another process (the CLI beside the server) to finish. A deferred BEGIN
+        // that reads first and writes later fails at once (SQLITE_BUSY_SNAPSHOT) when
+        // the other process wrote in between.
+        Transactions::begin(
+            &mut *tx.conn.get_mut(),
+            Some(sqlx::SqlStr::from_static("BEGIN IMMEDIATE")),
+        )
+        .await
+        .map_err(query_err)?;
         Ok(tx)
     }
 

@@ -15,6 +15,8 @@ pub async fn insert(c: &impl ConnectionTrait, t: &OneTimeToken, hash: Vec<u8>) -
         created_at: Set(t.created_at),
         expires_at: Set(t.expires_at),
         consumed_at: Set(None),
+        opened_at: Set(None),
+        voided_at: Set(None),
     };
     Entity::insert(row).exec_without_returning(c).await?;
     Ok(())
@@ -34,6 +36,7 @@ pub async fn void_live(
     };
     let res = Entity::update_many()
         .col_expr(Column::ConsumedAt, Expr::value(now))
+        .col_expr(Column::VoidedAt, Expr::value(now))
         .filter(Column::Purpose.eq(purpose.as_str()))
         .filter(Column::ConsumedAt.is_null())
         .filter(owner)
@@ -75,4 +78,15 @@ pub async fn consume(c: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> 
         .exec(c)
         .await?;
     Ok(res.rows_affected == 1)
+}
+
+/// Notes the first time a token's link was opened.
+pub async fn mark_opened(c: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+    Entity::update_many()
+        .col_expr(Column::OpenedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .filter(Column::OpenedAt.is_null())
+        .exec(c)
+        .await?;
+    Ok(())
 }

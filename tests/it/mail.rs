@@ -1,10 +1,11 @@
+//! Mail delivery through the real interfaces: the CLI creates a user, which mails an
+//! invite; a real SMTP server on loopback receives it (or is down); `tessera user show`
+//! reports each mail's state, attempts and the server's reason.
 use crate::on_each_backend;
+use crate::support::mailbox::{cli, cli_ok, create, mail_of, with_smtp};
 use crate::support::smtp::SmtpSink;
-use crate::support::{Backend, TestServer, eventually};
-use chrono::Duration;
-use tessera::accounts::users::{self, InitialPassword, NewUser};
-use tessera::audit::Actor;
-use tessera::mail::{self, MailError, MailStatus, Rendered};
+use crate::support::{Backend, TestServer, eventually, stderr_of};
+use chrono::{DateTime, Duration, Utc};
 
 on_each_backend!(
     queued_mail_is_delivered_over_smtp,
@@ -12,44 +13,29 @@ on_each_backend!(
     mail_goes_only_to_active_users_with_an_address,
 );
 
-fn message(subject: &str) -> Rendered {
-    Rendered {
-        subject: subject.into(),
-        text: "Hello from the clinic.".into(),
-        html: Some("<p>Hello from the clinic.</p>".into()),
-    }
-}
-
-async fn queue(s: &TestServer, to: &str, subject: &str) -> uuid::Uuid {
-    let tx = s.svc.store.begin().await.expect("begin");
-    let queued = mail::queue(&tx, s.svc.now(), "test", None, to, message(subject))
-        .await
-        .expect("queue");
-    tx.commit().await.expect("commit");
-    s.svc.mail_wake.notify_one();
-    queued.id
-}
-
-async fn status_of(s: &TestServer, id: uuid::Uuid) -> mail::OutboxMail {
-    mail::find(&s.svc, id).await.expect("read").expect("mail")
+fn time(value: &serde_json::Value) -> DateTime<Utc> {
+    value.as_str().expect("a time").parse().expect("RFC 3339")
 }
 
 async fn queued_mail_is_delivered_over_smtp(backend: Backend) {
-    let sink = SmtpSink::start().await;
-    let url = sink.url();
-    let s = TestServer::start_with(backend, |c| c.smtp_url = Some(url)).await;
-    let id = queue(&s, "nurse@clinic.example", "Welcome").await;
+    let (s, sink) = with_smtp(backend).await;
+    create(&s, "nurse.camille", "nurse@clinic.example").await;
     eventually("mail sent", || async {
-        status_of(&s, id).await.status == MailStatus::Sent
+        mail_of(&s, "nurse.camille").await[0]["status"] == "sent"
     })
     .await;
-    let sent = status_of(&s, id).await;
-    assert_eq!(sent.attempts, 1);
-    assert!(sent.sent_at.is_some());
+    let sent = &mail_of(&s, "nurse.camille").await[0];
+    assert_eq!(sent["attempts"], 1);
+    assert!(sent["sent_at"].is_string());
+    assert_eq!(sent["last_error"], serde_json::Value::Null);
     let got = sink.messages();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].to, ["nurse@clinic.example"]);
-    assert!(got[0].data.contains("Subject: Welcome"));
+    assert!(
+        got[0]
+            .data
+            .contains("Subject: Northside Clinics: your account is ready")
+    );
     assert!(got[0].data.contains("multipart/alternative"), "text and HTML parts");
     s.stop().await;
 }
@@ -58,30 +44,30 @@ async fn mail_is_retried_until_smtp_is_back_and_sent_once(backend: Backend) {
     let port = SmtpSink::free_port().await;
     let url = format!("smtp://127.0.0.1:{port}");
     let s = TestServer::start_with(backend, |c| c.smtp_url = Some(url)).await;
-    let id = queue(&s, "nurse@clinic.example", "Your invitation").await;
+    create(&s, "nurse.camille", "nurse@clinic.example").await;
 
     // SMTP is down: the attempt fails, the mail stays queued with the reason and a retry time.
     eventually("first attempt fails", || async {
-        let m = status_of(&s, id).await;
-        m.attempts == 1 && m.status == MailStatus::Queued && m.last_error.is_some()
+        let m = &mail_of(&s, "nurse.camille").await[0];
+        m["attempts"] == 1 && m["status"] == "queued" && m["last_error"].is_string()
     })
     .await;
-    let waiting = status_of(&s, id).await;
-    assert_eq!(waiting.next_attempt_at, s.svc.now() + Duration::seconds(30));
+    let waiting = mail_of(&s, "nurse.camille").await[0].clone();
+    assert_eq!(time(&waiting["next_attempt_at"]), s.svc.now() + Duration::seconds(30));
 
     // Not retried before its time, however often the worker looks.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(status_of(&s, id).await.attempts, 1);
+    assert_eq!(mail_of(&s, "nurse.camille").await[0]["attempts"], 1);
 
     let sink = SmtpSink::start_on(port).await;
     s.clock.advance(Duration::seconds(31));
     eventually("mail sent once SMTP is back", || async {
-        status_of(&s, id).await.status == MailStatus::Sent
+        mail_of(&s, "nurse.camille").await[0]["status"] == "sent"
     })
     .await;
-    let sent = status_of(&s, id).await;
-    assert_eq!(sent.attempts, 2);
-    assert_eq!(sent.last_error, None);
+    let sent = mail_of(&s, "nurse.camille").await[0].clone();
+    assert_eq!(sent["attempts"], 2);
+    assert_eq!(sent["last_error"], serde_json::Value::Null);
 
     // Time passes and the worker keeps polling: the mail is never sent again.
     s.clock.advance(Duration::hours(2));
@@ -91,45 +77,23 @@ async fn mail_is_retried_until_smtp_is_back_and_sent_once(backend: Backend) {
 }
 
 async fn mail_goes_only_to_active_users_with_an_address(backend: Backend) {
-    let s = TestServer::start(backend).await;
-    let actor = Actor::system();
-    let new = |name: &str, email: Option<&str>| NewUser {
-        username: name.into(),
-        email: email.map(str::to_string),
-        ..NewUser::default()
-    };
-    let with_mail = users::create(
-        &s.svc,
-        &actor,
-        new("amy", Some("amy@clinic.org")),
-        InitialPassword::None,
-    )
-    .await
-    .expect("user")
-    .user;
-    let without = users::create(&s.svc, &actor, new("bob", None), InitialPassword::None)
-        .await
-        .expect("user")
-        .user;
+    // SMTP down, so the invite is still waiting when the user is disabled.
+    let port = SmtpSink::free_port().await;
+    let url = format!("smtp://127.0.0.1:{port}");
+    let s = TestServer::start_with(backend, |c| c.smtp_url = Some(url)).await;
+    create(&s, "nurse.camille", "nurse@clinic.example").await;
+    cli_ok(&s, &["user", "disable", "nurse.camille"]).await;
+    let cancelled = &mail_of(&s, "nurse.camille").await[0];
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(cancelled["last_error"], "user disabled");
+    let sink = SmtpSink::start_on(port).await;
+    s.clock.advance(Duration::hours(1));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(sink.messages().is_empty(), "a cancelled mail is never sent");
 
-    let tx = s.svc.store.begin().await.expect("begin");
-    let err = mail::queue_for_user(&tx, s.svc.now(), "invite", &without, message("x"))
-        .await
-        .expect_err("no address");
-    assert!(matches!(err, MailError::NoAddress));
-    // Queued while active, then the user is disabled before it goes out: cancelled, never sent.
-    let queued = mail::queue_for_user(&tx, s.svc.now(), "invite", &with_mail, message("x"))
-        .await
-        .expect("queued");
-    tx.commit().await.expect("commit");
-    let disabled = users::set_active(&s.svc, &actor, "amy", false).await.expect("disable");
-    assert_eq!(status_of(&s, queued.id).await.status, MailStatus::Cancelled);
-
-    let tx = s.svc.store.begin().await.expect("begin");
-    let err = mail::queue_for_user(&tx, s.svc.now(), "invite", &disabled, message("x"))
-        .await
-        .expect_err("disabled");
-    assert!(matches!(err, MailError::RecipientInactive));
-    drop(tx);
+    // Nothing new goes to a disabled user, with the reason said.
+    let out = cli(&s, &["user", "invite", "nurse.camille"], None).await;
+    assert!(!out.status.success());
+    assert!(stderr_of(&out).contains("this user is disabled"), "{}", stderr_of(&out));
     s.stop().await;
 }

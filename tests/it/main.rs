@@ -12,6 +12,7 @@ mod fuzz_regressions;
 mod health;
 mod http_answers;
 mod http_hardening;
+mod invites;
 mod mail;
 mod oidc_basic_claims;
 mod oidc_basic_flow;

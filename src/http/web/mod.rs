@@ -1,5 +1,8 @@
-//! Server-rendered pages (askama): first-admin setup, the hosted sign-in steps; the admin console later.
+//! Server-rendered pages (askama): first-admin setup, invites, the hosted sign-in steps,
+//! the account page; the admin console later.
+mod account;
 pub mod csrf;
+mod invite;
 pub mod session_cookie;
 mod setup;
 pub(crate) mod signin;
@@ -9,11 +12,15 @@ use askama::Template;
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/setup", get(setup::show).post(setup::submit))
+        .route("/invite", get(invite::show).post(invite::submit))
+        .route("/account", get(account::show))
+        .route("/account/sign-out", post(account::sign_out))
+        .route("/account/sign-out-everywhere", post(account::sign_out_everywhere))
         .route("/static/tessera.css", get(stylesheet))
         .merge(signin::routes())
 }

@@ -1,3 +1,4 @@
+pub mod mailbox;
 pub mod oidc;
 pub mod smtp;
 

@@ -1,0 +1,127 @@
+//! Invitations (seed 000): a new user gets a link by mail to choose a password; a
+//! resend voids older links; the mail and what became of its link show per user.
+use super::tokens::{self, Purpose};
+use super::users::By;
+use super::{AccountsError, User, password};
+use crate::audit;
+use crate::mail::{self, messages};
+use crate::services::Services;
+use crate::sessions;
+use crate::store::{self, StoreError};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+/// An invite on its way: the mail in the outbox and until when its link is good.
+#[derive(Debug, Clone, Serialize)]
+pub struct Invitation {
+    pub mail_id: Uuid,
+    pub to: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Issues a new invite link (voiding older ones) and queues its mail, inside the
+/// caller's transaction. Refused for users mail may not go to, and for users who can
+/// sign in already.
+pub async fn send(
+    c: &impl store::Conn,
+    svc: &Services,
+    user: &User,
+    by: &By,
+    now: DateTime<Utc>,
+) -> Result<Invitation, AccountsError> {
+    let to = mail::address_of(user)?.to_string();
+    if user.password_hash.is_some() {
+        return Err(AccountsError::invalid(
+            "user",
+            format!("{} has a password already and needs no invite", user.username),
+        ));
+    }
+    // A mail still waiting would carry a link this one voids.
+    store::outbox::cancel_purpose(c, user.id, "invite", "a newer invite replaced it").await?;
+    let issued = tokens::issue(c, Purpose::Invite, Some(user.id), now, svc.config.invite_lifetime).await?;
+    let link = format!("{}/invite?token={}", svc.config.base_url(), issued.secret);
+    let message = messages::invite(&svc.config, user, &link, issued.token.expires_at)?;
+    let queued = mail::queue_link_for_user(c, now, "invite", user, message, issued.token.id).await?;
+    let expires_at = issued.token.expires_at;
+    audit::record(
+        c,
+        &by.event("user.invite", user)
+            .with_detail(serde_json::json!({ "mail": queued.id, "to": to, "expires_at": expires_at })),
+        now,
+    )
+    .await?;
+    Ok(Invitation {
+        mail_id: queued.id,
+        to,
+        expires_at,
+    })
+}
+
+/// Sends a user a new invite (`tessera user invite`, later the console).
+pub async fn resend(svc: &Services, by: &By, username: &str) -> Result<Invitation, AccountsError> {
+    let now = svc.now();
+    let tx = svc.store.begin().await?;
+    let user = store::users::find_by_username(&tx, username)
+        .await?
+        .ok_or_else(|| AccountsError::UserNotFound(username.to_string()))?;
+    let sent = send(&tx, svc, &user, by, now).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    svc.mail_wake.notify_one();
+    Ok(sent)
+}
+
+/// The user a still-good invite link is for; the link counts as opened from now on.
+pub async fn open(svc: &Services, secret: &str) -> Result<Option<User>, AccountsError> {
+    let now = svc.now();
+    let c = svc.store.conn();
+    let Some(token) = tokens::peek(c, secret, Purpose::Invite, now).await? else {
+        return Ok(None);
+    };
+    let Some(user) = live_user(c, token.user_id).await? else {
+        return Ok(None);
+    };
+    tokens::opened(c, &token, now).await?;
+    Ok(Some(user))
+}
+
+/// A user an invite may still be accepted for: active, not yet with a password.
+async fn live_user(c: &impl store::Conn, id: Option<Uuid>) -> Result<Option<User>, AccountsError> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    Ok(store::users::find_by_id(c, id)
+        .await?
+        .filter(|u| u.active && u.password_hash.is_none()))
+}
+
+/// The person chose a password through the link: it is set (policy enforced), the link
+/// is used up and the user is signed in. Returns the user and the session cookie.
+pub async fn accept(
+    svc: &Services,
+    secret: &str,
+    new_password: &str,
+    source_ip: Option<String>,
+) -> Result<(User, String), AccountsError> {
+    let now = svc.now();
+    // Checked before the costly hash, and again (atomically) when using the link up.
+    let user = open(svc, secret).await?.ok_or(AccountsError::InvalidToken)?;
+    password::check_policy(new_password, &user.username, user.email.as_deref())?;
+    let hash = password::hash(new_password.to_string()).await?;
+    let tx = svc.store.begin().await?;
+    let token = tokens::consume(&tx, secret, Purpose::Invite, now)
+        .await?
+        .ok_or(AccountsError::InvalidToken)?;
+    let user = live_user(&tx, token.user_id)
+        .await?
+        .ok_or(AccountsError::InvalidToken)?;
+    store::users::set_password(&tx, user.id, &hash, false, now).await?;
+    let (_, cookie) = sessions::start(&tx, user.id, "pwd", &["pwd"], now).await?;
+    let by = By {
+        actor: audit::Actor::user(user.id, &user.username),
+        source_ip,
+    };
+    audit::record(&tx, &by.event("user.invite_accept", &user), now).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok((user, cookie))
+}

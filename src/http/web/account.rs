@@ -1,0 +1,161 @@
+//! `/account`: the signed-in person's own page: who they are, and signing out here or
+//! everywhere.
+use super::{csrf, page, session_cookie};
+use crate::accounts::users::{self, By};
+use crate::audit::Actor;
+use crate::directory;
+use crate::http::answers::{self, Unserved, past_body_limit};
+use crate::http::{AppState, ClientAddress, WebError};
+use crate::sessions;
+use askama::Template;
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "account/index.html")]
+struct AccountPage<'a> {
+    name: &'a str,
+    username: &'a str,
+    email: &'a str,
+    groups: Vec<String>,
+    csrf: &'a str,
+    notice: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "account/signed_out.html")]
+struct SignedOutPage<'a> {
+    heading: &'a str,
+    message: &'a str,
+}
+
+#[derive(Deserialize, Default)]
+pub struct AccountQuery {
+    #[serde(default)]
+    welcome: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+fn not_signed_in() -> Response {
+    page(
+        StatusCode::UNAUTHORIZED,
+        &SignedOutPage {
+            heading: "You are not signed in",
+            message: "Open one of your organisation's apps and sign in there; then come back to this page.",
+        },
+    )
+}
+
+pub async fn show(
+    State(svc): State<AppState>,
+    jar: CookieJar,
+    Query(q): Query<AccountQuery>,
+) -> Result<Response, WebError> {
+    let Some(session) = session_cookie::current(&svc, &jar).await? else {
+        return Ok(not_signed_in());
+    };
+    let Some(user) = users::find_by_id(&svc, session.user_id).await? else {
+        return Ok(not_signed_in());
+    };
+    let groups = directory::groups_of(&svc, user.id)
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    let name = [user.given_name.as_deref(), user.family_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let (jar, csrf) = csrf::issue(jar, &svc.secret, svc.config.secure_cookies());
+    let notice = q
+        .welcome
+        .is_some()
+        .then_some("Your password is set and you are signed in. You can now use your organisation's apps.");
+    let body = page(
+        StatusCode::OK,
+        &AccountPage {
+            name: if name.is_empty() { &user.username } else { &name },
+            username: &user.username,
+            email: user.email.as_deref().unwrap_or("none"),
+            groups,
+            csrf: &csrf,
+            notice,
+        },
+    );
+    Ok((jar, body).into_response())
+}
+
+/// Checks the form's CSRF token; the session it acts on comes from the cookie only.
+async fn signed_in_form(
+    svc: &AppState,
+    jar: &CookieJar,
+    form: Result<Form<CsrfForm>, FormRejection>,
+) -> Result<Option<sessions::Session>, WebError> {
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(e) if past_body_limit(&e) => return Err(answers::page(Unserved::TooLarge)),
+        Err(_) => CsrfForm::default(),
+    };
+    if !csrf::verify(jar, &svc.secret, svc.config.secure_cookies(), &form.csrf) {
+        return Err(WebError::Forbidden(
+            "This form has expired or was not sent from Tessera's own page. Open your account page again.".into(),
+        ));
+    }
+    Ok(session_cookie::current(svc, jar).await?)
+}
+
+pub async fn sign_out(
+    State(svc): State<AppState>,
+    jar: CookieJar,
+    form: Result<Form<CsrfForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    if let Some(session) = signed_in_form(&svc, &jar, form).await? {
+        sessions::end(svc.store.conn(), &session, svc.now()).await?;
+    }
+    let jar = session_cookie::clear(&svc, jar);
+    let body = page(
+        StatusCode::OK,
+        &SignedOutPage {
+            heading: "You are signed out",
+            message: "You are signed out of this browser. You can close this window.",
+        },
+    );
+    Ok((jar, body).into_response())
+}
+
+pub async fn sign_out_everywhere(
+    State(svc): State<AppState>,
+    ClientAddress(from): ClientAddress,
+    jar: CookieJar,
+    form: Result<Form<CsrfForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let Some(session) = signed_in_form(&svc, &jar, form).await? else {
+        return Ok(not_signed_in());
+    };
+    if let Some(user) = users::find_by_id(&svc, session.user_id).await? {
+        let by = By {
+            actor: Actor::user(user.id, &user.username),
+            source_ip: Some(from.to_string()),
+        };
+        users::sign_out_everywhere(&svc, &user, &by).await?;
+    }
+    let jar = session_cookie::clear(&svc, jar);
+    let body = page(
+        StatusCode::OK,
+        &SignedOutPage {
+            heading: "You are signed out everywhere",
+            message: "Every sign-in of yours has ended, on every device, and your apps were told to sign you out. \
+                      Sign in again where you need to.",
+        },
+    );
+    Ok((jar, body).into_response())
+}

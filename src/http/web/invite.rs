@@ -1,0 +1,121 @@
+//! The page an invite link opens: the new user chooses a password and is signed in.
+use super::{csrf, page, session_cookie};
+use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
+use crate::accounts::{AccountsError, User, invites};
+use crate::http::answers::{self, Unserved, past_body_limit};
+use crate::http::{AppState, ClientAddress, WebError};
+use askama::Template;
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct InviteForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+#[derive(Template)]
+#[template(path = "invite/choose_password.html")]
+struct ChoosePasswordPage<'a> {
+    organisation: &'a str,
+    name: &'a str,
+    username: &'a str,
+    token: &'a str,
+    csrf: &'a str,
+    error: Option<String>,
+    min_length: usize,
+    max_length: usize,
+}
+
+fn invalid_link() -> WebError {
+    WebError::BadRequest(
+        "This invitation link has expired, was used already, or a newer invitation replaced it. \
+         Ask your administrator to send you a new invitation."
+            .into(),
+    )
+}
+
+fn render(svc: &AppState, user: &User, token: &str, csrf: &str, error: Option<String>) -> Response {
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    page(
+        status,
+        &ChoosePasswordPage {
+            organisation: &svc.config.organisation_name,
+            name: user.given_name.as_deref().unwrap_or(&user.username),
+            username: &user.username,
+            token,
+            csrf,
+            error,
+            min_length: MIN_LENGTH,
+            max_length: MAX_LENGTH,
+        },
+    )
+}
+
+pub async fn show(
+    State(svc): State<AppState>,
+    jar: CookieJar,
+    Query(q): Query<TokenQuery>,
+) -> Result<Response, WebError> {
+    let Some(user) = invites::open(&svc, &q.token).await? else {
+        return Err(invalid_link());
+    };
+    let (jar, csrf) = csrf::issue(jar, &svc.secret, svc.config.secure_cookies());
+    Ok((jar, render(&svc, &user, &q.token, &csrf, None)).into_response())
+}
+
+pub async fn submit(
+    State(svc): State<AppState>,
+    ClientAddress(from): ClientAddress,
+    jar: CookieJar,
+    form: Result<Form<InviteForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(e) if past_body_limit(&e) => return Err(answers::page(Unserved::TooLarge)),
+        Err(e) => return Ok(e.into_response()),
+    };
+    if !csrf::verify(&jar, &svc.secret, svc.config.secure_cookies(), &form.csrf) {
+        return Err(WebError::Forbidden(
+            "This form has expired or was not sent from Tessera's own page. Open the invitation link again.".into(),
+        ));
+    }
+    let again = |user: &User, message: String| render(&svc, user, &form.token, &form.csrf, Some(message));
+    if form.password != form.password_confirm {
+        let user = invites::open(&svc, &form.token).await?.ok_or_else(invalid_link)?;
+        return Ok(again(&user, "The two passwords are not the same.".into()));
+    }
+    match invites::accept(&svc, &form.token, &form.password, Some(from.to_string())).await {
+        Ok((_, cookie)) => {
+            let jar = session_cookie::set(&svc, jar, cookie);
+            Ok((jar, Redirect::to("/account?welcome=1")).into_response())
+        }
+        Err(AccountsError::InvalidToken) => Err(invalid_link()),
+        Err(AccountsError::WeakPassword(message)) => {
+            let user = invites::open(&svc, &form.token).await?.ok_or_else(invalid_link)?;
+            Ok(again(&user, message))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
