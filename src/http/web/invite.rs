@@ -1,5 +1,5 @@
 //! The page an invite link opens: the new user chooses a password and is signed in.
-use super::{csrf, page, session_cookie};
+use super::{capitalise, csrf, page, session_cookie};
 use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
 use crate::accounts::{AccountsError, User, invites};
 use crate::http::answers::{self, Unserved, past_body_limit};
@@ -114,7 +114,7 @@ pub async fn submit(
         Err(AccountsError::InvalidToken) => Err(invalid_link()),
         Err(AccountsError::WeakPassword(message)) => {
             let user = invites::open(&svc, &form.token).await?.ok_or_else(invalid_link)?;
-            Ok(again(&user, message))
+            Ok(again(&user, capitalise(&message)))
         }
         Err(e) => Err(e.into()),
     }

@@ -30,6 +30,15 @@ pub fn routes() -> Router<AppState> {
 const PAGE_CSP: &str =
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// A message of the domain's ("must not contain…") as a sentence on a page.
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 pub fn page(status: StatusCode, template: &impl Template) -> Response {
     page_leading_to(status, template, None)
 }

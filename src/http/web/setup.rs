@@ -1,5 +1,5 @@
 //! The first admin's setup page, reached through the link printed at start-up.
-use super::{csrf, page};
+use super::{capitalise, csrf, page};
 use crate::accounts::AccountsError;
 use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
 use crate::accounts::setup::{self, FirstAdmin};
@@ -134,14 +134,6 @@ pub async fn submit(
             Ok(again(status, capitalise(&e.to_string())))
         }
         Err(e) => Err(e.into()),
-    }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 
