@@ -106,22 +106,7 @@ async fn deprovisioning_takes_effect_at_once(backend: Backend) {
     );
 
     // Mail queued to the user before deprovisioning must not go out.
-    let user = tessera::accounts::users::find(&s.svc, "marcus").await.expect("user");
-    let tx = s.svc.store.begin().await.expect("tx");
-    let mail = tessera::mail::queue_for_user(
-        &tx,
-        s.svc.now() + chrono::Duration::hours(1),
-        "invite",
-        &user,
-        tessera::mail::Rendered {
-            subject: "x".into(),
-            text: "x".into(),
-            html: None,
-        },
-    )
-    .await
-    .expect("queue");
-    tx.commit().await.expect("commit");
+    let mail = queue_mail_to(&s, "marcus").await;
 
     let r = scim
         .patch(
@@ -310,22 +295,7 @@ async fn scim_delete_is_the_same_delete_as_everywhere(backend: Backend) {
     let s = TestServer::start(backend).await;
     let scim = Scim::register(&s, "HR", &[]).await;
     let id = scim.user(nurse("priya", "p@clinic.org")).await;
-    let user = tessera::accounts::users::find(&s.svc, "priya").await.expect("user");
-    let tx = s.svc.store.begin().await.expect("tx");
-    let mail = tessera::mail::queue_for_user(
-        &tx,
-        s.svc.now() + chrono::Duration::hours(1),
-        "invite",
-        &user,
-        tessera::mail::Rendered {
-            subject: "x".into(),
-            text: "x".into(),
-            html: None,
-        },
-    )
-    .await
-    .expect("queue");
-    tx.commit().await.expect("commit");
+    let mail = queue_mail_to(&s, "priya").await;
 
     let r = scim.delete(&format!("/Users/{id}")).await;
     assert_eq!(r.status, 204);
@@ -347,4 +317,25 @@ async fn scim_delete_is_the_same_delete_as_everywhere(backend: Backend) {
     // The username is free again at once.
     scim.user(nurse("priya", "p@clinic.org")).await;
     s.stop().await;
+}
+
+/// A mail waiting in the outbox for a user (due in an hour, so it is still there).
+async fn queue_mail_to(s: &TestServer, username: &str) -> tessera::mail::OutboxMail {
+    let user = tessera::accounts::users::find(&s.svc, username).await.expect("user");
+    let tx = s.svc.store.begin().await.expect("tx");
+    let mail = tessera::mail::queue_for_user(
+        &tx,
+        s.svc.now() + chrono::Duration::hours(1),
+        "invite",
+        &user,
+        tessera::mail::Rendered {
+            subject: "x".into(),
+            text: "x".into(),
+            html: None,
+        },
+    )
+    .await
+    .expect("queue");
+    tx.commit().await.expect("commit");
+    mail
 }

@@ -1,10 +1,9 @@
 //! `/account`: the signed-in person's own page: who they are, and signing out here or
 //! everywhere.
-use super::{csrf, page, session_cookie};
+use super::{CsrfForm, checked_form, csrf, page, session_cookie};
 use crate::accounts::users::{self, By};
 use crate::audit::Actor;
 use crate::directory;
-use crate::http::answers::{self, Unserved, past_body_limit};
 use crate::http::{AppState, ClientAddress, WebError};
 use crate::sessions;
 use askama::Template;
@@ -15,6 +14,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
+
+impl CsrfForm for SignOutForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
 
 #[derive(Template)]
 #[template(path = "account/index.html")]
@@ -41,7 +46,7 @@ pub struct AccountQuery {
 }
 
 #[derive(Deserialize, Default)]
-pub struct CsrfForm {
+pub struct SignOutForm {
     #[serde(default)]
     csrf: String,
 }
@@ -98,27 +103,24 @@ pub async fn show(
 async fn signed_in_form(
     svc: &AppState,
     jar: &CookieJar,
-    form: Result<Form<CsrfForm>, FormRejection>,
-) -> Result<Option<sessions::Session>, WebError> {
-    let form = match form {
-        Ok(Form(form)) => form,
-        Err(e) if past_body_limit(&e) => return Err(answers::page(Unserved::TooLarge)),
-        Err(_) => CsrfForm::default(),
-    };
-    if !csrf::verify(jar, &svc.secret, svc.config.secure_cookies(), &form.csrf) {
-        return Err(WebError::Forbidden(
-            "This form has expired or was not sent from Tessera's own page. Open your account page again.".into(),
-        ));
-    }
-    Ok(session_cookie::current(svc, jar).await?)
+    form: Result<Form<SignOutForm>, FormRejection>,
+) -> Result<Option<sessions::Session>, Box<Response>> {
+    checked_form(svc, jar, form, "Open your account page again.")?;
+    session_cookie::current(svc, jar)
+        .await
+        .map_err(|e| Box::new(WebError::from(e).into_response()))
 }
 
 pub async fn sign_out(
     State(svc): State<AppState>,
     jar: CookieJar,
-    form: Result<Form<CsrfForm>, FormRejection>,
+    form: Result<Form<SignOutForm>, FormRejection>,
 ) -> Result<Response, WebError> {
-    if let Some(session) = signed_in_form(&svc, &jar, form).await? {
+    let session = match signed_in_form(&svc, &jar, form).await {
+        Ok(session) => session,
+        Err(answer) => return Ok(*answer),
+    };
+    if let Some(session) = session {
         sessions::end(svc.store.conn(), &session, svc.now()).await?;
     }
     let jar = session_cookie::clear(&svc, jar);
@@ -136,9 +138,13 @@ pub async fn sign_out_everywhere(
     State(svc): State<AppState>,
     ClientAddress(from): ClientAddress,
     jar: CookieJar,
-    form: Result<Form<CsrfForm>, FormRejection>,
+    form: Result<Form<SignOutForm>, FormRejection>,
 ) -> Result<Response, WebError> {
-    let Some(session) = signed_in_form(&svc, &jar, form).await? else {
+    let session = match signed_in_form(&svc, &jar, form).await {
+        Ok(session) => session,
+        Err(answer) => return Ok(*answer),
+    };
+    let Some(session) = session else {
         return Ok(not_signed_in());
     };
     if let Some(user) = users::find_by_id(&svc, session.user_id).await? {

@@ -1,8 +1,7 @@
 //! The page an invite link opens: the new user chooses a password and is signed in.
-use super::{capitalise, csrf, page, session_cookie};
+use super::{CsrfForm, capitalise, checked_form, csrf, page, session_cookie};
 use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
 use crate::accounts::{AccountsError, User, invites};
-use crate::http::answers::{self, Unserved, past_body_limit};
 use crate::http::{AppState, ClientAddress, WebError};
 use askama::Template;
 use axum::Form;
@@ -29,6 +28,12 @@ pub struct InviteForm {
     password: String,
     #[serde(default)]
     password_confirm: String,
+}
+
+impl CsrfForm for InviteForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
 }
 
 #[derive(Template)]
@@ -91,16 +96,10 @@ pub async fn submit(
     jar: CookieJar,
     form: Result<Form<InviteForm>, FormRejection>,
 ) -> Result<Response, WebError> {
-    let form = match form {
-        Ok(Form(form)) => form,
-        Err(e) if past_body_limit(&e) => return Err(answers::page(Unserved::TooLarge)),
-        Err(e) => return Ok(e.into_response()),
+    let form = match checked_form(&svc, &jar, form, "Open the invitation link again.") {
+        Ok(form) => form,
+        Err(answer) => return Ok(*answer),
     };
-    if !csrf::verify(&jar, &svc.secret, svc.config.secure_cookies(), &form.csrf) {
-        return Err(WebError::Forbidden(
-            "This form has expired or was not sent from Tessera's own page. Open the invitation link again.".into(),
-        ));
-    }
     let again = |user: &User, message: String| render(&svc, user, &form.token, &form.csrf, Some(message));
     if form.password != form.password_confirm {
         let user = invites::open(&svc, &form.token).await?.ok_or_else(invalid_link)?;

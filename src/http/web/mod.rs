@@ -30,6 +30,40 @@ pub fn routes() -> Router<AppState> {
 const PAGE_CSP: &str =
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// A form that carries the page's CSRF token.
+pub(crate) trait CsrfForm {
+    fn csrf(&self) -> &str;
+}
+
+/// A posted form within the body limit whose CSRF token matches this browser's cookie;
+/// otherwise the answer to send, which says to `start_over` ("Open the setup link again.").
+pub(crate) fn checked_form<T: CsrfForm>(
+    svc: &AppState,
+    jar: &axum_extra::extract::cookie::CookieJar,
+    form: Result<axum::Form<T>, axum::extract::rejection::FormRejection>,
+    start_over: &str,
+) -> Result<T, Box<Response>> {
+    let form = match form {
+        Ok(axum::Form(form)) => form,
+        Err(e) if crate::http::answers::past_body_limit(&e) => {
+            return Err(Box::new(
+                crate::http::answers::page(crate::http::answers::Unserved::TooLarge).into_response(),
+            ));
+        }
+        // Its other refusals (415, 422) are answered as axum words them.
+        Err(e) => return Err(Box::new(e.into_response())),
+    };
+    if !csrf::verify(jar, &svc.secret, svc.config.secure_cookies(), form.csrf()) {
+        return Err(Box::new(
+            crate::http::WebError::Forbidden(format!(
+                "This form has expired or was not sent from Tessera's own page. {start_over}"
+            ))
+            .into_response(),
+        ));
+    }
+    Ok(form)
+}
+
 /// A message of the domain's ("must not contain…") as a sentence on a page.
 fn capitalise(s: &str) -> String {
     let mut chars = s.chars();

@@ -1,9 +1,8 @@
 //! The first admin's setup page, reached through the link printed at start-up.
-use super::{capitalise, csrf, page};
+use super::{CsrfForm, capitalise, checked_form, csrf, page};
 use crate::accounts::AccountsError;
 use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
 use crate::accounts::setup::{self, FirstAdmin};
-use crate::http::answers::{self, Unserved, past_body_limit};
 use crate::http::{AppState, ClientAddress, WebError};
 use askama::Template;
 use axum::Form;
@@ -38,6 +37,12 @@ pub struct SetupForm {
     password: String,
     #[serde(default)]
     password_confirm: String,
+}
+
+impl CsrfForm for SetupForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
 }
 
 #[derive(Template)]
@@ -87,17 +92,10 @@ pub async fn submit(
     jar: CookieJar,
     form: Result<Form<SetupForm>, FormRejection>,
 ) -> Result<Response, WebError> {
-    let form = match form {
-        Ok(Form(form)) => form,
-        Err(e) if past_body_limit(&e) => return Err(answers::page(Unserved::TooLarge)),
-        // Its other refusals (415, 422) are answered as before.
-        Err(e) => return Ok(e.into_response()),
+    let form = match checked_form(&svc, &jar, form, "Open the setup link again.") {
+        Ok(form) => form,
+        Err(answer) => return Ok(*answer),
     };
-    if !csrf::verify(&jar, &svc.secret, svc.config.secure_cookies(), &form.csrf) {
-        return Err(WebError::Forbidden(
-            "This form has expired or was not sent from Tessera's own page. Open the setup link again.".into(),
-        ));
-    }
     let again = |status, message: String| render_form(status, &form.token, &form.csrf, &form, Some(message));
     if form.password != form.password_confirm {
         return Ok(again(
