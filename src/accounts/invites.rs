@@ -101,6 +101,7 @@ pub async fn accept(
     svc: &Services,
     secret: &str,
     new_password: &str,
+    signed_in: Option<sessions::Session>,
     source_ip: Option<String>,
 ) -> Result<(User, String), AccountsError> {
     let now = svc.now();
@@ -115,7 +116,13 @@ pub async fn accept(
     let user = live_user(&tx, token.user_id)
         .await?
         .ok_or(AccountsError::InvalidToken)?;
-    store::users::set_password(&tx, user.id, &hash, false, now).await?;
+    if !store::users::set_first_password(&tx, user.id, &hash, now).await? {
+        return Err(AccountsError::InvalidToken);
+    }
+    // Someone else signed in on this browser (a shared clinic PC) is signed out first.
+    if let Some(other) = signed_in.filter(|s| s.user_id != user.id) {
+        sessions::end(&tx, &other, now).await?;
+    }
     let (_, cookie) = sessions::start(&tx, user.id, "pwd", &["pwd"], now).await?;
     let by = By {
         actor: audit::Actor::user(user.id, &user.username),
@@ -124,4 +131,13 @@ pub async fn accept(
     audit::record(&tx, &by.event("user.invite_accept", &user), now).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok((user, cookie))
+}
+
+/// Voids a user's invite links and cancels invite mail not yet sent: the user was
+/// disabled, or their address changed (the link went to the old one). Inside the
+/// caller's transaction.
+pub async fn void(c: &impl store::Conn, user_id: Uuid, reason: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    store::tokens::void_live(c, Purpose::Invite, Some(user_id), now).await?;
+    store::outbox::cancel_purpose(c, user_id, "invite", reason).await?;
+    Ok(())
 }

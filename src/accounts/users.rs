@@ -334,6 +334,7 @@ pub async fn remove(c: &impl store::Conn, user: &User, by: &By, now: DateTime<Ut
 /// revoked and clients are told by back-channel logout. Inside the caller's transaction.
 pub async fn on_deactivated(c: &impl store::Conn, user_id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
     store::outbox::cancel_for_user(c, user_id, "user disabled").await?;
+    super::invites::void(c, user_id, "user disabled", now).await?;
     crate::sessions::sign_out_everywhere(c, user_id, now).await?;
     Ok(())
 }

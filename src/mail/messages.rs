@@ -26,13 +26,25 @@ struct InviteHtml<'a> {
     expires: &'a str,
 }
 
-/// How a person is greeted: their given name, else their username.
-fn greeting(user: &User) -> &str {
-    user.given_name
+/// How a person is greeted: their given name, else their username. A name from a
+/// directory may hold anything: only its first line, without control characters and
+/// at most 64 characters, goes into a mail, so it cannot add paragraphs of its own.
+fn greeting(user: &User) -> String {
+    let name: String = user
+        .given_name
         .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .unwrap_or(&user.username)
+        .and_then(|n| n.lines().next())
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(64)
+        .collect();
+    let name = name.trim();
+    if name.is_empty() {
+        user.username.clone()
+    } else {
+        name.to_string()
+    }
 }
 
 /// A time as people read it in a mail, unambiguous across time zones.
@@ -42,11 +54,8 @@ fn when(at: DateTime<Utc>) -> String {
 
 pub fn invite(config: &Config, user: &User, link: &str, expires_at: DateTime<Utc>) -> Result<Rendered, MailError> {
     let expires = when(expires_at);
-    let (organisation, name, username) = (
-        config.organisation_name.as_str(),
-        greeting(user),
-        user.username.as_str(),
-    );
+    let name = greeting(user);
+    let (organisation, name, username) = (config.organisation_name.as_str(), name.as_str(), user.username.as_str());
     render(
         format!("{organisation}: your account is ready, choose your password"),
         &InviteText {

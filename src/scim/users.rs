@@ -234,6 +234,10 @@ async fn save(
     if before.active != after.active {
         activation_changed(&tx, &after, after.active, &client.by(), now).await?;
     }
+    if before.email != after.email {
+        // The invite went to the old address: whoever has it there must not use it.
+        crate::accounts::invites::void(&tx, after.id, "email address changed", now).await?;
+    }
     audit::record(&tx, &client.event(action, Some(target)), now).await?;
     tx.commit().await.map_err(StoreError::from)?;
     let stored = store::users::find_by_id(svc.store.conn(), after.id)

@@ -124,7 +124,31 @@ pub async fn finish(
     if status == MailStatus::Sent {
         update = update.col_expr(Column::SentAt, Expr::value(now));
     }
-    update.filter(Column::Id.eq(id)).exec(c).await?;
+    // A mail cancelled while it was being sent stays cancelled.
+    update
+        .filter(Column::Id.eq(id))
+        .filter(Column::Status.eq(MailStatus::Sending.as_str()))
+        .exec(c)
+        .await?;
+    if status != MailStatus::Queued {
+        scrub_links(c, Condition::all().add(Column::Id.eq(id))).await?;
+    }
+    Ok(())
+}
+
+/// What stays of a mail that carried a one-time link once it is sent, failed or
+/// cancelled: its subject and state, not the link (the token is stored only hashed).
+const SCRUBBED: &str = "(The body is not kept: it carried a one-time link.)";
+
+async fn scrub_links(c: &impl ConnectionTrait, which: Condition) -> Result<()> {
+    Entity::update_many()
+        .col_expr(Column::BodyText, Expr::value(SCRUBBED))
+        .col_expr(Column::BodyHtml, Expr::value(Option::<String>::None))
+        .filter(which)
+        .filter(Column::TokenId.is_not_null())
+        .filter(Column::Status.is_not_in([MailStatus::Queued.as_str(), MailStatus::Sending.as_str()]))
+        .exec(c)
+        .await?;
     Ok(())
 }
 
@@ -139,15 +163,20 @@ pub async fn cancel_purpose(c: &impl ConnectionTrait, user_id: Uuid, purpose: &s
 }
 
 async fn cancel_where(c: &impl ConnectionTrait, user_id: Uuid, purpose: Option<&str>, reason: &str) -> Result<u64> {
-    let mut update = Entity::update_many()
+    let update = Entity::update_many()
         .col_expr(Column::Status, Expr::value(MailStatus::Cancelled.as_str()))
         .col_expr(Column::LastError, Expr::value(reason))
         .filter(Column::UserId.eq(user_id))
         .filter(Column::Status.is_in([MailStatus::Queued.as_str(), MailStatus::Sending.as_str()]));
-    if let Some(p) = purpose {
-        update = update.filter(Column::Purpose.eq(p));
-    }
-    Ok(update.exec(c).await?.rows_affected)
+    let which = match purpose {
+        Some(p) => Condition::all()
+            .add(Column::UserId.eq(user_id))
+            .add(Column::Purpose.eq(p)),
+        None => Condition::all().add(Column::UserId.eq(user_id)),
+    };
+    let cancelled = update.filter(which.clone()).exec(c).await?.rows_affected;
+    scrub_links(c, which).await?;
+    Ok(cancelled)
 }
 
 /// The mail a user was sent, newest first, each with what became of its link.

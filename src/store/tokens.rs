@@ -39,6 +39,8 @@ pub async fn void_live(
         .col_expr(Column::VoidedAt, Expr::value(now))
         .filter(Column::Purpose.eq(purpose.as_str()))
         .filter(Column::ConsumedAt.is_null())
+        // An expired link stays "expired" in the mail history.
+        .filter(Column::ExpiresAt.gt(now))
         .filter(owner)
         .exec(c)
         .await?;

@@ -299,6 +299,23 @@ pub async fn record_successful_login(c: &impl ConnectionTrait, id: Uuid, rehash:
     Ok(())
 }
 
+/// Sets the password of an active user who has none yet (an invite accepted); false
+/// when the user was disabled, deleted or given a password first.
+pub async fn set_first_password(c: &impl ConnectionTrait, id: Uuid, hash: &str, now: DateTime<Utc>) -> Result<bool> {
+    let res = Entity::update_many()
+        .col_expr(Column::PasswordHash, Expr::value(hash))
+        .col_expr(Column::MustChangePassword, Expr::value(false))
+        .col_expr(Column::FailedLogins, Expr::value(0))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Active.eq(true))
+        .filter(Column::PasswordHash.is_null())
+        .exec(c)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
 pub async fn set_password(
     c: &impl ConnectionTrait,
     id: Uuid,

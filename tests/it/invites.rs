@@ -2,6 +2,7 @@
 //! real SMTP server on loopback receives the mail, the link is taken from the received
 //! message and followed over HTTP, and `tessera user show` tells what became of it.
 use crate::on_each_backend;
+use crate::scim_support::Scim;
 use crate::support::mailbox::{ORGANISATION, cli, cli_ok, create, decoded, invite_path, mail_of, with_smtp};
 use crate::support::{Backend, TestServer, eventually, json_of, stderr_of};
 use chrono::Duration;
@@ -10,6 +11,7 @@ on_each_backend!(
     an_invite_is_mailed_and_its_link_sets_the_password,
     a_new_invite_voids_the_old_link,
     an_expired_invite_says_how_to_get_a_new_one,
+    a_corrected_address_voids_the_invite_sent_to_the_old_one,
     invites_go_only_to_active_users_with_an_address,
     the_invite_page_enforces_the_password_policy,
     sign_out_everywhere_ends_every_session,
@@ -159,9 +161,13 @@ async fn invites_go_only_to_active_users_with_an_address(backend: Backend) {
     let out = cli(&s, &["user", "invite", "nurse.camille"], None).await;
     assert!(!out.status.success());
     assert!(stderr_of(&out).contains("disabled"), "{}", stderr_of(&out));
-    // The link sent before the user was disabled no longer works either.
+    // The link sent before the user was disabled no longer works, not even once the
+    // user is enabled again.
     let (status, _) = open(&s, &browser(), &path).await;
     assert_eq!(status, 400);
+    cli_ok(&s, &["user", "enable", "nurse.camille"]).await;
+    let (status, _) = open(&s, &browser(), &path).await;
+    assert_eq!(status, 400, "re-enabling does not revive the old link");
 
     // A user who can sign in already gets no invite.
     let out = cli(
@@ -264,5 +270,29 @@ async fn sign_out_everywhere_ends_every_session(backend: Backend) {
         events.to_string().contains("user.sign_out_everywhere"),
         "audited: {events}"
     );
+    s.stop().await;
+}
+
+async fn a_corrected_address_voids_the_invite_sent_to_the_old_one(backend: Backend) {
+    let (s, sink) = with_smtp(backend).await;
+    let created = create(&s, "nurse.camille", "cnurse@clinc.example").await;
+    let path = invite_path(&sink, 0).await;
+    // HR corrects the typo'd address over SCIM.
+    let scim = Scim::register(&s, "HR", &[]).await;
+    let id = created["id"].as_str().expect("id");
+    let r = scim
+        .patch(
+            &format!("/Users/{id}"),
+            serde_json::json!([{"op": "replace", "path": "emails", "value": [{"value": "cnurse@clinic.example", "primary": true}]}]),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (status, _) = open(&s, &browser(), &path).await;
+    assert_eq!(status, 400, "whoever has the old address cannot use the link");
+    assert_eq!(mail_of(&s, "nurse.camille").await[0]["link"]["state"], "voided");
+    // A new invite goes to the corrected address.
+    cli_ok(&s, &["user", "invite", "nurse.camille"]).await;
+    invite_path(&sink, 1).await;
+    assert_eq!(sink.messages()[1].to, ["cnurse@clinic.example"]);
     s.stop().await;
 }

@@ -121,7 +121,10 @@ pub async fn sign_out(
         Err(answer) => return Ok(*answer),
     };
     if let Some(session) = session {
-        sessions::end(svc.store.conn(), &session, svc.now()).await?;
+        // One transaction, audited, the apps told: as an RP-initiated logout.
+        crate::oidc::logout::end(&svc, &session)
+            .await
+            .map_err(|e| WebError::Internal(e.to_string()))?;
     }
     let jar = session_cookie::clear(&svc, jar);
     let body = page(

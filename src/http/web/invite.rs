@@ -105,7 +105,8 @@ pub async fn submit(
         let user = invites::open(&svc, &form.token).await?.ok_or_else(invalid_link)?;
         return Ok(again(&user, "The two passwords are not the same.".into()));
     }
-    match invites::accept(&svc, &form.token, &form.password, Some(from.to_string())).await {
+    let signed_in = session_cookie::current(&svc, &jar).await?;
+    match invites::accept(&svc, &form.token, &form.password, signed_in, Some(from.to_string())).await {
         Ok((_, cookie)) => {
             let jar = session_cookie::set(&svc, jar, cookie);
             Ok((jar, Redirect::to("/account?welcome=1")).into_response())

@@ -44,7 +44,8 @@ pub async fn cli_ok(s: &TestServer, args: &[&str]) -> Value {
 pub fn catch_up(s: &TestServer) {
     let behind = chrono::Utc::now() - s.clock.now();
     if behind > Duration::zero() {
-        s.clock.advance(behind);
+        // Whole milliseconds, so the clock stays on microseconds as PostgreSQL stores them.
+        s.clock.advance(Duration::milliseconds(behind.num_milliseconds() + 1));
     }
 }
 
