@@ -4,7 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
 use tessera::scim::schema::Resource;
-use tessera::scim::{canonical, patch, user};
+use tessera::scim::{canonical, patch, user_json};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(body) = serde_json::from_slice::<Value>(data) else {
@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(doc) = canonical::canonicalize(resource, &body)
             && resource == Resource::User
         {
-            let _ = user::read(&doc);
+            let _ = user_json::read(&doc);
         }
     }
     if let Ok(ops) = patch::parse_request(&body) {
@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
             "name": {"givenName": "Camille"},
         });
         if patch::apply(Resource::User, &mut doc, &ops).is_ok() {
-            let _ = user::read(&doc);
+            let _ = user_json::read(&doc);
         }
     }
 });
