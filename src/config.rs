@@ -44,6 +44,15 @@ pub struct Config {
     pub organisation_name: String,
     /// How long an invite link stays good.
     pub invite_lifetime: chrono::Duration,
+    /// How long a password reset link stays good.
+    pub reset_link_lifetime: chrono::Duration,
+    /// How long an admin's temporary password works if it is never used.
+    pub temporary_password_lifetime: chrono::Duration,
+    /// Failed sign-ins in a row (password or second factor) that lock an account.
+    pub lockout_threshold: u32,
+    /// How long the first lockout lasts; each lockout in a row lasts twice as long,
+    /// up to a day.
+    pub lockout_duration: chrono::Duration,
     /// Reverse proxies whose `X-Forwarded-For` is believed: behind one, every request
     /// comes from the proxy, and per-address limits would throttle everyone at once.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -83,6 +92,10 @@ struct FileConfig {
     pending_sign_ins_per_address: Option<String>,
     organisation_name: Option<String>,
     invite_lifetime_hours: Option<String>,
+    reset_link_lifetime_hours: Option<String>,
+    temporary_password_lifetime_hours: Option<String>,
+    lockout_threshold: Option<String>,
+    lockout_minutes: Option<String>,
     trusted_proxies: Option<String>,
     header_read_timeout_secs: Option<String>,
     idle_timeout_secs: Option<String>,
@@ -239,6 +252,23 @@ impl Config {
             Ok(chrono::Duration::hours(i64::try_from(n).unwrap_or(24)))
         };
         let invite_lifetime = hours("invite_lifetime_hours", file.invite_lifetime_hours, 7 * 24)?;
+        let reset_link_lifetime = hours("reset_link_lifetime_hours", file.reset_link_lifetime_hours, 72)?;
+        let temporary_password_lifetime = hours(
+            "temporary_password_lifetime_hours",
+            file.temporary_password_lifetime_hours,
+            72,
+        )?;
+        // 100 at most: more wrong guesses than that is no lockout at all.
+        let lockout_threshold = match pick("lockout_threshold", file.lockout_threshold) {
+            None => 5,
+            Some(text) => bounded("lockout_threshold", &text, 100, "attempts")?,
+        };
+        let lockout_threshold = u32::try_from(lockout_threshold).unwrap_or(5);
+        let lockout_minutes = match pick("lockout_minutes", file.lockout_minutes) {
+            None => 15,
+            Some(text) => bounded("lockout_minutes", &text, 24 * 60, "minutes")?,
+        };
+        let lockout_duration = chrono::Duration::minutes(i64::try_from(lockout_minutes).unwrap_or(15));
 
         let seconds = |key: &str, from_file: Option<String>, default: u64| -> Result<Duration, ConfigError> {
             match pick(key, from_file) {
@@ -272,6 +302,10 @@ impl Config {
             pending_sign_ins_per_address,
             organisation_name,
             invite_lifetime,
+            reset_link_lifetime,
+            temporary_password_lifetime,
+            lockout_threshold,
+            lockout_duration,
             trusted_proxies,
             database_url,
             listen,

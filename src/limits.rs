@@ -13,6 +13,11 @@ pub struct Limits {
     /// window: so one address keeps at most about 2n waiting at a time when the window is
     /// how long each is kept.
     pub pending_sign_ins: AddressLimit,
+    /// "Forgot your password?" requests: each may send a mail, so few, though a clinic
+    /// behind one address may have several forgetful mornings at once.
+    pub forgot_password: AddressLimit,
+    /// Passwords chosen through a link (setup, invite, reset): each costs a hash.
+    pub link_forms: AddressLimit,
 }
 
 impl Limits {
@@ -20,8 +25,14 @@ impl Limits {
         Limits {
             sign_in: AddressLimit::per_minute(sign_in_per_minute),
             pending_sign_ins: AddressLimit::per_window(pending_sign_ins, pending_window),
+            forgot_password: AddressLimit::per_window(nonzero(20), Duration::from_secs(3600)),
+            link_forms: AddressLimit::per_minute(nonzero(30)),
         }
     }
+}
+
+fn nonzero(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
 }
 
 pub struct AddressLimit(DefaultKeyedRateLimiter<IpAddr>);

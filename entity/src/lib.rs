@@ -6,6 +6,7 @@ pub mod backchannel_logout;
 pub mod consent;
 pub mod group;
 pub mod group_member;
+pub mod known_device;
 pub mod mail_outbox;
 pub mod oidc_client;
 pub mod oidc_client_group;

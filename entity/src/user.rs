@@ -44,6 +44,10 @@ pub struct Model {
     pub must_change_password: bool,
     pub failed_logins: i32,
     pub locked_until: Option<DateTimeUtc>,
+    /// A temporary password set by an admin stops working unused after this.
+    pub password_expires_at: Option<DateTimeUtc>,
+    /// Lockouts in a row of sign-ins from unknown browsers: each lasts longer.
+    pub lockouts: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i64,

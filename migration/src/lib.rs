@@ -11,6 +11,7 @@ mod m20261201_000002_oidc_client_rights;
 mod m20261201_000003_username_keys;
 mod m20261201_000004_group_limits;
 mod m20261201_000005_mail_links;
+mod m20261201_000006_lockout_and_resets;
 
 /// The migration before which the server re-keys usernames by its current rule.
 pub const USERNAME_KEYS: &str = "m20261201_000003_username_keys";
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_username_keys::Migration),
             Box::new(m20261201_000004_group_limits::Migration),
             Box::new(m20261201_000005_mail_links::Migration),
+            Box::new(m20261201_000006_lockout_and_resets::Migration),
         ]
     }
 }

@@ -1,25 +1,28 @@
 //! Checking a password at sign-in: constant-time misses, lockout after repeated
-//! failures, rehash when the stored hash's parameters are outdated.
+//! failures (per browser the user is known in, else for all unknown browsers), rehash
+//! when the stored hash's parameters are outdated.
+use super::devices::{DeviceCookie, lockout_length};
 use super::password::{self, Verified};
-use super::{AccountsError, User, UserState};
+use super::{AccountsError, User};
 use crate::audit::{self, Actor, Event, Target};
+use crate::mail::{self, messages};
+use crate::model::device::KnownDevice;
 use crate::services::Services;
 use crate::store::{self, StoreError};
 use chrono::{DateTime, Duration, Utc};
 
-/// Failed sign-ins in a row that lock an account, and for how long.
-pub const LOCKOUT_THRESHOLD: i32 = 10;
-pub fn lockout_duration() -> Duration {
-    Duration::minutes(15)
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
-    /// Unknown user, wrong password, disabled, or no password yet: deliberately one case.
+    /// Unknown user, wrong password, disabled, no password yet, or locked for unknown
+    /// browsers: deliberately one case.
     #[error("wrong username or password")]
     InvalidCredentials,
-    #[error("account locked until {0}")]
+    /// Locked in a browser the user is known in: that person may be told, and until when.
+    #[error("sign-in from this browser is locked until {0}")]
     Locked(DateTime<Utc>),
+    /// The right temporary password, but it expired unused: the person may be told.
+    #[error("this temporary password has expired")]
+    TemporaryPasswordExpired,
     #[error(transparent)]
     Accounts(#[from] AccountsError),
 }
@@ -30,10 +33,35 @@ impl From<StoreError> for LoginError {
     }
 }
 
+/// Whose failures a sign-in attempt counts towards: the browser's own, when the user
+/// has signed in with it before, else those of every unknown browser together.
+enum Bucket {
+    Device(KnownDevice),
+    Unknown,
+}
+
+impl Bucket {
+    fn locked_until(&self, user: &User, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self {
+            Bucket::Device(d) => d.locked_until,
+            Bucket::Unknown => user.locked_until,
+        }
+        .filter(|until| *until > now)
+    }
+
+    fn label(&self) -> &'static str {
+        match self {
+            Bucket::Device(_) => "this browser",
+            Bucket::Unknown => "unknown browsers",
+        }
+    }
+}
+
 pub async fn check_password(
     svc: &Services,
     identifier: &str,
     password_text: &str,
+    device: &DeviceCookie,
     source_ip: Option<String>,
 ) -> Result<User, LoginError> {
     let now = svc.now();
@@ -48,74 +76,146 @@ pub async fn check_password(
     };
 
     let Some(user) = found else {
+        if !device.new {
+            // The look-up a known account's sign-in makes, so both take as long.
+            store::devices::find(svc.store.reader(), uuid::Uuid::nil(), &device.hash()).await?;
+        }
         password::verify_dummy(password_text.to_string()).await?;
         audit::record(svc.store.conn(), &fail(None, "unknown user"), now).await?;
         return Err(LoginError::InvalidCredentials);
     };
-    let (stored_hash, refusal) = match (user.state(now), &user.password_hash) {
-        (UserState::Disabled, _) => (None, Some("disabled")),
-        (UserState::Locked, _) => (None, Some("locked")),
-        (_, None) => (None, Some("no password set")),
-        (_, Some(h)) => (Some(h.clone()), None),
+    let bucket = match device.new {
+        true => Bucket::Unknown,
+        false => match store::devices::find(svc.store.reader(), user.id, &device.hash()).await? {
+            Some(known) => Bucket::Device(known),
+            None => Bucket::Unknown,
+        },
     };
-    let Some(stored_hash) = stored_hash else {
+    let locked = bucket.locked_until(&user, now);
+    let refusal = match (&user.password_hash, locked) {
+        _ if !user.active => Some("disabled"),
+        (_, Some(_)) => Some("locked"),
+        (None, _) => Some("no password set"),
+        (Some(_), None) => None,
+    };
+    if let Some(reason) = refusal {
         password::verify_dummy(password_text.to_string()).await?;
-        let reason = refusal.unwrap_or("refused");
         audit::record(svc.store.conn(), &fail(Some(&user), reason), now).await?;
-        return match (reason, user.locked_until) {
-            ("locked", Some(until)) => Err(LoginError::Locked(until)),
+        // Only a browser the user signed in with before hears that it is locked.
+        return match (&bucket, locked) {
+            (Bucket::Device(_), Some(until)) if user.active => Err(LoginError::Locked(until)),
             _ => Err(LoginError::InvalidCredentials),
         };
-    };
-
+    }
+    let stored_hash = user.password_hash.clone().unwrap_or_default();
     match password::verify(password_text.to_string(), stored_hash).await? {
         Verified::No => {
-            let tx = svc.store.begin().await?;
-            let failures = store::users::increment_failed_logins(&tx, user.id).await?;
-            audit::record(&tx, &fail(Some(&user), "wrong password"), now).await?;
-            let locked = failures >= LOCKOUT_THRESHOLD;
-            if locked {
-                let until = now + lockout_duration();
-                store::users::lock_until(&tx, user.id, until).await?;
-                audit::record(
-                    &tx,
-                    &Event::new(
-                        &Actor::system(),
-                        "user.lock",
-                        Some(Target::user(user.id, &user.username)),
-                    )
-                    .with_detail(serde_json::json!({ "until": until, "failures": failures })),
-                    now,
-                )
-                .await?;
-            }
-            tx.commit().await.map_err(StoreError::from)?;
+            count_failure(svc, &user, &bucket, fail(Some(&user), "wrong password"), now).await?;
             Err(LoginError::InvalidCredentials)
         }
-        Verified::Yes { rehash } => {
-            let event = Event::new(
-                &Actor::user(user.id, &user.username),
-                "login.password",
-                Some(Target::user(user.id, &user.username)),
-            )
-            .from_ip(source_ip.clone())
-            .with_detail(serde_json::json!({ "rehashed": rehash.is_some() }));
-            let mut user = user;
-            if user.failed_logins == 0 && user.locked_until.is_none() && rehash.is_none() {
-                // Nothing to reset: the usual case writes only the audit event, grouped.
-                svc.audit.record(event, now).await?;
-                return Ok(user);
-            }
-            let tx = svc.store.begin().await?;
-            store::users::record_successful_login(&tx, user.id, rehash.clone()).await?;
-            audit::record(&tx, &event, now).await?;
-            tx.commit().await.map_err(StoreError::from)?;
-            user.failed_logins = 0;
-            user.locked_until = None;
-            if let Some(hash) = rehash {
-                user.password_hash = Some(hash);
-            }
-            Ok(user)
+        Verified::Yes { .. } if user.password_expires_at.is_some_and(|at| at <= now) => {
+            let event = fail(Some(&user), "temporary password expired");
+            audit::record(svc.store.conn(), &event, now).await?;
+            Err(LoginError::TemporaryPasswordExpired)
+        }
+        Verified::Yes { rehash } => succeeded(svc, user, &bucket, device, rehash, source_ip, now).await,
+    }
+}
+
+/// A wrong password (or, later, second factor): counted against the bucket, which
+/// locks at the threshold, for longer each lockout in a row.
+async fn count_failure(
+    svc: &Services,
+    user: &User,
+    bucket: &Bucket,
+    event: Event,
+    now: DateTime<Utc>,
+) -> Result<(), LoginError> {
+    let tx = svc.store.begin().await?;
+    audit::record(&tx, &event, now).await?;
+    let (failures, lockouts) = match bucket {
+        Bucket::Device(d) => (store::devices::count_failure(&tx, d.id).await?, d.lockouts),
+        Bucket::Unknown => (
+            store::users::increment_failed_logins(&tx, user.id).await?,
+            user.lockouts,
+        ),
+    };
+    if failures >= i32::try_from(svc.config.lockout_threshold).unwrap_or(i32::MAX) {
+        let until = now + lockout_length(svc.config.lockout_duration, lockouts);
+        match bucket {
+            Bucket::Device(d) => store::devices::lock(&tx, d.id, until).await?,
+            Bucket::Unknown => store::users::lock(&tx, user.id, until).await?,
+        }
+        let detail = serde_json::json!({ "until": until, "failures": failures, "for": bucket.label() });
+        let event = Event::new(
+            &Actor::system(),
+            "user.lock",
+            Some(Target::user(user.id, &user.username)),
+        );
+        audit::record(&tx, &event.with_detail(detail), now).await?;
+        // The person hears of a lock they did not cause; one on their own browser
+        // they see on the page.
+        if matches!(bucket, Bucket::Unknown) && user.mail_address().is_some() {
+            let message = messages::account_locked(&svc.config, user, until).map_err(AccountsError::from)?;
+            mail::queue_for_user(&tx, now, "account_locked", user, message)
+                .await
+                .map_err(AccountsError::from)?;
         }
     }
+    tx.commit().await.map_err(StoreError::from)?;
+    svc.mail_wake.notify_one();
+    Ok(())
+}
+
+async fn succeeded(
+    svc: &Services,
+    mut user: User,
+    bucket: &Bucket,
+    device: &DeviceCookie,
+    rehash: Option<String>,
+    source_ip: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<User, LoginError> {
+    let event = Event::new(
+        &Actor::user(user.id, &user.username),
+        "login.password",
+        Some(Target::user(user.id, &user.username)),
+    )
+    .from_ip(source_ip)
+    .with_detail(serde_json::json!({ "rehashed": rehash.is_some() }));
+    let clean = match bucket {
+        // Seen within the day: its last sighting is fresh enough for the purge.
+        Bucket::Device(d) => d.failed_logins == 0 && d.lockouts == 0 && now - d.last_seen_at < Duration::days(1),
+        Bucket::Unknown => false,
+    };
+    if clean && rehash.is_none() {
+        // A known browser with nothing to reset, the usual morning: only the audit
+        // event is written, grouped with others.
+        svc.audit.record(event, now).await?;
+        return Ok(user);
+    }
+    let tx = svc.store.begin().await?;
+    // The browser is known from now on, its count clean.
+    store::devices::remember(&tx, user.id, &device.hash(), now).await?;
+    match bucket {
+        // Only a sign-in from an unknown browser resets the unknown browsers' count: a
+        // success elsewhere must not give a guesser a fresh set of tries.
+        Bucket::Unknown => store::users::record_successful_login(&tx, user.id, rehash.clone()).await?,
+        Bucket::Device(_) => {
+            if let Some(hash) = &rehash {
+                store::users::set_rehash(&tx, user.id, hash).await?;
+            }
+        }
+    }
+    audit::record(&tx, &event, now).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    if matches!(bucket, Bucket::Unknown) {
+        user.failed_logins = 0;
+        user.locked_until = None;
+        user.lockouts = 0;
+    }
+    if let Some(hash) = rehash {
+        user.password_hash = Some(hash);
+    }
+    Ok(user)
 }

@@ -1,8 +1,10 @@
 //! Users, credentials, password policy, one-time tokens, first-admin setup, sign-in checks.
+pub mod devices;
 mod error;
 pub mod invites;
 pub mod login;
 pub mod password;
+pub mod resets;
 pub mod setup;
 pub mod tokens;
 pub mod users;

@@ -76,7 +76,7 @@ pub fn validate_email(email: &str) -> Result<String, AccountsError> {
 }
 
 /// 20 characters from an alphabet without look-alikes (~99 bits), grouped for reading aloud.
-fn temporary_password() -> String {
+pub(crate) fn temporary_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
     let mut rng = rand::rng();
     let chars: Vec<char> = (0..20)
@@ -130,6 +130,8 @@ pub async fn prepare(svc: &Services, new: NewUser, initial: InitialPassword) -> 
         must_change_password: must_change,
         failed_logins: 0,
         locked_until: None,
+        lockouts: 0,
+        password_expires_at: must_change.then(|| now + svc.config.temporary_password_lifetime),
         created_at: now,
         updated_at: now,
         version: 1,
@@ -364,8 +366,12 @@ pub async fn change_own_password(svc: &Services, user: &User, new_password: &str
     let hash = password::hash(new_password.to_string()).await?;
     let now = svc.now();
     let tx = svc.store.begin().await?;
-    store::users::set_password(&tx, user.id, &hash, false, now).await?;
+    store::users::set_password(&tx, user.id, &hash, None, now).await?;
     on_password_changed(&tx, user.id, now).await?;
+    if user.mail_address().is_some() {
+        let message = crate::mail::messages::password_changed(&svc.config, user, now)?;
+        crate::mail::queue_for_user(&tx, now, "password_changed", user, message).await?;
+    }
     let me = Actor::user(user.id, &user.username);
     audit::record(
         &tx,
@@ -374,6 +380,7 @@ pub async fn change_own_password(svc: &Services, user: &User, new_password: &str
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
+    svc.mail_wake.notify_one();
     Ok(())
 }
 

@@ -1,8 +1,8 @@
 //! Admin commands. Each returns the JSON object to print.
 use super::Command;
-use crate::accounts::invites;
 use crate::accounts::users::{self, By, InitialPassword, NewUser};
 use crate::accounts::{AccountsError, UserSummary};
+use crate::accounts::{invites, resets};
 use crate::app;
 use crate::audit::{self, Actor, Event};
 use crate::clock::SystemClock;
@@ -51,6 +51,24 @@ pub enum UserCommand {
     Show { username: String },
     /// Send a user without a password a new invite; older invite links stop working.
     Invite { username: String },
+    /// Give a user a new way in: a temporary password (printed once; changed at the next
+    /// sign-in; stops working unused after TESSERA_TEMPORARY_PASSWORD_LIFETIME_HOURS), or
+    /// a reset link by mail. Either ends the user's sessions and unlocks the account.
+    #[command(group(clap::ArgGroup::new("how").required(true).args(["temporary", "link"])))]
+    ResetPassword {
+        username: String,
+        /// Generate a temporary password and print it once.
+        #[arg(long)]
+        temporary: bool,
+        /// With --temporary: mail the user their access information too.
+        #[arg(long, requires = "temporary", conflicts_with = "link")]
+        mail: bool,
+        /// Mail the user a link to choose a new password instead.
+        #[arg(long)]
+        link: bool,
+    },
+    /// End a user's lockout at once, in every browser.
+    Unlock { username: String },
     /// Disable a user (reversible): sign-in refused, unsent mail cancelled.
     Disable { username: String },
     /// Enable a disabled user again.
@@ -222,6 +240,34 @@ async fn user(svc: &Services, actor: &Actor, cmd: UserCommand) -> Result<Value, 
         UserCommand::Invite { username } => invites::resend(svc, &By::new(actor), &username)
             .await
             .map(|i| json!(i))
+            .map_err(|e| e.to_string()),
+        UserCommand::ResetPassword {
+            username,
+            temporary,
+            mail,
+            link: _,
+        } => {
+            let by = By::new(actor);
+            if !temporary {
+                return resets::mail_link(svc, &by, &username)
+                    .await
+                    .map(|l| json!({ "reset_link": l }))
+                    .map_err(|e| e.to_string());
+            }
+            let t = resets::temporary(svc, &by, &username, mail)
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut out = summary(&t.user);
+            out.set("temporary_password", Value::String(t.password));
+            out.set("temporary_password_expires_at", json!(t.expires_at));
+            if let Some(id) = t.mail_id {
+                out.set("mail", json!({ "id": id, "to": t.user.email }));
+            }
+            Ok(out)
+        }
+        UserCommand::Unlock { username } => resets::unlock(svc, &By::new(actor), &username)
+            .await
+            .map(|u| summary(&u))
             .map_err(|e| e.to_string()),
         UserCommand::List => {
             let all = users::list(svc).await.map_err(|e| e.to_string())?;

@@ -1,30 +1,71 @@
 //! The mails Tessera writes to people, each a folder under `templates/mail/` with a
-//! plain-text and an HTML part.
+//! plain-text and an HTML part that read the same `Letter`.
 use super::{MailError, Rendered, render};
 use crate::config::Config;
 use crate::model::user::User;
 use askama::Template;
 use chrono::{DateTime, Utc};
 
-#[derive(Template)]
-#[template(path = "mail/invite/text.txt")]
-struct InviteText<'a> {
+/// What any mail to a person may say; each template uses what it needs.
+#[derive(Default)]
+struct Letter<'a> {
     organisation: &'a str,
-    name: &'a str,
+    name: String,
     username: &'a str,
+    /// The address staff know Tessera by (the issuer).
+    site: &'a str,
     link: &'a str,
-    expires: &'a str,
+    /// When the link or temporary password stops working.
+    expires: String,
+    password: &'a str,
+    /// When what the mail reports happened, or until when it lasts.
+    when: String,
 }
 
-#[derive(Template)]
-#[template(path = "mail/invite/html.html")]
-struct InviteHtml<'a> {
-    organisation: &'a str,
-    name: &'a str,
-    username: &'a str,
-    link: &'a str,
-    expires: &'a str,
+/// A mail's two parts: askama reads the letter's fields through `Deref`.
+macro_rules! parts {
+    ($text:ident = $text_path:tt, $html:ident = $html_path:tt) => {
+        #[derive(Template)]
+        #[template(path = $text_path)]
+        struct $text<'a>(&'a Letter<'a>);
+
+        #[derive(Template)]
+        #[template(path = $html_path)]
+        struct $html<'a>(&'a Letter<'a>);
+
+        impl<'a> std::ops::Deref for $text<'a> {
+            type Target = Letter<'a>;
+            fn deref(&self) -> &Letter<'a> {
+                self.0
+            }
+        }
+
+        impl<'a> std::ops::Deref for $html<'a> {
+            type Target = Letter<'a>;
+            fn deref(&self) -> &Letter<'a> {
+                self.0
+            }
+        }
+    };
 }
+
+parts!(
+    InviteText = "mail/invite/text.txt",
+    InviteHtml = "mail/invite/html.html"
+);
+parts!(ResetText = "mail/reset/text.txt", ResetHtml = "mail/reset/html.html");
+parts!(
+    AccessText = "mail/access/text.txt",
+    AccessHtml = "mail/access/html.html"
+);
+parts!(
+    ChangedText = "mail/password_changed/text.txt",
+    ChangedHtml = "mail/password_changed/html.html"
+);
+parts!(
+    LockedText = "mail/locked/text.txt",
+    LockedHtml = "mail/locked/html.html"
+);
 
 /// How a person is greeted: their given name, else their username. A name from a
 /// directory may hold anything: only its first line, without control characters and
@@ -52,25 +93,66 @@ fn when(at: DateTime<Utc>) -> String {
     at.format("%A %-d %B %Y, %H:%M UTC").to_string()
 }
 
+fn letter<'a>(config: &'a Config, user: &'a User) -> Letter<'a> {
+    Letter {
+        organisation: config.organisation_name.as_str(),
+        name: greeting(user),
+        username: user.username.as_str(),
+        site: config.issuer_id(),
+        ..Letter::default()
+    }
+}
+
 pub fn invite(config: &Config, user: &User, link: &str, expires_at: DateTime<Utc>) -> Result<Rendered, MailError> {
-    let expires = when(expires_at);
-    let name = greeting(user);
-    let (organisation, name, username) = (config.organisation_name.as_str(), name.as_str(), user.username.as_str());
-    render(
-        format!("{organisation}: your account is ready, choose your password"),
-        &InviteText {
-            organisation,
-            name,
-            username,
-            link,
-            expires: &expires,
-        },
-        &InviteHtml {
-            organisation,
-            name,
-            username,
-            link,
-            expires: &expires,
-        },
-    )
+    let l = Letter {
+        link,
+        expires: when(expires_at),
+        ..letter(config, user)
+    };
+    let subject = format!("{}: your account is ready, choose your password", l.organisation);
+    render(subject, &InviteText(&l), &InviteHtml(&l))
+}
+
+pub fn reset_link(config: &Config, user: &User, link: &str, expires_at: DateTime<Utc>) -> Result<Rendered, MailError> {
+    let l = Letter {
+        link,
+        expires: when(expires_at),
+        ..letter(config, user)
+    };
+    let subject = format!("{}: choose a new password", l.organisation);
+    render(subject, &ResetText(&l), &ResetHtml(&l))
+}
+
+/// An admin's temporary password, sent when the admin asks (seed 001, option C).
+pub fn access_information(
+    config: &Config,
+    user: &User,
+    temporary_password: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<Rendered, MailError> {
+    let l = Letter {
+        password: temporary_password,
+        expires: when(expires_at),
+        ..letter(config, user)
+    };
+    let subject = format!("{}: your sign-in details", l.organisation);
+    render(subject, &AccessText(&l), &AccessHtml(&l))
+}
+
+pub fn password_changed(config: &Config, user: &User, at: DateTime<Utc>) -> Result<Rendered, MailError> {
+    let l = Letter {
+        when: when(at),
+        ..letter(config, user)
+    };
+    let subject = format!("{}: your password was changed", l.organisation);
+    render(subject, &ChangedText(&l), &ChangedHtml(&l))
+}
+
+pub fn account_locked(config: &Config, user: &User, until: DateTime<Utc>) -> Result<Rendered, MailError> {
+    let l = Letter {
+        when: when(until),
+        ..letter(config, user)
+    };
+    let subject = format!("{}: sign-in to your account was paused", l.organisation);
+    render(subject, &LockedText(&l), &LockedHtml(&l))
 }

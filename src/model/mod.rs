@@ -3,6 +3,7 @@
 //! (store, domain, protocols, HTTP) can depend on them without depending on each other.
 pub mod audit;
 pub mod backchannel_logout;
+pub mod device;
 pub mod filter;
 pub mod grant;
 pub mod group;

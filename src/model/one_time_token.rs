@@ -8,6 +8,8 @@ pub enum Purpose {
     Setup,
     /// A new user chooses a password.
     Invite,
+    /// A user who forgot their password chooses a new one.
+    Reset,
 }
 
 impl Purpose {
@@ -15,6 +17,7 @@ impl Purpose {
         match self {
             Purpose::Setup => "setup",
             Purpose::Invite => "invite",
+            Purpose::Reset => "reset",
         }
     }
 }

@@ -92,7 +92,12 @@ pub struct User {
     pub password_hash: Option<String>,
     pub must_change_password: bool,
     pub failed_logins: i32,
+    /// Sign-ins from browsers the user has not signed in from are refused until then.
     pub locked_until: Option<DateTime<Utc>>,
+    /// Lockouts in a row of those sign-ins: each lasts longer than the one before.
+    pub lockouts: i32,
+    /// When an admin's temporary password stops working if it was never changed.
+    pub password_expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -111,10 +116,11 @@ impl User {
         }
     }
 
-    /// Whether tokens issued to this user are good now: not disabled, not locked out.
-    /// (An invited user without a password may hold tokens from a passkey sign-in.)
-    pub fn may_hold_tokens(&self, now: DateTime<Utc>) -> bool {
-        matches!(self.state(now), UserState::Active | UserState::Invited)
+    /// Whether tokens issued to this user are good: while the account is enabled. A
+    /// lockout only stops new password guesses; it does not sign the person out, or
+    /// anyone who guesses at a username could end that user's work.
+    pub fn may_hold_tokens(&self) -> bool {
+        self.active
     }
 
     /// Mail goes only to active users with an address.
@@ -174,6 +180,8 @@ mod tests {
             must_change_password: false,
             failed_logins: 0,
             locked_until: None,
+            lockouts: 0,
+            password_expires_at: None,
             created_at: t,
             updated_at: t,
             version: 1,

@@ -41,6 +41,7 @@ pub struct Purged {
     pub pending_sign_ins: u64,
     pub revoked_jtis: u64,
     pub backchannel_logouts: u64,
+    pub known_devices: u64,
 }
 
 impl Purged {
@@ -52,6 +53,7 @@ impl Purged {
             + self.pending_sign_ins
             + self.revoked_jtis
             + self.backchannel_logouts
+            + self.known_devices
     }
 }
 
@@ -74,6 +76,7 @@ pub async fn run_once(svc: &Services) -> Result<Purged, OidcError> {
             now - queued_logouts_kept(),
         )
         .await?,
+        known_devices: store::purge::known_devices(r, w, now - crate::accounts::devices::cookie_lifetime()).await?,
     })
 }
 

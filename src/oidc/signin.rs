@@ -4,6 +4,7 @@
 use super::authorize::{self, Checked, Params, Refusal};
 use super::{OidcError, pending_request_lifetime};
 use super::{clients, redirect};
+use crate::accounts::devices::DeviceCookie;
 use crate::accounts::login::{self, LoginError};
 use crate::accounts::{AccountsError, UserState};
 use crate::crypto::{random_token, token_hash};
@@ -143,13 +144,27 @@ pub async fn password(
     svc: &Provider,
     p: &mut Pending,
     password_text: &str,
+    device: &DeviceCookie,
     ip: Option<String>,
     old: Option<Session>,
 ) -> Step {
-    let user = match login::check_password(svc, p.identifier(), password_text, ip).await {
+    let user = match login::check_password(svc, p.identifier(), password_text, device, ip).await {
         Ok(u) => u,
-        Err(LoginError::InvalidCredentials) | Err(LoginError::Locked(_)) => {
-            return Step::Retry(WRONG_CREDENTIALS.into());
+        Err(LoginError::InvalidCredentials) => return Step::Retry(WRONG_CREDENTIALS.into()),
+        Err(LoginError::Locked(until)) => {
+            return Step::Retry(format!(
+                "Too many wrong passwords in this browser: signing in here is paused until {} UTC. \
+                 Wait until then, choose a new password with \"Forgot your password?\", or ask your \
+                 administrator to unlock your account.",
+                until.format("%H:%M")
+            ));
+        }
+        Err(LoginError::TemporaryPasswordExpired) => {
+            return Step::Retry(
+                "This temporary password has expired. Ask your administrator for a new one, or choose \
+                 a new password with \"Forgot your password?\"."
+                    .into(),
+            );
         }
         Err(LoginError::Accounts(e)) => return OidcError::from(e).into(),
     };

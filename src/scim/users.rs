@@ -136,6 +136,8 @@ pub async fn create(svc: &Services, client: &ScimClient, body: &Value) -> Result
         must_change_password: false,
         failed_logins: 0,
         locked_until: None,
+        lockouts: 0,
+        password_expires_at: None,
         created_at: now,
         updated_at: now,
         version: 1,
@@ -204,6 +206,8 @@ async fn save(
         after.must_change_password = false;
         after.failed_logins = 0;
         after.locked_until = None;
+        after.lockouts = 0;
+        after.password_expires_at = None;
     }
     after.updated_at = now;
     after.version = before.version + 1;

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth_requests;
 pub mod backchannel;
 mod db;
+pub mod devices;
 pub mod grants;
 pub mod groups;
 pub mod oidc_clients;

@@ -138,14 +138,21 @@ pub async fn finish(
 
 /// What stays of a mail that carried a one-time link once it is sent, failed or
 /// cancelled: its subject and state, not the link (the token is stored only hashed).
-const SCRUBBED: &str = "(The body is not kept: it carried a one-time link.)";
+const SCRUBBED: &str = "(The body is not kept: it carried a one-time link or password.)";
+
+/// Mail that carries a secret without a token: an admin's temporary password.
+pub const SECRET_PURPOSES: [&str; 1] = ["temporary_password"];
 
 async fn scrub_links(c: &impl ConnectionTrait, which: Condition) -> Result<()> {
     Entity::update_many()
         .col_expr(Column::BodyText, Expr::value(SCRUBBED))
         .col_expr(Column::BodyHtml, Expr::value(Option::<String>::None))
         .filter(which)
-        .filter(Column::TokenId.is_not_null())
+        .filter(
+            Condition::any()
+                .add(Column::TokenId.is_not_null())
+                .add(Column::Purpose.is_in(SECRET_PURPOSES)),
+        )
         .filter(Column::Status.is_not_in([MailStatus::Queued.as_str(), MailStatus::Sending.as_str()]))
         .exec(c)
         .await?;

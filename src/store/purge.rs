@@ -7,8 +7,8 @@
 use super::Result;
 use chrono::{DateTime, Utc};
 use entity::{
-    authorization_code, authorization_request, backchannel_logout, oidc_grant, refresh_token, revoked_token,
-    sso_session,
+    authorization_code, authorization_request, backchannel_logout, known_device, oidc_grant, refresh_token,
+    revoked_token, sso_session,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TryGetableMany, Value};
@@ -134,5 +134,12 @@ pub async fn backchannel_logouts(
     let cond = Condition::any()
         .add(Column::DeliveredAt.lt(delivered_before))
         .add(Column::CreatedAt.lt(queued_before));
+    delete_where::<Entity, uuid::Uuid>(r, w, Column::Id, cond).await
+}
+
+/// Browsers not seen since `before`: their device cookie has expired in the browser too.
+pub async fn known_devices(r: &impl ConnectionTrait, w: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64> {
+    use known_device::{Column, Entity};
+    let cond = Condition::all().add(Column::LastSeenAt.lt(before));
     delete_where::<Entity, uuid::Uuid>(r, w, Column::Id, cond).await
 }

@@ -92,3 +92,20 @@ pub async fn mark_opened(c: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>)
         .await?;
     Ok(())
 }
+
+/// Whether a token of this purpose was issued to this user since `since`.
+pub async fn issued_since(
+    c: &impl ConnectionTrait,
+    purpose: Purpose,
+    user_id: Uuid,
+    since: DateTime<Utc>,
+) -> Result<bool> {
+    use sea_orm::PaginatorTrait;
+    let n = Entity::find()
+        .filter(Column::Purpose.eq(purpose.as_str()))
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::CreatedAt.gt(since))
+        .count(c)
+        .await?;
+    Ok(n > 0)
+}

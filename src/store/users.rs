@@ -46,6 +46,8 @@ pub(super) fn to_domain(m: user::Model) -> Result<User> {
         must_change_password: m.must_change_password,
         failed_logins: m.failed_logins,
         locked_until: m.locked_until,
+        lockouts: m.lockouts,
+        password_expires_at: m.password_expires_at,
         created_at: m.created_at,
         updated_at: m.updated_at,
         version: m.version,
@@ -92,6 +94,8 @@ fn to_row(u: &User) -> ActiveModel {
         must_change_password: Set(u.must_change_password),
         failed_logins: Set(u.failed_logins),
         locked_until: Set(u.locked_until),
+        lockouts: Set(u.lockouts),
+        password_expires_at: Set(u.password_expires_at),
         created_at: Set(u.created_at),
         updated_at: Set(u.updated_at),
         version: Set(u.version),
@@ -278,9 +282,13 @@ pub async fn increment_failed_logins(c: &impl ConnectionTrait, id: Uuid) -> Resu
     Ok(user.failed_logins)
 }
 
-pub async fn lock_until(c: &impl ConnectionTrait, id: Uuid, until: DateTime<Utc>) -> Result<()> {
+/// Locks sign-ins from unknown browsers until `until`; the count starts again and the
+/// lockout is counted, so the next one lasts longer.
+pub async fn lock(c: &impl ConnectionTrait, id: Uuid, until: DateTime<Utc>) -> Result<()> {
     Entity::update_many()
         .col_expr(Column::LockedUntil, Expr::value(until))
+        .col_expr(Column::FailedLogins, Expr::value(0))
+        .col_expr(Column::Lockouts, Expr::col(Column::Lockouts).add(1))
         .filter(Column::Id.eq(id))
         .exec(c)
         .await?;
@@ -291,7 +299,8 @@ pub async fn lock_until(c: &impl ConnectionTrait, id: Uuid, until: DateTime<Utc>
 pub async fn record_successful_login(c: &impl ConnectionTrait, id: Uuid, rehash: Option<String>) -> Result<()> {
     let mut update = Entity::update_many()
         .col_expr(Column::FailedLogins, Expr::value(0))
-        .col_expr(Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None));
+        .col_expr(Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(Column::Lockouts, Expr::value(0));
     if let Some(hash) = rehash {
         update = update.col_expr(Column::PasswordHash, Expr::value(hash));
     }
@@ -316,22 +325,48 @@ pub async fn set_first_password(c: &impl ConnectionTrait, id: Uuid, hash: &str, 
     Ok(res.rows_affected == 1)
 }
 
+/// Sets a new password and ends any lockout. `temporary_until`: an admin's temporary
+/// password, which must be changed at sign-in and stops working unused after then.
 pub async fn set_password(
     c: &impl ConnectionTrait,
     id: Uuid,
     hash: &str,
-    must_change: bool,
+    temporary_until: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
     let res = Entity::update_many()
         .col_expr(Column::PasswordHash, Expr::value(hash))
-        .col_expr(Column::MustChangePassword, Expr::value(must_change))
+        .col_expr(Column::MustChangePassword, Expr::value(temporary_until.is_some()))
+        .col_expr(Column::PasswordExpiresAt, Expr::value(temporary_until))
         .col_expr(Column::FailedLogins, Expr::value(0))
         .col_expr(Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(Column::Lockouts, Expr::value(0))
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .col_expr(Column::Version, Expr::col(Column::Version).add(1))
         .filter(Column::Id.eq(id))
         .exec(c)
         .await?;
     Ok(res.rows_affected == 1)
+}
+
+/// Ends a lockout of sign-ins from unknown browsers at once; false when there is no such user.
+pub async fn unlock(c: &impl ConnectionTrait, id: Uuid) -> Result<bool> {
+    let res = Entity::update_many()
+        .col_expr(Column::FailedLogins, Expr::value(0))
+        .col_expr(Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(Column::Lockouts, Expr::value(0))
+        .filter(Column::Id.eq(id))
+        .exec(c)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Stores a stronger hash of the same password.
+pub async fn set_rehash(c: &impl ConnectionTrait, id: Uuid, hash: &str) -> Result<()> {
+    Entity::update_many()
+        .col_expr(Column::PasswordHash, Expr::value(hash))
+        .filter(Column::Id.eq(id))
+        .exec(c)
+        .await?;
+    Ok(())
 }

@@ -4,15 +4,16 @@
 //! the audit trail is read with `tessera audit list`.
 use crate::on_each_backend;
 use crate::support::oidc::{self, AuthRequest, Client, Flow, Pkce, REDIRECT_URI, Tokens, WRONG_CREDENTIALS};
-use crate::support::{Backend, TestServer};
+use crate::support::smtp::SmtpSink;
+use crate::support::{Backend, TestServer, eventually};
 use chrono::Duration;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::Value;
-use tessera::accounts::login::{LOCKOUT_THRESHOLD, lockout_duration};
 
 on_each_backend!(
     repeated_failures_lock_the_account_for_a_while,
+    strangers_cannot_lock_the_browser_a_user_signs_in_with,
     unknown_disabled_and_passwordless_users_fail_alike,
     outdated_hashes_are_replaced_at_sign_in,
 );
@@ -159,8 +160,10 @@ async fn repeated_failures_lock_the_account_for_a_while(backend: Backend) {
     // The guesser never signs in, so its browser never holds a session that would
     // let it past the password step.
     let guesser = oidc::browser_from("10.0.0.9");
+    let threshold = s.svc.config.lockout_threshold as usize;
+    assert_eq!(threshold, 5, "the default");
 
-    for _ in 1..LOCKOUT_THRESHOLD {
+    for _ in 1..threshold {
         sign_in(&s, &guesser, &client, "camilles", WRONG).await.assert_refused();
     }
     assert_eq!(
@@ -178,7 +181,7 @@ async fn repeated_failures_lock_the_account_for_a_while(backend: Backend) {
     let locked = sign_in(&s, &oidc::browser(), &client, "camilles", PASSWORD).await;
     locked.assert_refused();
     assert_eq!(locked.seen("camilles"), wrong);
-    s.clock.advance(lockout_duration() - Duration::seconds(1));
+    s.clock.advance(s.svc.config.lockout_duration - Duration::seconds(1));
     sign_in(&s, &oidc::browser(), &client, "camilles", PASSWORD)
         .await
         .assert_refused();
@@ -192,7 +195,7 @@ async fn repeated_failures_lock_the_account_for_a_while(backend: Backend) {
     assert_eq!(state_of(&s, "camilles").await, "active");
 
     // That sign-in started the count again: one guess short of the threshold locks nothing.
-    for _ in 1..LOCKOUT_THRESHOLD {
+    for _ in 1..threshold {
         sign_in(&s, &guesser, &client, "camilles", WRONG).await.assert_refused();
     }
     sign_in(&s, &oidc::browser(), &client, "camilles", PASSWORD)
@@ -203,7 +206,6 @@ async fn repeated_failures_lock_the_account_for_a_while(backend: Backend) {
     let events = audit(&s, Some(&id)).await;
     let locks = events.iter().filter(|e| e["action"] == "user.lock").count();
     assert_eq!(locks, 1, "{events:?}");
-    let threshold = LOCKOUT_THRESHOLD as usize;
     let failure = |reason: &str, from: &str| ("failure".to_string(), reason.to_string(), from.to_string());
     let success = ("success".to_string(), String::new(), "127.0.0.1".to_string());
     let mut expected = vec![failure("wrong password", "10.0.0.9"); threshold];
@@ -212,6 +214,110 @@ async fn repeated_failures_lock_the_account_for_a_while(backend: Backend) {
     expected.extend(vec![failure("wrong password", "10.0.0.9"); threshold - 1]);
     expected.push(success);
     assert_eq!(password_logins(&events), expected);
+    s.stop().await;
+}
+
+/// A sign-in that asks for the password again even where a session exists.
+async fn sign_in_again(s: &TestServer, browser: &reqwest::Client, client: &Client, password: &str) -> Attempt {
+    let pkce = Pkce::generate();
+    let req = AuthRequest::new(client, "openid")
+        .with_pkce(&pkce)
+        .set("prompt", "login");
+    let flow = oidc::sign_in(s, browser, &req, "camilles", password).await;
+    Attempt { req, pkce, flow }
+}
+
+async fn strangers_cannot_lock_the_browser_a_user_signs_in_with(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let smtp = sink.url();
+    let s = oidc::start_with(backend, |c| {
+        c.trusted_proxies = vec!["127.0.0.1/32".parse().expect("network")];
+        c.smtp_url = Some(smtp);
+    })
+    .await;
+    let client = oidc::create_client(&s, "ward rota", &[]).await;
+    let id = nurse(&s, Some(PASSWORD)).await;
+    let threshold = s.svc.config.lockout_threshold as usize;
+    // The ward PC where she signs in every morning.
+    let ward_pc = oidc::browser();
+    sign_in(&s, &ward_pc, &client, "camilles", PASSWORD)
+        .await
+        .assert_admitted(&s, &client, &id)
+        .await;
+
+    // A stranger guesses until the account locks, for browsers it was never used in.
+    let guesser = oidc::browser_from("10.0.0.9");
+    for _ in 0..threshold {
+        sign_in(&s, &guesser, &client, "camilles", WRONG).await.assert_refused();
+    }
+    assert_eq!(state_of(&s, "camilles").await, "locked");
+    sign_in(&s, &oidc::browser(), &client, "camilles", PASSWORD)
+        .await
+        .assert_refused();
+    // The ward PC is not locked by that, and she hears of the stranger's guesses.
+    sign_in_again(&s, &ward_pc, &client, PASSWORD)
+        .await
+        .assert_admitted(&s, &client, &id)
+        .await;
+    eventually("the lock mail", || async { !sink.messages().is_empty() }).await;
+    let mail = sink.messages()[0].data.replace("=\r\n", "");
+    assert!(mail.contains("paused") && mail.contains("still work"), "{mail}");
+
+    // Her own wrong passwords on the ward PC lock only the ward PC, and there she is
+    // told so, and until when.
+    for _ in 0..threshold {
+        sign_in_again(&s, &ward_pc, &client, WRONG).await;
+    }
+    let locked_here = sign_in_again(&s, &ward_pc, &client, PASSWORD).await;
+    assert!(locked_here.flow.location.is_none());
+    let told = alert(&locked_here.flow.last_page().html)
+        .unwrap_or_default()
+        .to_string();
+    assert!(told.contains("paused until"), "{told}");
+    assert_eq!(sink.messages().len(), 1, "no mail for a lock she saw herself");
+
+    // The stranger's lock grows: a second one in a row lasts twice as long.
+    s.clock.advance(s.svc.config.lockout_duration + Duration::seconds(1));
+    for _ in 0..threshold {
+        sign_in(&s, &guesser, &client, "camilles", WRONG).await.assert_refused();
+    }
+    let locks: Vec<(i64, String)> = audit(&s, Some(&id))
+        .await
+        .iter()
+        .filter(|e| e["action"] == "user.lock")
+        .map(|e| {
+            let until: chrono::DateTime<chrono::Utc> =
+                e["detail"]["until"].as_str().expect("until").parse().expect("time");
+            let at: chrono::DateTime<chrono::Utc> = e["at"].as_str().expect("at").parse().expect("time");
+            ((until - at).num_minutes(), oidc::str_of(&e["detail"], "for"))
+        })
+        .collect();
+    assert_eq!(
+        locks,
+        [
+            (15, "unknown browsers".to_string()),
+            (15, "this browser".to_string()),
+            (30, "unknown browsers".to_string()),
+        ]
+    );
+
+    // An admin's unlock ends every lock at once.
+    let v = oidc::cli_ok(&s, &["user", "unlock", "camilles"], None).await;
+    assert_eq!(v["state"], "active", "{v}");
+    sign_in(&s, &oidc::browser(), &client, "camilles", PASSWORD)
+        .await
+        .assert_admitted(&s, &client, &id)
+        .await;
+    sign_in_again(&s, &ward_pc, &client, PASSWORD)
+        .await
+        .assert_admitted(&s, &client, &id)
+        .await;
+    let actions: Vec<Value> = audit(&s, Some(&id))
+        .await
+        .into_iter()
+        .map(|e| e["action"].clone())
+        .collect();
+    assert!(actions.contains(&Value::from("user.unlock")), "{actions:?}");
     s.stop().await;
 }
 

@@ -163,8 +163,14 @@ async fn password_options_set_the_initial_state(backend: Backend) {
     assert_eq!(chosen["state"], "active");
     assert_eq!(chosen["role"], "admin");
     assert!(chosen.get("temporary_password").is_none());
-    let login =
-        tessera::accounts::login::check_password(&s.svc, "m@clinic.org", "quiet river copper window", None).await;
+    let login = tessera::accounts::login::check_password(
+        &s.svc,
+        "m@clinic.org",
+        "quiet river copper window",
+        &tessera::accounts::devices::DeviceCookie::from_browser(None),
+        None,
+    )
+    .await;
     assert!(login.is_ok(), "the stdin password works (line ending stripped)");
 
     let invited = json_of(

@@ -30,6 +30,7 @@ mod oidc_request_limits;
 mod oidc_requested_subject;
 mod oidc_signin;
 mod oidc_tokens;
+mod resets;
 mod scim_bulk;
 mod scim_changes;
 mod scim_queries;

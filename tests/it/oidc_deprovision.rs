@@ -24,24 +24,6 @@ async fn signed_in(backend: Backend) -> (TestServer, Client, User, Tokens) {
     (s, client, user, tokens)
 }
 
-/// Nothing the user held still works, and the browser's session is gone.
-async fn assert_access_ended(s: &TestServer, client: &Client, tokens: &Tokens) {
-    assert!(
-        !oidc::is_active(s, client, tokens.access()).await,
-        "the access token is inactive"
-    );
-    oidc::assert_userinfo_refuses(s, tokens.access()).await;
-    oidc::refresh(s, client, tokens.refresh())
-        .await
-        .assert_oauth_error(400, "invalid_grant");
-    let req = AuthRequest::new(client, "openid")
-        .with_pkce(&Pkce::generate())
-        .set("prompt", "none");
-    let answer = oidc::authorize(s, &s.client, &req).await;
-    assert_eq!(answer.redirected_with("error"), "login_required");
-    assert_eq!(answer.param("code"), None);
-}
-
 async fn scim_deactivation_ends_access_at_once(backend: Backend) {
     let (s, client, user, tokens) = signed_in(backend).await;
     let scim = Scim::register(&s, "hr", &[]).await;
@@ -53,7 +35,7 @@ async fn scim_deactivation_ends_access_at_once(backend: Backend) {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["active"], false);
-    assert_access_ended(&s, &client, &tokens).await;
+    oidc::assert_access_ended(&s, &client, &tokens).await;
 
     // Nor can they sign in again.
     let req = AuthRequest::new(&client, "openid").with_pkce(&Pkce::generate());
@@ -67,14 +49,14 @@ async fn cli_disable_ends_access_at_once(backend: Backend) {
     let (s, client, user, tokens) = signed_in(backend).await;
     let out = oidc::cli_ok(&s, &["user", "disable", &user.username], None).await;
     assert_eq!(out["state"], "disabled", "{out}");
-    assert_access_ended(&s, &client, &tokens).await;
+    oidc::assert_access_ended(&s, &client, &tokens).await;
     s.stop().await;
 }
 
 async fn deleting_a_user_ends_access_at_once(backend: Backend) {
     let (s, client, user, tokens) = signed_in(backend).await;
     oidc::cli_ok(&s, &["user", "delete", &user.username], None).await;
-    assert_access_ended(&s, &client, &tokens).await;
+    oidc::assert_access_ended(&s, &client, &tokens).await;
     s.stop().await;
 }
 
@@ -89,7 +71,7 @@ async fn scim_password_change_ends_access_at_once(backend: Backend) {
         let r = scim.patch(&format!("/Users/{}", user.id), ops).await;
         assert_eq!(r.status, 200, "{}", r.body);
     }
-    assert_access_ended(&s, &client, &tokens).await;
+    oidc::assert_access_ended(&s, &client, &tokens).await;
     // The new password works; the user is not disabled.
     let user = User {
         password: "yet another long pass phrase".into(),

@@ -142,12 +142,8 @@ async fn temporary_password_must_be_changed_before_any_code(backend: Backend) {
     let change = flow.last_page().clone();
     assert_eq!(change.path, "/signin/change-password", "{:?}", flow.paths());
     assert_eq!(change.status, 200);
-    assert!(change.html.contains(r#"name="new_password""#), "{}", change.html);
-    assert!(
-        change.html.contains(r#"name="new_password_confirm""#),
-        "{}",
-        change.html
-    );
+    assert!(change.html.contains(r#"name="password""#), "{}", change.html);
+    assert!(change.html.contains(r#"name="password_confirm""#), "{}", change.html);
     assert!(
         change.html.contains(r#"autocomplete="new-password""#),
         "{}",

@@ -100,9 +100,15 @@ async fn deprovisioning_takes_effect_at_once(backend: Backend) {
     body["password"] = json!("granite willow parcel tune");
     let id = scim.user(body).await;
     assert!(
-        login::check_password(&s.svc, "marcus", "granite willow parcel tune", None)
-            .await
-            .is_ok()
+        login::check_password(
+            &s.svc,
+            "marcus",
+            "granite willow parcel tune",
+            &tessera::accounts::devices::DeviceCookie::from_browser(None),
+            None
+        )
+        .await
+        .is_ok()
     );
 
     // Mail queued to the user before deprovisioning must not go out.
@@ -116,9 +122,15 @@ async fn deprovisioning_takes_effect_at_once(backend: Backend) {
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["active"], false);
-    let err = login::check_password(&s.svc, "marcus", "granite willow parcel tune", None)
-        .await
-        .expect_err("refused");
+    let err = login::check_password(
+        &s.svc,
+        "marcus",
+        "granite willow parcel tune",
+        &tessera::accounts::devices::DeviceCookie::from_browser(None),
+        None,
+    )
+    .await
+    .expect_err("refused");
     assert!(matches!(err, LoginError::InvalidCredentials));
     let stored = tessera::mail::find(&s.svc, mail.id).await.expect("read").expect("mail");
     assert_eq!(stored.status, tessera::mail::MailStatus::Cancelled);
@@ -132,9 +144,15 @@ async fn deprovisioning_takes_effect_at_once(backend: Backend) {
         .await;
     assert_eq!(r.body["active"], true);
     assert!(
-        login::check_password(&s.svc, "marcus", "granite willow parcel tune", None)
-            .await
-            .is_ok()
+        login::check_password(
+            &s.svc,
+            "marcus",
+            "granite willow parcel tune",
+            &tessera::accounts::devices::DeviceCookie::from_browser(None),
+            None
+        )
+        .await
+        .is_ok()
     );
 
     let events = tessera::audit::recent(s.svc.store.conn(), Some(&id), 20)

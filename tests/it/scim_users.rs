@@ -118,9 +118,15 @@ async fn users_are_created_read_replaced_and_deleted(backend: Backend) {
     assert_eq!(replaced.body["title"], "Ward Manager");
     assert_eq!(replaced.headers["etag"], "W/\"2\"");
     assert!(
-        tessera::accounts::login::check_password(&s.svc, "camille.s", "ember saddle ocean violin", None)
-            .await
-            .is_ok()
+        tessera::accounts::login::check_password(
+            &s.svc,
+            "camille.s",
+            "ember saddle ocean violin",
+            &tessera::accounts::devices::DeviceCookie::from_browser(None),
+            None
+        )
+        .await
+        .is_ok()
     );
     let weak = scim
         .call(

@@ -2,7 +2,7 @@
 use super::{CsrfForm, capitalise, checked_form, csrf, page, session_cookie};
 use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
 use crate::accounts::{AccountsError, User, invites};
-use crate::http::{AppState, ClientAddress, WebError};
+use crate::http::{AppState, ClientAddress, WebError, too_many};
 use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
@@ -96,6 +96,11 @@ pub async fn submit(
     jar: CookieJar,
     form: Result<Form<InviteForm>, FormRejection>,
 ) -> Result<Response, WebError> {
+    if !svc.limits.link_forms.check(from) {
+        return Ok(too_many(
+            "Too many attempts from this network. Wait a minute and try again.",
+        ));
+    }
     let form = match checked_form(&svc, &jar, form, "Open the invitation link again.") {
         Ok(form) => form,
         Err(answer) => return Ok(*answer),

@@ -1,8 +1,11 @@
-//! Server-rendered pages (askama): first-admin setup, invites, the hosted sign-in steps,
-//! the account page; the admin console later.
+//! Server-rendered pages (askama): first-admin setup, invites, password resets, the
+//! hosted sign-in steps, the account page; the admin console later.
 mod account;
 pub mod csrf;
+mod device_cookie;
+mod forgot;
 mod invite;
+mod reset;
 pub mod session_cookie;
 mod setup;
 pub(crate) mod signin;
@@ -18,6 +21,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/setup", get(setup::show).post(setup::submit))
         .route("/invite", get(invite::show).post(invite::submit))
+        .route("/forgot", get(forgot::show).post(forgot::submit))
+        .route("/reset", get(reset::show).post(reset::submit))
         .route("/account", get(account::show))
         .route("/account/sign-out", post(account::sign_out))
         .route("/account/sign-out-everywhere", post(account::sign_out_everywhere))

@@ -3,7 +3,7 @@ use super::{CsrfForm, capitalise, checked_form, csrf, page};
 use crate::accounts::AccountsError;
 use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
 use crate::accounts::setup::{self, FirstAdmin};
-use crate::http::{AppState, ClientAddress, WebError};
+use crate::http::{AppState, ClientAddress, WebError, too_many};
 use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
@@ -92,6 +92,11 @@ pub async fn submit(
     jar: CookieJar,
     form: Result<Form<SetupForm>, FormRejection>,
 ) -> Result<Response, WebError> {
+    if !svc.limits.link_forms.check(from) {
+        return Ok(too_many(
+            "Too many attempts from this network. Wait a minute and try again.",
+        ));
+    }
     let form = match checked_form(&svc, &jar, form, "Open the setup link again.") {
         Ok(form) => form,
         Err(answer) => return Ok(*answer),

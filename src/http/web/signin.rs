@@ -1,7 +1,7 @@
 //! The hosted sign-in pages: one per step (identify, password, change-password,
 //! consent), plain forms without JavaScript. The browser holds only `r`, a random
 //! handle to the pending authorization request kept server-side.
-use super::{csrf, page_leading_to, session_cookie};
+use super::{csrf, device_cookie, page_leading_to, session_cookie};
 use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
 use crate::http::answers::{self, Unserved, past_body_limit};
 use crate::http::oidc::{redirect, refusal_response, signin_page};
@@ -48,6 +48,7 @@ struct PasswordPage<'a> {
     client_name: &'a str,
     username: &'a str,
     max_length: usize,
+    lockout_threshold: u32,
     error: Option<&'a str>,
 }
 
@@ -88,9 +89,7 @@ pub struct StepForm {
     #[serde(default)]
     password: String,
     #[serde(default)]
-    new_password: String,
-    #[serde(default)]
-    new_password_confirm: String,
+    password_confirm: String,
     #[serde(default)]
     decision: String,
 }
@@ -143,6 +142,7 @@ pub(crate) fn render(svc: &Provider, jar: CookieJar, p: &Pending, stage: Stage, 
                 client_name,
                 username: p.identifier(),
                 max_length: MAX_LENGTH,
+                lockout_threshold: svc.config.lockout_threshold,
                 error,
             },
             target,
@@ -289,8 +289,11 @@ async fn password(
     if !svc.limits.sign_in.check(from) {
         return too_many("Too many sign-in attempts from this network. Wait a minute and try again.");
     }
+    // Given before the outcome is known: it names this browser, which is trusted for a
+    // user only once that user has signed in with it.
+    let (jar, device) = device_cookie::of(&svc, jar);
     answer(&svc, jar, form, Stage::Password, &[], async |svc, p, f, old| {
-        signin::password(svc, p, &f.password, Some(from.to_string()), old).await
+        signin::password(svc, p, &f.password, &device, Some(from.to_string()), old).await
     })
     .await
 }
@@ -305,7 +308,7 @@ async fn change_password(
     form: Result<Form<StepForm>, FormRejection>,
 ) -> Response {
     answer(&svc, jar, form, Stage::ChangePassword, &[], async |svc, p, f, old| {
-        signin::change_password(svc, p, &f.new_password, &f.new_password_confirm, old).await
+        signin::change_password(svc, p, &f.password, &f.password_confirm, old).await
     })
     .await
 }

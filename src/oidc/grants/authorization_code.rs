@@ -118,7 +118,7 @@ pub async fn exchange(svc: &Provider, client: &Client, req: &TokenRequest) -> Re
     let subject = claims::load(svc, user_id, &scope_list(&grant.scope), &requested)
         .await?
         .ok_or_else(bad)?;
-    if !subject.user.may_hold_tokens(now) {
+    if !subject.user.may_hold_tokens() {
         return Err(bad());
     }
     issue::respond(

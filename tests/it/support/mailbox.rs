@@ -73,9 +73,16 @@ pub fn decoded(data: &str) -> String {
 
 /// The invite link's path and query in the `n`th message the sink received.
 pub async fn invite_path(sink: &SmtpSink, n: usize) -> String {
-    eventually("the invite arrives", || async { sink.messages().len() > n }).await;
+    link_path(sink, n, "/invite?token=").await
+}
+
+/// The path and query of the link starting `start` in the `n`th message the sink received.
+pub async fn link_path(sink: &SmtpSink, n: usize, start: &str) -> String {
+    eventually("the mail arrives", || async { sink.messages().len() > n }).await;
     let text = decoded(&sink.messages()[n].data);
-    let at = text.find("/invite?token=").expect("an invite link in the mail");
+    let at = text
+        .find(start)
+        .unwrap_or_else(|| panic!("a {start} link in the mail:\n{text}"));
     text[at..]
         .split(|c: char| c.is_whitespace() || c == '<' || c == '"')
         .next()

@@ -1,5 +1,5 @@
 //! Token endpoint, introspection, revocation, userinfo.
-use super::{AuthRequest, Client, Pkce, REDIRECT_URI, User, api, sign_in};
+use super::{AuthRequest, Client, Pkce, REDIRECT_URI, User, api, authorize, sign_in};
 use crate::support::TestServer;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -208,4 +208,22 @@ pub async fn login(s: &TestServer, http: &reqwest::Client, client: &Client, user
     let flow = sign_in(s, http, &req, &user.username, &user.password).await;
     assert_eq!(flow.param("state"), req.get("state"));
     Tokens::of(&exchange(s, client, &flow.code(), Some(&pkce.verifier)).await)
+}
+
+/// Nothing the user held still works, and the browser's session is gone.
+pub async fn assert_access_ended(s: &TestServer, client: &Client, tokens: &Tokens) {
+    assert!(
+        !is_active(s, client, tokens.access()).await,
+        "the access token is inactive"
+    );
+    assert_userinfo_refuses(s, tokens.access()).await;
+    refresh(s, client, tokens.refresh())
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+    let req = AuthRequest::new(client, "openid")
+        .with_pkce(&Pkce::generate())
+        .set("prompt", "none");
+    let answer = authorize(s, &s.client, &req).await;
+    assert_eq!(answer.redirected_with("error"), "login_required");
+    assert_eq!(answer.param("code"), None);
 }

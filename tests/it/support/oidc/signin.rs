@@ -236,7 +236,7 @@ fn step_fields(path: &str, a: &Credentials<'_>) -> Option<Vec<(String, String)>>
         "/signin/password" => Some(vec![field("password", a.password)]),
         "/signin/change-password" => a
             .new_password
-            .map(|p| vec![field("new_password", p), field("new_password_confirm", p)]),
+            .map(|p| vec![field("password", p), field("password_confirm", p)]),
         "/signin/consent" => Some(vec![field("decision", a.consent)]),
         _ => None,
     }
