@@ -53,6 +53,10 @@ pub struct Config {
     /// How long the first lockout lasts; each lockout in a row lasts twice as long,
     /// up to a day.
     pub lockout_duration: chrono::Duration,
+    /// Everyone must sign in with a second factor.
+    pub require_2fa: bool,
+    /// Anyone with admin rights (the admin role, or admin of a group) must.
+    pub admins_require_2fa: bool,
     /// Reverse proxies whose `X-Forwarded-For` is believed: behind one, every request
     /// comes from the proxy, and per-address limits would throttle everyone at once.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -96,6 +100,8 @@ struct FileConfig {
     temporary_password_lifetime_hours: Option<String>,
     lockout_threshold: Option<String>,
     lockout_minutes: Option<String>,
+    require_2fa: Option<String>,
+    admins_require_2fa: Option<String>,
     trusted_proxies: Option<String>,
     header_read_timeout_secs: Option<String>,
     idle_timeout_secs: Option<String>,
@@ -269,6 +275,19 @@ impl Config {
             Some(text) => bounded("lockout_minutes", &text, 24 * 60, "minutes")?,
         };
         let lockout_duration = chrono::Duration::minutes(i64::try_from(lockout_minutes).unwrap_or(15));
+        let flag = |key: &str, from_file: Option<String>, default: bool| -> Result<bool, ConfigError> {
+            match pick(key, from_file).as_deref().map(str::trim) {
+                None => Ok(default),
+                Some("true" | "1" | "yes" | "on") => Ok(true),
+                Some("false" | "0" | "no" | "off") => Ok(false),
+                Some(other) => Err(ConfigError::new(
+                    format!("TESSERA_{}", key.to_uppercase()),
+                    format!("'{other}' is not true or false"),
+                )),
+            }
+        };
+        let require_2fa = flag("require_2fa", file.require_2fa, false)?;
+        let admins_require_2fa = flag("admins_require_2fa", file.admins_require_2fa, true)?;
 
         let seconds = |key: &str, from_file: Option<String>, default: u64| -> Result<Duration, ConfigError> {
             match pick(key, from_file) {
@@ -306,6 +325,8 @@ impl Config {
             temporary_password_lifetime,
             lockout_threshold,
             lockout_duration,
+            require_2fa,
+            admins_require_2fa,
             trusted_proxies,
             database_url,
             listen,

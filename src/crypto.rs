@@ -63,6 +63,46 @@ impl SecretKey {
         mac.update(message);
         mac.finalize().into_bytes().to_vec()
     }
+
+    /// Encrypts a secret the server must read back (a TOTP key) under a purpose label,
+    /// bound to `context` (the owner's id), so a copied row is useless elsewhere.
+    pub fn seal(&self, purpose: &str, context: &[u8], secret: &[u8]) -> Option<Vec<u8>> {
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+        let cipher = XChaCha20Poly1305::new_from_slice(&self.mac(purpose, b"seal")).ok()?;
+        let mut nonce = [0u8; 24];
+        rand::rng().fill_bytes(&mut nonce);
+        let sealed = cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: secret,
+                    aad: context,
+                },
+            )
+            .ok()?;
+        Some([nonce.as_slice(), &sealed].concat())
+    }
+
+    /// The secret `seal` sealed with the same purpose and context; None if it was not.
+    pub fn open(&self, purpose: &str, context: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+        if sealed.len() < 24 {
+            return None;
+        }
+        let (nonce, body) = sealed.split_at(24);
+        let cipher = XChaCha20Poly1305::new_from_slice(&self.mac(purpose, b"seal")).ok()?;
+        cipher
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: body,
+                    aad: context,
+                },
+            )
+            .ok()
+    }
 }
 
 #[cfg(test)]
@@ -86,5 +126,24 @@ mod tests {
         assert_eq!(key.mac("x", b"m"), again.mac("x", b"m"));
         assert_ne!(key.mac("x", b"m"), key.mac("y", b"m"));
         assert!(SecretKey::from_base64("c2hvcnQ").is_none());
+    }
+
+    #[test]
+    fn sealed_secrets_open_only_with_their_key_purpose_and_context() {
+        let key = SecretKey::generate();
+        let sealed = key.seal("totp", b"user-1", b"the secret").expect("seal");
+        assert_eq!(
+            key.open("totp", b"user-1", &sealed).as_deref(),
+            Some(&b"the secret"[..])
+        );
+        assert_eq!(key.open("totp", b"user-2", &sealed), None, "another user's row");
+        assert_eq!(key.open("other", b"user-1", &sealed), None);
+        assert_eq!(SecretKey::generate().open("totp", b"user-1", &sealed), None);
+        assert_eq!(key.open("totp", b"user-1", &sealed[..10]), None);
+        assert_ne!(
+            key.seal("totp", b"user-1", b"the secret"),
+            Some(sealed),
+            "a fresh nonce each time"
+        );
     }
 }

@@ -12,6 +12,8 @@ pub struct Model {
     pub params: Json,
     pub user_id: Option<Uuid>,
     pub stage: String,
+    /// What the person has proven so far (RFC 8176 values), once past the password.
+    pub amr: Option<Json>,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
 }

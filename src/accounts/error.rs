@@ -15,6 +15,10 @@ pub enum AccountsError {
     UserNotFound(String),
     #[error("this link is invalid, was already used, or has expired")]
     InvalidToken,
+    #[error("that code is not right")]
+    WrongCode,
+    #[error("second factor: {0}")]
+    SecondFactor(String),
     #[error(transparent)]
     Mail(#[from] MailError),
     #[error(transparent)]

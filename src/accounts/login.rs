@@ -57,6 +57,55 @@ impl Bucket {
     }
 }
 
+async fn bucket_of(svc: &Services, user: &User, device: &DeviceCookie) -> Result<Bucket, StoreError> {
+    if device.new {
+        return Ok(Bucket::Unknown);
+    }
+    Ok(
+        match store::devices::find(svc.store.reader(), user.id, &device.hash()).await? {
+            Some(known) => Bucket::Device(known),
+            None => Bucket::Unknown,
+        },
+    )
+}
+
+/// The second step of a sign-in (`method`: "totp" or "recovery_code"): refused while
+/// the browser's bucket is locked, and a wrong code counts like a wrong password.
+pub async fn check_second_factor(
+    svc: &Services,
+    user: &User,
+    device: &DeviceCookie,
+    method: &str,
+    source_ip: Option<String>,
+    verify: impl AsyncFnOnce() -> Result<bool, AccountsError>,
+) -> Result<(), LoginError> {
+    let now = svc.now();
+    let event = |outcome_ok: bool, reason: Option<&str>| {
+        let e = Event::new(
+            &Actor::user(user.id, &user.username),
+            "login.second_factor",
+            Some(Target::user(user.id, &user.username)),
+        )
+        .from_ip(source_ip.clone())
+        .with_detail(serde_json::json!({ "method": method, "reason": reason }));
+        if outcome_ok { e } else { e.failed() }
+    };
+    let bucket = bucket_of(svc, user, device).await?;
+    if let Some(until) = bucket.locked_until(user, now) {
+        audit::record(svc.store.conn(), &event(false, Some("locked")), now).await?;
+        return Err(match bucket {
+            Bucket::Device(_) => LoginError::Locked(until),
+            Bucket::Unknown => LoginError::InvalidCredentials,
+        });
+    }
+    if verify().await? {
+        succeeded(svc, user.clone(), &bucket, device, None, event(true, None), true, now).await?;
+        return Ok(());
+    }
+    count_failure(svc, user, &bucket, event(false, Some("wrong code")), now).await?;
+    Err(LoginError::InvalidCredentials)
+}
+
 pub async fn check_password(
     svc: &Services,
     identifier: &str,
@@ -84,13 +133,7 @@ pub async fn check_password(
         audit::record(svc.store.conn(), &fail(None, "unknown user"), now).await?;
         return Err(LoginError::InvalidCredentials);
     };
-    let bucket = match device.new {
-        true => Bucket::Unknown,
-        false => match store::devices::find(svc.store.reader(), user.id, &device.hash()).await? {
-            Some(known) => Bucket::Device(known),
-            None => Bucket::Unknown,
-        },
-    };
+    let bucket = bucket_of(svc, &user, device).await?;
     let locked = bucket.locked_until(&user, now);
     let refusal = match (&user.password_hash, locked) {
         _ if !user.active => Some("disabled"),
@@ -118,7 +161,17 @@ pub async fn check_password(
             audit::record(svc.store.conn(), &event, now).await?;
             Err(LoginError::TemporaryPasswordExpired)
         }
-        Verified::Yes { rehash } => succeeded(svc, user, &bucket, device, rehash, source_ip, now).await,
+        Verified::Yes { rehash } => {
+            let event = Event::new(
+                &Actor::user(user.id, &user.username),
+                "login.password",
+                Some(Target::user(user.id, &user.username)),
+            )
+            .from_ip(source_ip)
+            .with_detail(serde_json::json!({ "rehashed": rehash.is_some() }));
+            let complete = !super::second_factor::has_totp(svc, user.id).await?;
+            succeeded(svc, user, &bucket, device, rehash, event, complete, now).await
+        }
     }
 }
 
@@ -167,22 +220,31 @@ async fn count_failure(
     Ok(())
 }
 
+/// A step of the sign-in succeeded (`event`). Only once the last of them has
+/// (`complete`: the password without a second factor to follow, or the second factor)
+/// does the browser become known and its count start again: a guesser who has the
+/// password must not win fresh tries at the code by typing it between them.
+#[allow(clippy::too_many_arguments)]
 async fn succeeded(
     svc: &Services,
     mut user: User,
     bucket: &Bucket,
     device: &DeviceCookie,
     rehash: Option<String>,
-    source_ip: Option<String>,
+    event: Event,
+    complete: bool,
     now: DateTime<Utc>,
 ) -> Result<User, LoginError> {
-    let event = Event::new(
-        &Actor::user(user.id, &user.username),
-        "login.password",
-        Some(Target::user(user.id, &user.username)),
-    )
-    .from_ip(source_ip)
-    .with_detail(serde_json::json!({ "rehashed": rehash.is_some() }));
+    if !complete {
+        let tx = svc.store.begin().await?;
+        if let Some(hash) = &rehash {
+            store::users::set_rehash(&tx, user.id, hash).await?;
+            user.password_hash = Some(hash.clone());
+        }
+        audit::record(&tx, &event, now).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        return Ok(user);
+    }
     let clean = match bucket {
         // Seen within the day: its last sighting is fresh enough for the purge.
         Bucket::Device(d) => d.failed_logins == 0 && d.lockouts == 0 && now - d.last_seen_at < Duration::days(1),
@@ -218,4 +280,31 @@ async fn succeeded(
         user.password_hash = Some(hash);
     }
     Ok(user)
+}
+
+/// How recent a sign-in must be for the account page to change a password or a second
+/// factor without asking for the password again.
+pub fn recent_sign_in() -> Duration {
+    Duration::minutes(5)
+}
+
+/// The person at the account page is the user: signed in within `recent_sign_in`, or
+/// they typed the password again now (counted like any sign-in attempt).
+pub async fn reconfirm(
+    svc: &Services,
+    user: &User,
+    signed_in_at: DateTime<Utc>,
+    password_text: &str,
+    device: &DeviceCookie,
+    source_ip: Option<String>,
+) -> Result<(), LoginError> {
+    if svc.now() - signed_in_at <= recent_sign_in() {
+        return Ok(());
+    }
+    if password_text.is_empty() {
+        return Err(LoginError::InvalidCredentials);
+    }
+    check_password(svc, &user.username, password_text, device, source_ip)
+        .await
+        .map(|_| ())
 }

@@ -5,6 +5,7 @@ pub mod invites;
 pub mod login;
 pub mod password;
 pub mod resets;
+pub mod second_factor;
 pub mod setup;
 pub mod tokens;
 pub mod users;

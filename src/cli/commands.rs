@@ -2,7 +2,7 @@
 use super::Command;
 use crate::accounts::users::{self, By, InitialPassword, NewUser};
 use crate::accounts::{AccountsError, UserSummary};
-use crate::accounts::{invites, resets};
+use crate::accounts::{invites, resets, second_factor};
 use crate::app;
 use crate::audit::{self, Actor, Event};
 use crate::clock::SystemClock;
@@ -69,6 +69,10 @@ pub enum UserCommand {
     },
     /// End a user's lockout at once, in every browser.
     Unlock { username: String },
+    /// Remove a user's authenticator app and recovery codes (a lost phone): they set up
+    /// a new one at their next sign-in where a second factor is required.
+    #[command(name = "reset-2fa")]
+    Reset2fa { username: String },
     /// Disable a user (reversible): sign-in refused, unsent mail cancelled.
     Disable { username: String },
     /// Enable a disabled user again.
@@ -80,7 +84,19 @@ pub enum UserCommand {
 #[derive(Subcommand)]
 pub enum GroupCommand {
     /// Create a group.
-    Create { name: String },
+    Create {
+        name: String,
+        /// Members must sign in with a second factor (and set one up at their next sign-in).
+        #[arg(long)]
+        require_2fa: bool,
+    },
+    /// Change a group's settings.
+    Set {
+        name: String,
+        /// Whether members must sign in with a second factor.
+        #[arg(long, action = clap::ArgAction::Set, value_name = "true|false")]
+        require_2fa: bool,
+    },
     /// Add a user to a group.
     AddMember {
         group: String,
@@ -269,6 +285,13 @@ async fn user(svc: &Services, actor: &Actor, cmd: UserCommand) -> Result<Value, 
             .await
             .map(|u| summary(&u))
             .map_err(|e| e.to_string()),
+        UserCommand::Reset2fa { username } => {
+            let user = users::find(svc, &username).await.map_err(|e| e.to_string())?;
+            let removed = second_factor::remove(svc, &user, &By::new(actor))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(json!({ "username": user.username, "authenticator_removed": removed }))
+        }
         UserCommand::List => {
             let all = users::list(svc).await.map_err(|e| e.to_string())?;
             Ok(json!({ "users": all.iter().map(summary).collect::<Vec<_>>() }))
@@ -339,9 +362,20 @@ fn read_password() -> Result<String, String> {
 
 async fn group(svc: &Services, actor: &Actor, cmd: GroupCommand) -> Result<Value, String> {
     match cmd {
-        GroupCommand::Create { name } => directory::create_group(svc, actor, &name)
+        GroupCommand::Create { name, require_2fa } => {
+            let g = directory::create_group(svc, actor, &name)
+                .await
+                .map_err(|e| e.to_string())?;
+            if require_2fa {
+                directory::set_require_2fa(svc, actor, &g.display_name, true)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(json!({ "id": g.id, "name": g.display_name, "require_2fa": require_2fa }))
+        }
+        GroupCommand::Set { name, require_2fa } => directory::set_require_2fa(svc, actor, &name, require_2fa)
             .await
-            .map(|g| json!({ "id": g.id, "name": g.display_name }))
+            .map(|g| json!({ "id": g.id, "name": g.display_name, "require_2fa": require_2fa }))
             .map_err(|e| e.to_string()),
         GroupCommand::AddMember { group, username, admin } => {
             directory::add_member(svc, actor, &group, &username, admin)

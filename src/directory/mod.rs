@@ -117,3 +117,27 @@ pub async fn add_member(
 pub async fn groups_of(svc: &Services, user_id: Uuid) -> Result<Vec<String>, DirectoryError> {
     Ok(store::groups::names_for_user(svc.store.conn(), user_id).await?)
 }
+
+/// Sets whether a group's members must sign in with a second factor; audited.
+pub async fn set_require_2fa(
+    svc: &Services,
+    actor: &Actor,
+    name: &str,
+    required: bool,
+) -> Result<Group, DirectoryError> {
+    let now = svc.now();
+    let tx = svc.store.begin().await?;
+    let group = store::groups::find_by_name(&tx, name)
+        .await?
+        .ok_or_else(|| DirectoryError::GroupNotFound(name.to_string()))?;
+    store::groups::set_require_2fa(&tx, group.id, required).await?;
+    let event = Event::new(
+        actor,
+        "group.require_2fa",
+        Some(Target::group(group.id, &group.display_name)),
+    )
+    .with_detail(serde_json::json!({ "required": required }));
+    audit::record(&tx, &event, now).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(group)
+}

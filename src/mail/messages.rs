@@ -20,6 +20,8 @@ struct Letter<'a> {
     password: &'a str,
     /// When what the mail reports happened, or until when it lasts.
     when: String,
+    /// A way of signing in ("an authenticator app", "a passkey named …").
+    method: &'a str,
 }
 
 /// A mail's two parts: askama reads the letter's fields through `Deref`.
@@ -65,6 +67,10 @@ parts!(
 parts!(
     LockedText = "mail/locked/text.txt",
     LockedHtml = "mail/locked/html.html"
+);
+parts!(
+    MethodText = "mail/sign_in_method/text.txt",
+    MethodHtml = "mail/sign_in_method/html.html"
 );
 
 /// How a person is greeted: their given name, else their username. A name from a
@@ -155,4 +161,19 @@ pub fn account_locked(config: &Config, user: &User, until: DateTime<Utc>) -> Res
     };
     let subject = format!("{}: sign-in to your account was paused", l.organisation);
     render(subject, &LockedText(&l), &LockedHtml(&l))
+}
+
+pub fn sign_in_method_added(
+    config: &Config,
+    user: &User,
+    method: &str,
+    at: DateTime<Utc>,
+) -> Result<Rendered, MailError> {
+    let l = Letter {
+        method,
+        when: when(at),
+        ..letter(config, user)
+    };
+    let subject = format!("{}: a new way to sign in was added", l.organisation);
+    render(subject, &MethodText(&l), &MethodHtml(&l))
 }

@@ -11,6 +11,7 @@ pub mod mail;
 pub mod one_time_token;
 pub mod query;
 pub mod scim_client;
+pub mod second_factor;
 pub mod session;
 pub mod sign_in;
 pub mod signing_key;

@@ -31,7 +31,13 @@ pub struct Params {
 pub enum Stage {
     Identify,
     Password,
+    /// A code from the authenticator app, or a recovery code.
+    SecondFactor,
     ChangePassword,
+    /// Setting up an authenticator app, when a second factor is required and there is none.
+    EnrolTotp,
+    /// The recovery codes made at enrolment, shown once.
+    RecoveryCodes,
     Consent,
 }
 
@@ -40,15 +46,26 @@ impl Stage {
         match self {
             Stage::Identify => "identify",
             Stage::Password => "password",
+            Stage::SecondFactor => "second-factor",
             Stage::ChangePassword => "change-password",
+            Stage::EnrolTotp => "enrol-totp",
+            Stage::RecoveryCodes => "recovery-codes",
             Stage::Consent => "consent",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Stage::Identify, Stage::Password, Stage::ChangePassword, Stage::Consent]
-            .into_iter()
-            .find(|st| st.as_str() == s)
+        [
+            Stage::Identify,
+            Stage::Password,
+            Stage::SecondFactor,
+            Stage::ChangePassword,
+            Stage::EnrolTotp,
+            Stage::RecoveryCodes,
+            Stage::Consent,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
     }
 }
 
@@ -60,6 +77,8 @@ pub struct PendingSignIn {
     pub params: Params,
     pub user_id: Option<Uuid>,
     pub stage: Stage,
+    /// What the person has proven so far in this sign-in (RFC 8176 `amr` values).
+    pub amr: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }

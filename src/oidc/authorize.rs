@@ -2,7 +2,6 @@
 //! user must sign in, consent, or can be given a code at once.
 use super::clients::{self, AUTHORIZATION_CODE, Client};
 use super::{OidcError, SCOPES, request_limits, scope_list};
-use crate::accounts::UserState;
 use crate::json::JsonFields;
 use crate::oidc::Provider;
 use crate::sessions::Session;
@@ -278,8 +277,19 @@ pub async fn decide(svc: &Provider, req: &Checked, session: Option<Session>) -> 
         // In whole seconds: max_age may be anything up to i64::MAX, too long for a Duration.
         let fresh = req.max_age.is_none_or(|m| (now - s.auth_time).num_seconds() <= m);
         let same = req.allows_user(s.user_id);
-        let active = user.is_some_and(|u| matches!(u.state(now), UserState::Active) && !u.must_change_password);
-        if active && fresh && same && !req.prompt.iter().any(|p| p == "login") {
+        // A lockout does not end a session: it stops guesses, not the person's work.
+        let active = user.as_ref().is_some_and(|u| u.active && !u.must_change_password);
+        // A session signed in with the password alone does not do where a second
+        // factor is asked for (acr_values) or has since become required.
+        let strong_enough = s.acr == super::signin::ACR_SECOND_FACTOR
+            || match &user {
+                Some(u) => {
+                    !super::signin::asks_second_factor(&req.params)
+                        && !crate::accounts::second_factor::required(svc, u).await?
+                }
+                None => false,
+            };
+        if active && fresh && same && strong_enough && !req.prompt.iter().any(|p| p == "login") {
             usable = Some(s);
         }
     }

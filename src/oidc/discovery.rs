@@ -38,7 +38,7 @@ pub fn metadata(issuer: &str) -> Value {
         "require_request_uri_registration": false,
         "prompt_values_supported": ["none", "login", "consent"],
         "display_values_supported": ["page"],
-        "acr_values_supported": ["pwd"],
+        "acr_values_supported": [super::signin::ACR_PASSWORD, super::signin::ACR_SECOND_FACTOR],
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
         "authorization_response_iss_parameter_supported": true,

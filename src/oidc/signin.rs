@@ -1,12 +1,16 @@
 //! Sign-in as a sequence of steps, each a page of its own: identify, password, then
-//! forced password change, then consent. The pending request waits server-side; the
-//! browser holds only a random handle to it.
+//! the second factor (when the user has one), forced password change, setting up a
+//! second factor (when one is required and there is none), then consent. The pending
+//! request waits server-side, with what the person has proven so far; the browser
+//! holds only a random handle to it.
 use super::authorize::{self, Checked, Params, Refusal};
 use super::{OidcError, pending_request_lifetime};
 use super::{clients, redirect};
 use crate::accounts::devices::DeviceCookie;
 use crate::accounts::login::{self, LoginError};
-use crate::accounts::{AccountsError, UserState};
+use crate::accounts::users::By;
+use crate::accounts::{AccountsError, User, UserState, second_factor};
+use crate::audit::Actor;
 use crate::crypto::{random_token, token_hash};
 use crate::oidc::Provider;
 use crate::sessions::{self, Session};
@@ -22,6 +26,8 @@ pub struct Pending {
     pub handle: String,
     pub stage: Stage,
     pub user_id: Option<Uuid>,
+    /// What the person has proven so far (RFC 8176 values).
+    pub amr: Vec<String>,
     pub request: Checked,
 }
 
@@ -38,6 +44,8 @@ pub enum Step {
     Go(Stage, Option<String>),
     /// Show the same page again with a message (wrong password, policy).
     Retry(String),
+    /// Show the recovery codes just made, once.
+    Codes(Vec<String>),
     /// Done: give the client its answer, and set this session cookie if new.
     Finish {
         location: String,
@@ -69,6 +77,7 @@ pub async fn begin(svc: &Provider, req: Checked, stage: Stage, user_id: Option<U
         params: req.params.clone(),
         user_id,
         stage,
+        amr: Vec::new(),
         created_at: now,
         expires_at: now + pending_request_lifetime(),
     };
@@ -78,6 +87,7 @@ pub async fn begin(svc: &Provider, req: Checked, stage: Stage, user_id: Option<U
         handle,
         stage,
         user_id,
+        amr: Vec::new(),
         request: req,
     })
 }
@@ -94,6 +104,7 @@ pub async fn load(svc: &Provider, handle: &str) -> Result<Option<Pending>, Refus
         handle: handle.to_string(),
         stage: stored.stage,
         user_id: stored.user_id,
+        amr: stored.amr,
         request,
     }))
 }
@@ -106,13 +117,26 @@ async fn move_to(
     to: Stage,
     user: Option<Uuid>,
     params: Option<Params>,
+    amr: Option<Vec<String>>,
 ) -> Result<bool, OidcError> {
-    let moved = store::auth_requests::advance(svc.store.conn(), p.id, p.stage, to, user, params.as_ref()).await?;
+    let moved = store::auth_requests::advance(
+        svc.store.conn(),
+        p.id,
+        p.stage,
+        to,
+        user,
+        params.as_ref(),
+        amr.as_deref(),
+    )
+    .await?;
     if moved {
         p.stage = to;
         p.user_id = user;
         if let Some(params) = params {
             p.request.params = params;
+        }
+        if let Some(amr) = amr {
+            p.amr = amr;
         }
     }
     Ok(moved)
@@ -131,7 +155,7 @@ pub async fn identify(svc: &Provider, p: &mut Pending, identifier: &str) -> Step
     }
     let mut params = p.request.params.clone();
     params.login_hint = Some(identifier.to_string());
-    match move_to(svc, p, Stage::Password, None, Some(params)).await {
+    match move_to(svc, p, Stage::Password, None, Some(params), Some(Vec::new())).await {
         Ok(_) => Step::Go(Stage::Password, None),
         Err(e) => e.into(),
     }
@@ -168,13 +192,173 @@ pub async fn password(
         }
         Err(LoginError::Accounts(e)) => return OidcError::from(e).into(),
     };
-    if user.must_change_password {
-        return match move_to(svc, p, Stage::ChangePassword, Some(user.id), None).await {
-            Ok(_) => Step::Go(Stage::ChangePassword, None),
-            Err(e) => e.into(),
-        };
+    proceed(svc, p, &user, vec![AMR_PASSWORD.into()], old).await
+}
+
+/// RFC 8176 values: a password; a one-time code (authenticator app or recovery code);
+/// more than one factor.
+pub const AMR_PASSWORD: &str = "pwd";
+pub const AMR_OTP: &str = "otp";
+pub const AMR_MFA: &str = "mfa";
+/// The `acr` values Tessera issues and accepts in `acr_values`: password only, or a
+/// second factor too.
+pub const ACR_PASSWORD: &str = "pwd";
+pub const ACR_SECOND_FACTOR: &str = "mfa";
+
+/// Whether the application asked for a second factor (`acr_values`).
+pub fn asks_second_factor(params: &Params) -> bool {
+    params
+        .acr_values
+        .as_deref()
+        .is_some_and(|v| v.split_whitespace().any(|a| a == ACR_SECOND_FACTOR))
+}
+
+fn with_second_factor() -> Vec<String> {
+    [AMR_PASSWORD, AMR_OTP, AMR_MFA].map(String::from).to_vec()
+}
+
+/// After a step that proved something (`amr` so far), the step this user owes next:
+/// the second factor they have, a forced password change, setting one up when it is
+/// required; else they are signed in.
+async fn proceed(svc: &Provider, p: &mut Pending, user: &User, amr: Vec<String>, old: Option<Session>) -> Step {
+    let second = amr.iter().any(|a| a == AMR_MFA);
+    if !second {
+        match second_factor::has_totp(svc, user.id).await {
+            Ok(true) => return go(svc, p, Stage::SecondFactor, user.id, amr).await,
+            Ok(false) => {}
+            Err(e) => return e.into(),
+        }
     }
-    signed_in(svc, p, user.id, old).await
+    if user.must_change_password {
+        return go(svc, p, Stage::ChangePassword, user.id, amr).await;
+    }
+    if !second {
+        match second_factor::required(svc, user).await {
+            Ok(required) if required || asks_second_factor(&p.request.params) => {
+                return go(svc, p, Stage::EnrolTotp, user.id, amr).await;
+            }
+            Ok(_) => {}
+            Err(e) => return e.into(),
+        }
+    }
+    signed_in(svc, p, user.id, amr, old).await
+}
+
+async fn go(svc: &Provider, p: &mut Pending, stage: Stage, user_id: Uuid, amr: Vec<String>) -> Step {
+    match move_to(svc, p, stage, Some(user_id), None, Some(amr)).await {
+        Ok(_) => Step::Go(stage, None),
+        Err(e) => e.into(),
+    }
+}
+
+/// The user this sign-in is at `stage` for, while still active; else None.
+async fn user_at(svc: &Provider, p: &Pending, stage: Stage) -> Result<Option<User>, StoreError> {
+    let Some(user_id) = p.user_id.filter(|_| p.stage == stage) else {
+        return Ok(None);
+    };
+    Ok(store::users::find_by_id(svc.store.conn(), user_id)
+        .await?
+        .filter(|u| u.active))
+}
+
+const WRONG_CODE: &str = "That code is not right. Type the code your app shows now: it changes every 30 seconds.";
+
+fn locked_here(until: chrono::DateTime<chrono::Utc>) -> String {
+    format!(
+        "Too many wrong tries in this browser: signing in here is paused until {} UTC. \
+         Wait until then, or ask your administrator to unlock your account.",
+        until.format("%H:%M")
+    )
+}
+
+/// Step 3 (when the user has one): a code from the authenticator app, or one of the
+/// recovery codes. Wrong codes count towards the lockout like wrong passwords.
+pub async fn second_factor(
+    svc: &Provider,
+    p: &mut Pending,
+    code: &str,
+    recovery: bool,
+    device: &DeviceCookie,
+    ip: Option<String>,
+    old: Option<Session>,
+) -> Step {
+    let user = match user_at(svc, p, Stage::SecondFactor).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return Step::Go(Stage::Identify, None),
+        Err(e) => return e.into(),
+    };
+    let by = By {
+        actor: Actor::user(user.id, &user.username),
+        source_ip: ip.clone(),
+    };
+    let mut remaining = None;
+    let method = if recovery { "recovery_code" } else { "totp" };
+    let checked = login::check_second_factor(svc, &user, device, method, ip, async || {
+        if recovery {
+            remaining = second_factor::use_recovery_code(svc, &user, code, &by).await?;
+            Ok(remaining.is_some())
+        } else {
+            second_factor::check_totp(svc, &user, code).await
+        }
+    })
+    .await;
+    match checked {
+        Ok(()) => {}
+        Err(LoginError::Locked(until)) => return Step::Retry(locked_here(until)),
+        Err(LoginError::Accounts(e)) => return OidcError::from(e).into(),
+        Err(_) if recovery => {
+            return Step::Retry("That is not one of your unused recovery codes.".into());
+        }
+        Err(_) => return Step::Retry(WRONG_CODE.into()),
+    }
+    if remaining.is_some() {
+        // Say how many recovery codes are left before going on.
+        return go(svc, p, Stage::RecoveryCodes, user.id, with_second_factor()).await;
+    }
+    proceed(svc, p, &user, with_second_factor(), old).await
+}
+
+/// Setting up an authenticator app during sign-in, when a second factor is required
+/// (by policy or by the application) and the user has none: confirmed by a code from it.
+pub async fn enrol_totp(svc: &Provider, p: &mut Pending, code: &str, ip: Option<String>) -> Step {
+    let user = match user_at(svc, p, Stage::EnrolTotp).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return Step::Go(Stage::Identify, None),
+        Err(e) => return e.into(),
+    };
+    let by = By {
+        actor: Actor::user(user.id, &user.username),
+        source_ip: ip,
+    };
+    match second_factor::confirm_enrolment(svc, &user, code, &by).await {
+        Ok(codes) => match move_to(
+            svc,
+            p,
+            Stage::RecoveryCodes,
+            Some(user.id),
+            None,
+            Some(with_second_factor()),
+        )
+        .await
+        {
+            Ok(_) => Step::Codes(codes),
+            Err(e) => e.into(),
+        },
+        Err(AccountsError::WrongCode) => Step::Retry(WRONG_CODE.into()),
+        Err(AccountsError::Invalid { message, .. }) => Step::Retry(message),
+        Err(e) => OidcError::from(e).into(),
+    }
+}
+
+/// After the recovery codes were shown (or one was used): on with the sign-in.
+pub async fn recovery_codes_seen(svc: &Provider, p: &mut Pending, old: Option<Session>) -> Step {
+    let user = match user_at(svc, p, Stage::RecoveryCodes).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return Step::Go(Stage::Identify, None),
+        Err(e) => return e.into(),
+    };
+    let amr = p.amr.clone();
+    proceed(svc, p, &user, amr, old).await
 }
 
 /// Step 3 (when required): a new password, twice.
@@ -199,7 +383,12 @@ pub async fn change_password(svc: &Provider, p: &mut Pending, new: &str, confirm
     }
     // The change ended every session of this user, this browser's too.
     let old = old.filter(|o| o.user_id != user.id);
-    signed_in(svc, p, user.id, old).await
+    let user = User {
+        must_change_password: false,
+        ..user
+    };
+    let amr = p.amr.clone();
+    proceed(svc, p, &user, amr, old).await
 }
 
 /// Step 4 (when required): consent.
@@ -228,12 +417,19 @@ pub async fn consent(svc: &Provider, p: &mut Pending, allow: bool, session: Opti
 
 /// The user proved who they are: start (or re-key) the browser's session, then go on
 /// to consent or straight back to the client.
-async fn signed_in(svc: &Provider, p: &mut Pending, user_id: Uuid, old: Option<Session>) -> Step {
+async fn signed_in(svc: &Provider, p: &mut Pending, user_id: Uuid, amr: Vec<String>, old: Option<Session>) -> Step {
     let now = svc.now();
+    let acr = if amr.iter().any(|a| a == AMR_MFA) {
+        ACR_SECOND_FACTOR
+    } else {
+        ACR_PASSWORD
+    };
+    let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
+    let amr = amr.as_slice();
     let result: Result<(Session, String), StoreError> = async {
         let Some(old) = old else {
             // No earlier session on this browser: one insert, no transaction needed.
-            return sessions::start(svc.store.conn(), user_id, "pwd", &["pwd"], now).await;
+            return sessions::start(svc.store.conn(), user_id, acr, amr, now).await;
         };
         let old = Some(old);
         let tx = svc.store.begin().await?;
@@ -244,8 +440,8 @@ async fn signed_in(svc: &Provider, p: &mut Pending, user_id: Uuid, old: Option<S
             }
         }
         let started = match old.filter(|o| o.user_id == user_id) {
-            Some(same) => sessions::renew(&tx, &same, "pwd", &["pwd"], now).await?,
-            None => sessions::start(&tx, user_id, "pwd", &["pwd"], now).await?,
+            Some(same) => sessions::renew(&tx, &same, acr, amr, now).await?,
+            None => sessions::start(&tx, user_id, acr, amr, now).await?,
         };
         tx.commit().await?;
         Ok(started)
@@ -265,7 +461,7 @@ async fn signed_in(svc: &Provider, p: &mut Pending, user_id: Uuid, old: Option<S
     }
     match authorize::needs_consent(svc, &p.request, &session).await {
         Ok(true) => {
-            return match move_to(svc, p, Stage::Consent, Some(user_id), None).await {
+            return match move_to(svc, p, Stage::Consent, Some(user_id), None, None).await {
                 Ok(_) => Step::Go(Stage::Consent, Some(cookie)),
                 Err(e) => e.into(),
             };

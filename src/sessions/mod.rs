@@ -43,13 +43,22 @@ pub async fn renew(
     now: DateTime<Utc>,
 ) -> Result<(Session, String), StoreError> {
     let token = random_token();
-    store::sessions::rekey(c, session.id, token_hash(&token), now, now + lifetime()).await?;
     let renewed = Session {
         auth_time: now,
         acr: acr.to_string(),
         amr: amr.iter().map(|a| a.to_string()).collect(),
         ..session.clone()
     };
+    store::sessions::rekey(
+        c,
+        session.id,
+        token_hash(&token),
+        now,
+        now + lifetime(),
+        acr,
+        &renewed.amr,
+    )
+    .await?;
     Ok((renewed, token))
 }
 

@@ -21,6 +21,7 @@ pub async fn insert(c: &impl ConnectionTrait, p: &PendingSignIn, handle_hash: Ve
         params: Set(encode(&p.params)?),
         user_id: Set(p.user_id),
         stage: Set(p.stage.as_str().to_string()),
+        amr: Set(Some(serde_json::json!(p.amr))),
         created_at: Set(p.created_at),
         expires_at: Set(p.expires_at),
     })
@@ -45,6 +46,7 @@ pub async fn find_live(c: &impl ConnectionTrait, hash: &[u8], now: DateTime<Utc>
             client_id: r.client_id,
             params: serde_json::from_value(r.params).unwrap_or_default(),
             user_id: r.user_id,
+            amr: r.amr.as_ref().map(super::json_strings).unwrap_or_default(),
             created_at: r.created_at,
             expires_at: r.expires_at,
         })
@@ -60,10 +62,14 @@ pub async fn advance(
     to: Stage,
     user: Option<Uuid>,
     params: Option<&Params>,
+    amr: Option<&[String]>,
 ) -> Result<bool> {
     let mut update = authorization_request::Entity::update_many();
     if let Some(p) = params {
         update = update.col_expr(authorization_request::Column::Params, Expr::value(encode(p)?));
+    }
+    if let Some(amr) = amr {
+        update = update.col_expr(authorization_request::Column::Amr, Expr::value(serde_json::json!(amr)));
     }
     let res = update
         .col_expr(

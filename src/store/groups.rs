@@ -28,6 +28,7 @@ pub async fn insert(c: &impl ConnectionTrait, g: &Group) -> Result<()> {
         created_at: Set(g.created_at),
         updated_at: Set(g.updated_at),
         version: Set(g.version),
+        require_2fa: NotSet,
     };
     group::Entity::insert(row).exec_without_returning(c).await?;
     Ok(())
@@ -103,4 +104,28 @@ pub async fn administers_any(c: &impl ConnectionTrait, user_id: Uuid) -> Result<
         .one(c)
         .await?
         .is_some())
+}
+
+/// Sets whether members of a group must sign in with a second factor; false when there
+/// is no such group.
+pub async fn set_require_2fa(c: &impl ConnectionTrait, id: Uuid, required: bool) -> Result<bool> {
+    use sea_orm::sea_query::Expr;
+    let res = group::Entity::update_many()
+        .col_expr(group::Column::Require2fa, Expr::value(required))
+        .filter(group::Column::Id.eq(id))
+        .exec(c)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Whether any group the user is directly in requires a second factor.
+pub async fn requires_2fa_for(c: &impl ConnectionTrait, user_id: Uuid) -> Result<bool> {
+    use sea_orm::PaginatorTrait;
+    let n = group::Entity::find()
+        .inner_join(group_member::Entity)
+        .filter(group_member::Column::MemberUserId.eq(user_id))
+        .filter(group::Column::Require2fa.eq(true))
+        .count(c)
+        .await?;
+    Ok(n > 0)
 }

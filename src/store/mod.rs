@@ -13,6 +13,7 @@ pub mod purge;
 pub mod scim;
 pub mod scim_clients;
 mod scim_filter;
+pub mod second_factors;
 pub mod sessions;
 pub mod signing_keys;
 mod sqlite;

@@ -90,9 +90,13 @@ pub async fn rekey(
     hash: Vec<u8>,
     auth_time: DateTime<Utc>,
     expires_at: DateTime<Utc>,
+    acr: &str,
+    amr: &[String],
 ) -> Result<()> {
     sso_session::Entity::update_many()
         .col_expr(sso_session::Column::TokenHash, Expr::value(hash))
+        .col_expr(sso_session::Column::Acr, Expr::value(acr))
+        .col_expr(sso_session::Column::Amr, Expr::value(serde_json::json!(amr)))
         .col_expr(sso_session::Column::AuthTime, Expr::value(auth_time))
         .col_expr(sso_session::Column::ExpiresAt, Expr::value(expires_at))
         .filter(sso_session::Column::Id.eq(id))

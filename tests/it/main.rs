@@ -4,6 +4,7 @@
 mod scim_support;
 mod support;
 
+mod account_page;
 mod accounts;
 mod architecture;
 mod cli;
@@ -37,5 +38,6 @@ mod scim_queries;
 mod scim_rights;
 mod scim_users;
 mod scim_values;
+mod second_factors;
 mod setup;
 mod usernames;

@@ -73,7 +73,7 @@ async fn authorize(svc: &Provider, from: IpAddr, jar: &CookieJar, params: Params
     }
     // The first step's page comes in this answer, saving the browser a round trip.
     match signin::begin(svc, checked, stage, user_id).await {
-        Ok(pending) => signin_step::render(svc, jar.clone(), &pending, stage, None),
+        Ok(pending) => signin_step::render(svc, jar.clone(), &pending, stage, None, &Default::default()).await,
         Err(e) => refusal_response(svc, Refusal::Failed(e)),
     }
 }

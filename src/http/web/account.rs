@@ -1,6 +1,9 @@
-//! `/account`: the signed-in person's own page: who they are, and signing out here or
-//! everywhere.
+//! `/account`: the signed-in person's own page: who they are, their second factor and
+//! password (forms in `account_security`), and signing out here or everywhere.
 use super::{CsrfForm, checked_form, csrf, page, session_cookie};
+use crate::accounts::login;
+use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
+use crate::accounts::second_factor;
 use crate::accounts::users::{self, By};
 use crate::audit::Actor;
 use crate::directory;
@@ -30,6 +33,14 @@ struct AccountPage<'a> {
     groups: Vec<String>,
     csrf: &'a str,
     notice: Option<&'a str>,
+    has_totp: bool,
+    recovery_left: u64,
+    /// A second factor is required of this user.
+    required: bool,
+    /// The sign-in is older than five minutes: security forms ask for the password.
+    confirm_password: bool,
+    min_length: usize,
+    max_length: usize,
 }
 
 #[derive(Template)]
@@ -43,6 +54,20 @@ struct SignedOutPage<'a> {
 pub struct AccountQuery {
     #[serde(default)]
     welcome: Option<String>,
+    #[serde(default)]
+    done: Option<String>,
+}
+
+/// What the page says after one of its forms did its work (fixed texts: nothing from
+/// the query is echoed).
+fn done_notice(done: &str) -> Option<&'static str> {
+    Some(match done {
+        "password" => "Your password is changed. You were signed out everywhere else.",
+        "totp-removed" => "The authenticator app is removed, and its recovery codes no longer work.",
+        "totp-on" => "An authenticator app is set up already.",
+        "no-totp" => "Recovery codes come with an authenticator app: set one up first.",
+        _ => return None,
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -81,10 +106,16 @@ pub async fn show(
         .collect::<Vec<_>>()
         .join(" ");
     let (jar, csrf) = csrf::issue(jar, &svc.secret, svc.config.secure_cookies());
-    let notice = q
-        .welcome
-        .is_some()
-        .then_some("Your password is set and you are signed in. You can now use your organisation's apps.");
+    let notice = match (&q.welcome, q.done.as_deref().and_then(done_notice)) {
+        (_, Some(done)) => Some(done),
+        (Some(_), None) => {
+            Some("Your password is set and you are signed in. You can now use your organisation's apps.")
+        }
+        (None, None) => None,
+    };
+    let has_totp = second_factor::has_totp(&svc, user.id).await?;
+    let recovery_left = second_factor::recovery_codes_left(&svc, user.id).await?;
+    let required = second_factor::required(&svc, &user).await?;
     let body = page(
         StatusCode::OK,
         &AccountPage {
@@ -94,6 +125,12 @@ pub async fn show(
             groups,
             csrf: &csrf,
             notice,
+            has_totp,
+            recovery_left,
+            required,
+            confirm_password: svc.now() - session.auth_time > login::recent_sign_in(),
+            min_length: MIN_LENGTH,
+            max_length: MAX_LENGTH,
         },
     );
     Ok((jar, body).into_response())

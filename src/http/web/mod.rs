@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama): first-admin setup, invites, password resets, the
 //! hosted sign-in steps, the account page; the admin console later.
 mod account;
+mod account_security;
 pub mod csrf;
 mod device_cookie;
 mod forgot;
@@ -24,6 +25,13 @@ pub fn routes() -> Router<AppState> {
         .route("/forgot", get(forgot::show).post(forgot::submit))
         .route("/reset", get(reset::show).post(reset::submit))
         .route("/account", get(account::show))
+        .route("/account/password", post(account_security::change_password))
+        .route(
+            "/account/totp",
+            get(account_security::totp_page).post(account_security::enrol_totp),
+        )
+        .route("/account/totp/remove", post(account_security::remove_totp))
+        .route("/account/recovery-codes", post(account_security::regenerate_codes))
         .route("/account/sign-out", post(account::sign_out))
         .route("/account/sign-out-everywhere", post(account::sign_out_everywhere))
         .route("/static/tessera.css", get(stylesheet))

@@ -1,8 +1,10 @@
-//! The hosted sign-in pages: one per step (identify, password, change-password,
-//! consent), plain forms without JavaScript. The browser holds only `r`, a random
+//! The hosted sign-in pages: one per step (identify, password, second factor,
+//! change-password, authenticator set-up, recovery codes, consent), plain forms
+//! without JavaScript. The browser holds only `r`, a random
 //! handle to the pending authorization request kept server-side.
 use super::{csrf, device_cookie, page_leading_to, session_cookie};
 use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
+use crate::accounts::second_factor;
 use crate::http::answers::{self, Unserved, past_body_limit};
 use crate::http::oidc::{redirect, refusal_response, signin_page};
 use crate::http::{AppState, ClientAddress, WebError, too_many};
@@ -28,6 +30,52 @@ pub fn routes() -> Router<AppState> {
             get(change_password_page).post(change_password),
         )
         .route("/signin/consent", get(consent_page).post(consent))
+        .route("/signin/second-factor", get(second_factor_page).post(second_factor))
+        .route("/signin/enrol-totp", get(enrol_totp_page).post(enrol_totp))
+        .route("/signin/recovery-codes", get(recovery_codes_page).post(recovery_codes))
+}
+
+#[derive(Template)]
+#[template(path = "signin/second_factor.html")]
+struct SecondFactorPage<'a> {
+    csrf: &'a str,
+    r: &'a str,
+    organisation: &'a str,
+    username: &'a str,
+    recovery: bool,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "signin/enrol_totp.html")]
+pub(crate) struct EnrolTotpPage<'a> {
+    pub action: &'a str,
+    pub csrf: &'a str,
+    pub r: &'a str,
+    /// The account page asks for the password again when the sign-in is not recent.
+    pub confirm_password: bool,
+    pub organisation: &'a str,
+    pub qr_svg: &'a str,
+    pub key_text: &'a str,
+    pub error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "signin/recovery_codes.html")]
+pub(crate) struct RecoveryCodesPage<'a> {
+    pub csrf: &'a str,
+    pub r: &'a str,
+    pub codes: Option<&'a [String]>,
+    pub remaining: u64,
+}
+
+/// What some steps' pages show beyond the common fields.
+#[derive(Default)]
+pub(crate) struct Extra<'a> {
+    /// The second-factor page asks for a recovery code instead of an app's code.
+    pub recovery: bool,
+    /// Recovery codes just made, shown once.
+    pub codes: Option<&'a [String]>,
 }
 
 #[derive(Template)]
@@ -76,6 +124,8 @@ struct ConsentPage<'a> {
 pub struct Handle {
     #[serde(default)]
     r: String,
+    #[serde(default)]
+    recovery: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -92,6 +142,10 @@ pub struct StepForm {
     password_confirm: String,
     #[serde(default)]
     decision: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    method: String,
 }
 
 fn expired() -> Response {
@@ -115,9 +169,27 @@ async fn pending_at(svc: &Provider, handle: &str, stages: &[Stage]) -> Result<Pe
     }
 }
 
+/// The user a step's page is about, when the sign-in knows them.
+async fn user_of(svc: &Provider, p: &Pending) -> Result<Option<crate::accounts::User>, Response> {
+    let Some(id) = p.user_id else {
+        return Ok(None);
+    };
+    crate::accounts::users::find_by_id(svc, id)
+        .await
+        .map_err(|e| WebError::from(e).into_response())
+}
+
 /// Renders a stage's page, with a CSRF field and an optional message.
-pub(crate) fn render(svc: &Provider, jar: CookieJar, p: &Pending, stage: Stage, error: Option<&str>) -> Response {
+pub(crate) async fn render(
+    svc: &Provider,
+    jar: CookieJar,
+    p: &Pending,
+    stage: Stage,
+    error: Option<&str>,
+    extra: &Extra<'_>,
+) -> Response {
     let (jar, csrf) = csrf::issue(jar, &svc.secret, svc.config.secure_cookies());
+    let organisation = svc.config.organisation_name.as_str();
     let client_name = p.request.client.name.as_str();
     let r = p.handle.as_str();
     // Any step's answer may be the redirect back to the client, with a code or an error.
@@ -159,6 +231,57 @@ pub(crate) fn render(svc: &Provider, jar: CookieJar, p: &Pending, stage: Stage, 
             },
             target,
         ),
+        Stage::SecondFactor => {
+            let username = match user_of(svc, p).await {
+                Ok(Some(u)) => u.username,
+                Ok(None) => return expired(),
+                Err(r) => return r,
+            };
+            let body = SecondFactorPage {
+                csrf: &csrf,
+                r,
+                organisation,
+                username: &username,
+                recovery: extra.recovery,
+                error,
+            };
+            page_leading_to(StatusCode::OK, &body, target)
+        }
+        Stage::EnrolTotp => {
+            let user = match user_of(svc, p).await {
+                Ok(Some(u)) => u,
+                Ok(None) => return expired(),
+                Err(r) => return r,
+            };
+            let enrolment = match second_factor::begin_enrolment(svc, &user).await {
+                Ok(e) => e,
+                Err(e) => return WebError::from(e).into_response(),
+            };
+            let body = EnrolTotpPage {
+                action: "/signin/enrol-totp",
+                csrf: &csrf,
+                r,
+                confirm_password: false,
+                organisation,
+                qr_svg: &enrolment.qr_svg,
+                key_text: &enrolment.key_text,
+                error,
+            };
+            page_leading_to(StatusCode::OK, &body, target)
+        }
+        Stage::RecoveryCodes => {
+            let remaining = match p.user_id {
+                Some(id) => second_factor::recovery_codes_left(svc, id).await.unwrap_or(0),
+                None => 0,
+            };
+            let body = RecoveryCodesPage {
+                csrf: &csrf,
+                r,
+                codes: extra.codes,
+                remaining,
+            };
+            page_leading_to(StatusCode::OK, &body, target)
+        }
         Stage::Consent => page_leading_to(
             StatusCode::OK,
             &ConsentPage {
@@ -186,11 +309,15 @@ fn describe_scope(scope: &str) -> Option<&'static str> {
     })
 }
 
-async fn show(svc: &Provider, jar: CookieJar, handle: &str, stage: Stage, also: &[Stage]) -> Response {
+async fn show(svc: &Provider, jar: CookieJar, handle: &str, stage: Stage, also: &[Stage], recovery: bool) -> Response {
     let mut stages = vec![stage];
     stages.extend_from_slice(also);
+    let extra = Extra {
+        recovery,
+        ..Extra::default()
+    };
     match pending_at(svc, handle, &stages).await {
-        Ok(p) => render(svc, jar, &p, stage, None),
+        Ok(p) => render(svc, jar, &p, stage, None, &extra).await,
         Err(r) => r,
     }
 }
@@ -238,12 +365,25 @@ async fn answer(
             // browser one more round trip per step. When the stored sign-in is not at
             // that step (another tab moved it), its own page sorts that out.
             if p.stage == next {
-                render(svc, jar, &p, next, None)
+                render(svc, jar, &p, next, None, &Extra::default()).await
             } else {
                 (jar, redirect(&signin_page(next, &p.handle))).into_response()
             }
         }
-        Step::Retry(message) => render(svc, jar, &p, stage, Some(&message)),
+        Step::Retry(message) => {
+            let extra = Extra {
+                recovery: form.method == "recovery",
+                ..Extra::default()
+            };
+            render(svc, jar, &p, stage, Some(&message), &extra).await
+        }
+        Step::Codes(codes) => {
+            let extra = Extra {
+                codes: Some(&codes),
+                ..Extra::default()
+            };
+            render(svc, jar, &p, Stage::RecoveryCodes, None, &extra).await
+        }
         Step::Finish { location, new_session } => {
             let jar = match new_session {
                 Some(value) => session_cookie::set(svc, jar, value),
@@ -257,7 +397,7 @@ async fn answer(
 
 async fn identify_page(State(svc): State<AppState>, jar: CookieJar, Query(h): Query<Handle>) -> Response {
     // Reachable from the password page too ("Not you?").
-    show(&svc, jar, &h.r, Stage::Identify, &[Stage::Password]).await
+    show(&svc, jar, &h.r, Stage::Identify, &[Stage::Password], false).await
 }
 
 async fn identify(
@@ -277,7 +417,7 @@ async fn identify(
 }
 
 async fn password_page(State(svc): State<AppState>, jar: CookieJar, Query(h): Query<Handle>) -> Response {
-    show(&svc, jar, &h.r, Stage::Password, &[]).await
+    show(&svc, jar, &h.r, Stage::Password, &[], false).await
 }
 
 async fn password(
@@ -299,7 +439,7 @@ async fn password(
 }
 
 async fn change_password_page(State(svc): State<AppState>, jar: CookieJar, Query(h): Query<Handle>) -> Response {
-    show(&svc, jar, &h.r, Stage::ChangePassword, &[]).await
+    show(&svc, jar, &h.r, Stage::ChangePassword, &[], false).await
 }
 
 async fn change_password(
@@ -314,12 +454,68 @@ async fn change_password(
 }
 
 async fn consent_page(State(svc): State<AppState>, jar: CookieJar, Query(h): Query<Handle>) -> Response {
-    show(&svc, jar, &h.r, Stage::Consent, &[]).await
+    show(&svc, jar, &h.r, Stage::Consent, &[], false).await
 }
 
 async fn consent(State(svc): State<AppState>, jar: CookieJar, form: Result<Form<StepForm>, FormRejection>) -> Response {
     answer(&svc, jar, form, Stage::Consent, &[], async |svc, p, f, session| {
         signin::consent(svc, p, f.decision == "allow", session).await
+    })
+    .await
+}
+
+async fn second_factor_page(State(svc): State<AppState>, jar: CookieJar, Query(h): Query<Handle>) -> Response {
+    let recovery = h.recovery.is_some();
+    show(&svc, jar, &h.r, Stage::SecondFactor, &[], recovery).await
+}
+
+async fn second_factor(
+    State(svc): State<AppState>,
+    ClientAddress(from): ClientAddress,
+    jar: CookieJar,
+    form: Result<Form<StepForm>, FormRejection>,
+) -> Response {
+    if !svc.limits.second_factor.check(from) {
+        return too_many("Too many codes were tried from this network. Wait a minute and try again.");
+    }
+    let (jar, device) = device_cookie::of(&svc, jar);
+    answer(&svc, jar, form, Stage::SecondFactor, &[], async |svc, p, f, old| {
+        let recovery = f.method == "recovery";
+        signin::second_factor(svc, p, &f.code, recovery, &device, Some(from.to_string()), old).await
+    })
+    .await
+}
+
+async fn enrol_totp_page(State(svc): State<AppState>, jar: CookieJar, Query(h): Query<Handle>) -> Response {
+    show(&svc, jar, &h.r, Stage::EnrolTotp, &[], false).await
+}
+
+async fn enrol_totp(
+    State(svc): State<AppState>,
+    ClientAddress(from): ClientAddress,
+    jar: CookieJar,
+    form: Result<Form<StepForm>, FormRejection>,
+) -> Response {
+    if !svc.limits.second_factor.check(from) {
+        return too_many("Too many codes were tried from this network. Wait a minute and try again.");
+    }
+    answer(&svc, jar, form, Stage::EnrolTotp, &[], async |svc, p, f, _| {
+        signin::enrol_totp(svc, p, &f.code, Some(from.to_string())).await
+    })
+    .await
+}
+
+async fn recovery_codes_page(State(svc): State<AppState>, jar: CookieJar, Query(h): Query<Handle>) -> Response {
+    show(&svc, jar, &h.r, Stage::RecoveryCodes, &[], false).await
+}
+
+async fn recovery_codes(
+    State(svc): State<AppState>,
+    jar: CookieJar,
+    form: Result<Form<StepForm>, FormRejection>,
+) -> Response {
+    answer(&svc, jar, form, Stage::RecoveryCodes, &[], async |svc, p, _, old| {
+        signin::recovery_codes_seen(svc, p, old).await
     })
     .await
 }

@@ -1,5 +1,6 @@
 pub mod mailbox;
 pub mod oidc;
+pub mod second_factor;
 pub mod smtp;
 
 use chrono::Utc;

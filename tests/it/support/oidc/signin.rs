@@ -14,6 +14,8 @@ pub struct Credentials<'a> {
     pub new_password: Option<&'a str>,
     /// `allow` or `deny` at the consent step.
     pub consent: &'a str,
+    /// Typed at the second-factor step (an app's code); without it the driver stops there.
+    pub code: Option<&'a str>,
 }
 
 impl<'a> Credentials<'a> {
@@ -23,6 +25,7 @@ impl<'a> Credentials<'a> {
             password,
             new_password: None,
             consent: "allow",
+            code: None,
         }
     }
 }
@@ -238,6 +241,9 @@ fn step_fields(path: &str, a: &Credentials<'_>) -> Option<Vec<(String, String)>>
             .new_password
             .map(|p| vec![field("password", p), field("password_confirm", p)]),
         "/signin/consent" => Some(vec![field("decision", a.consent)]),
+        "/signin/second-factor" => a.code.map(|c| vec![field("code", c)]),
+        // Recovery codes shown (or one used): on to the next step.
+        "/signin/recovery-codes" => Some(Vec::new()),
         _ => None,
     }
 }

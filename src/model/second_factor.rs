@@ -1,0 +1,13 @@
+//! Second factors as stored: a TOTP key (sealed) and its replay guard.
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct TotpKey {
+    pub user_id: Uuid,
+    /// The key, sealed with a key derived from the server's secret.
+    pub sealed: Vec<u8>,
+    /// None while enrolment waits for the first code.
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub last_used_step: Option<i64>,
+}
