@@ -1,5 +1,6 @@
 //! SCIM figures on this machine, over real HTTP to the real server:
-//!   - 10,000 POST /Users from 8 concurrent clients (users/s);
+//!   - 10,000 POST /Users from 8 concurrent clients (users/s), each new user mailed an
+//!     invite (the default), then 10,000 more from a client registered `--no-invites`;
 //!   - `userName eq` and `emails.value co` filters on 100,000 users (p50/p99 ms);
 //!   - PATCH adding 100 members to a 10,000-member group (ms).
 //!
@@ -72,50 +73,60 @@ async fn run(label: &str, postgres: Option<String>) {
     let svc = server.services.clone();
     let base = format!("http://{}/scim/v2", server.addr);
     let actor = tessera::audit::Actor::cli();
-    let (_, token) = tessera::scim::clients::create(&svc, &actor, "bench", &[], Default::default())
-        .await
-        .unwrap_or_else(|e| panic!("client: {e}"));
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(CLIENTS)
         .build()
         .unwrap_or_else(|e| panic!("http: {e}"));
 
-    // 1. Creates through POST /Users, 8 clients at once.
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for c in 0..CLIENTS {
-        let (http, base, token) = (http.clone(), base.clone(), token.clone());
-        tasks.push(tokio::spawn(async move {
-            for i in (c..CREATES).step_by(CLIENTS) {
-                let body = json!({
-                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                    "userName": format!("user{i:06}"),
-                    "name": {"givenName": "Given", "familyName": format!("Family{i}")},
-                    "emails": [{"value": format!("user{i:06}@clinic.org"), "type": "work", "primary": true}],
-                    "active": true,
-                });
-                let r = http
-                    .post(format!("{base}/Users"))
-                    .bearer_auth(&token)
-                    .json(&body)
-                    .send()
-                    .await;
-                assert!(r.is_ok_and(|r| r.status() == 201), "create failed");
-            }
-        }));
+    // 1. Creates through POST /Users, 8 clients at once: invited (an invite token, its
+    // mail in the outbox and the worker writing it out), then without invites.
+    // The later figures use the last round's client.
+    let mut token = String::new();
+    for (round, no_invites) in [(0, false), (1, true)] {
+        let rights = tessera::scim::clients::ClientRights {
+            no_invites,
+            ..Default::default()
+        };
+        (_, token) = tessera::scim::clients::create(&svc, &actor, &format!("bench {round}"), &[], rights)
+            .await
+            .unwrap_or_else(|e| panic!("client: {e}"));
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for c in 0..CLIENTS {
+            let (http, base, token) = (http.clone(), base.clone(), token.clone());
+            tasks.push(tokio::spawn(async move {
+                for i in (round * CREATES + c..(round + 1) * CREATES).step_by(CLIENTS) {
+                    let body = json!({
+                        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                        "userName": format!("user{i:06}"),
+                        "name": {"givenName": "Given", "familyName": format!("Family{i}")},
+                        "emails": [{"value": format!("user{i:06}@clinic.org"), "type": "work", "primary": true}],
+                        "active": true,
+                    });
+                    let r = http
+                        .post(format!("{base}/Users"))
+                        .bearer_auth(&token)
+                        .json(&body)
+                        .send()
+                        .await;
+                    assert!(r.is_ok_and(|r| r.status() == 201), "create failed");
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap_or_else(|e| panic!("task: {e}"));
+        }
+        let secs = start.elapsed().as_secs_f64();
+        let invites = if no_invites { "no invites" } else { "each invited" };
+        println!(
+            "[{label}] POST /Users x{CREATES}, {CLIENTS} clients, {invites}: {:.0} users/s ({secs:.1} s)",
+            CREATES as f64 / secs
+        );
     }
-    for t in tasks {
-        t.await.unwrap_or_else(|e| panic!("task: {e}"));
-    }
-    let secs = start.elapsed().as_secs_f64();
-    println!(
-        "[{label}] POST /Users x{CREATES}, {CLIENTS} clients: {:.0} users/s ({secs:.1} s)",
-        CREATES as f64 / secs
-    );
 
     // 2. Seed to 100,000 users with plain SQL (set-up only, not measured).
     let now = svc.now();
-    for batch in (CREATES..DIRECTORY).collect::<Vec<_>>().chunks(2000) {
+    for batch in (2 * CREATES..DIRECTORY).collect::<Vec<_>>().chunks(2000) {
         let tx = svc.store.begin().await.unwrap_or_else(|e| panic!("tx: {e}"));
         seed_users(&tx, batch, now).await;
         tx.commit().await.unwrap_or_else(|e| panic!("commit: {e}"));

@@ -18,6 +18,8 @@ pub struct Model {
     pub manage_admins: bool,
     /// May set users' passwords (Okta password sync); HR feeds and Entra send none.
     pub set_passwords: bool,
+    /// Users it creates get no invite from Tessera (they sign in elsewhere).
+    pub no_invites: bool,
     /// Limited to groups (those in scim_client_groups; none left means nothing in scope).
     pub limited_to_groups: bool,
 }

@@ -1,6 +1,7 @@
 //! Second factors: a TOTP key per user (sealed with the server's key, since codes must
 //! be computed from it), single-use recovery codes (keyed hashes), groups that require
-//! a second factor, and what a sign-in in progress has proven so far.
+//! a second factor, what a sign-in in progress has proven so far, and SCIM clients
+//! whose users sign in elsewhere (no invites).
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
     big_integer_null, blob, boolean, json_null, timestamp_with_time_zone, timestamp_with_time_zone_null, uuid,
@@ -20,6 +21,12 @@ enum Groups {
     Table,
     #[sea_orm(iden = "require_2fa")]
     Require2fa,
+}
+
+#[derive(DeriveIden)]
+enum ScimClients {
+    Table,
+    NoInvites,
 }
 
 #[derive(DeriveIden)]
@@ -55,6 +62,14 @@ impl MigrationTrait for Migration {
             Table::alter()
                 .table(Groups::Table)
                 .add_column(boolean(Groups::Require2fa).default(false))
+                .to_owned(),
+        )
+        .await?;
+        // Users a client creates get Tessera's invite unless it was registered without.
+        m.alter_table(
+            Table::alter()
+                .table(ScimClients::Table)
+                .add_column(boolean(ScimClients::NoInvites).default(false))
                 .to_owned(),
         )
         .await?;
@@ -117,6 +132,13 @@ impl MigrationTrait for Migration {
             Table::alter()
                 .table(AuthorizationRequests::Table)
                 .drop_column(AuthorizationRequests::Amr)
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table(ScimClients::Table)
+                .drop_column(ScimClients::NoInvites)
                 .to_owned(),
         )
         .await?;

@@ -92,6 +92,10 @@ async fn request(svc: &Services, identifier: &str, source_ip: Option<String>) ->
     let now = svc.now();
     let tx = svc.store.begin().await?;
     let user = store::users::find_by_login(&tx, identifier).await?;
+    if let Some(u) = &user {
+        // Concurrent requests for one person take turns, so only one mail goes out.
+        store::users::hold(&tx, u.id).await?;
+    }
     let by = By {
         actor: Actor::anonymous(),
         source_ip,

@@ -144,6 +144,9 @@ pub enum ScimClientCommand {
         /// Allow it to set passwords (Okta password sync); off: a password is refused with 403.
         #[arg(long)]
         set_passwords: bool,
+        /// Send no invite mail to the users it creates (they sign in elsewhere).
+        #[arg(long)]
+        no_invites: bool,
     },
     /// Revoke a client's token: its requests fail from now on.
     Revoke { name: String },
@@ -318,17 +321,19 @@ async fn scim_client(svc: &Services, actor: &Actor, cmd: ScimClientCommand) -> R
             groups,
             manage_admins,
             set_passwords,
+            no_invites,
         } => {
             let rights = clients::ClientRights {
                 manage_admins,
                 set_passwords,
+                no_invites,
             };
             let (client, token) = clients::create(svc, actor, &name, &groups, rights)
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(json!({
                 "id": client.id, "name": client.name, "token": token, "groups": groups,
-                "manage_admins": manage_admins, "set_passwords": set_passwords,
+                "manage_admins": manage_admins, "set_passwords": set_passwords, "no_invites": no_invites,
             }))
         }
         ScimClientCommand::Revoke { name } => clients::revoke(svc, actor, &name)

@@ -25,6 +25,9 @@ pub struct ClientRights {
     pub manage_admins: bool,
     /// May set passwords (Okta password sync). HR feeds and Entra ID send none.
     pub set_passwords: bool,
+    /// Users it creates get no invite mail: they sign in elsewhere (off: an active
+    /// user it creates with an address and no password is invited).
+    pub no_invites: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -71,6 +71,7 @@ pub async fn create(
         &Event::new(actor, "scim_client.create", None).with_detail(serde_json::json!({
             "client_id": record.id, "name": name, "groups": group_names,
             "manage_admins": rights.manage_admins, "set_passwords": rights.set_passwords,
+            "no_invites": rights.no_invites,
         })),
         now,
     )

@@ -5,11 +5,12 @@ use super::rights::{self, Sensitive};
 use super::schema::{Resource, USER_FILTER};
 use super::user_json::{self, GroupRef, UserInput};
 use super::{ScimClient, ScimError, base_url, canonical, parse_id, patch};
+use crate::accounts::invites;
 use crate::accounts::users::{
-    self as users, EmailRule, activation_changed, check_sign_in_name, insert_prepared, on_password_changed,
+    self as users, By, EmailRule, activation_changed, check_sign_in_name, insert_prepared, on_password_changed,
     validate_email, validate_username,
 };
-use crate::accounts::{MultiValue, Role, User, password};
+use crate::accounts::{AccountsError, MultiValue, Role, User, password};
 use crate::audit::{self, Target};
 use crate::model::query::Scope;
 use crate::services::Services;
@@ -158,7 +159,26 @@ pub async fn create(svc: &Services, client: &ScimClient, body: &Value) -> Result
     for group in &client.scope.groups {
         store::groups::add_member(&tx, *group, new.id, false, now).await?;
     }
+    // Seed 000: a new person the HR system sends, active, with an address and no
+    // password, gets an invite; not from a client whose users sign in elsewhere.
+    let invite = new.mail_address().is_some() && new.password_hash.is_none() && !client.rights.no_invites;
+    if invite {
+        let by = By {
+            actor: actor.clone(),
+            source_ip: client.source_ip.clone(),
+        };
+        match invites::send(&tx, svc, &new, &by, now).await {
+            Ok(_) => {}
+            // An address no mail can go to: the person is provisioned all the same, and
+            // `tessera user show` tells that no invite went.
+            Err(AccountsError::Mail(e)) => tracing::warn!(user = %new.id, error = %e, "no invite sent"),
+            Err(e) => return Err(e.into()),
+        }
+    }
     tx.commit().await.map_err(StoreError::from)?;
+    if invite {
+        svc.mail_wake.notify_one();
+    }
     // Rendered from what was just stored: a new user's only groups are its client's.
     let groups = if client.scope.groups.is_empty() {
         Vec::new()

@@ -21,6 +21,7 @@ fn to_record(m: scim_client::Model, groups: Vec<Uuid>) -> ClientRecord {
         rights: ClientRights {
             manage_admins: m.manage_admins,
             set_passwords: m.set_passwords,
+            no_invites: m.no_invites,
         },
     }
 }
@@ -46,6 +47,7 @@ pub async fn insert(c: &impl ConnectionTrait, r: &ClientRecord, token_hash: Vec<
         revoked_at: Set(None),
         manage_admins: Set(r.rights.manage_admins),
         set_passwords: Set(r.rights.set_passwords),
+        no_invites: Set(r.rights.no_invites),
         limited_to_groups: Set(r.limited_to_groups),
     };
     scim_client::Entity::insert(row).exec_without_returning(c).await?;

@@ -370,3 +370,15 @@ pub async fn set_rehash(c: &impl ConnectionTrait, id: Uuid, hash: &str) -> Resul
         .await?;
     Ok(())
 }
+
+/// Holds the user's row until the transaction ends (a no-op write takes PostgreSQL's
+/// row lock; SQLite's write transactions are serial already), so two requests about
+/// one user take turns.
+pub async fn hold(c: &impl ConnectionTrait, id: Uuid) -> Result<()> {
+    Entity::update_many()
+        .col_expr(Column::Version, Expr::col(Column::Version))
+        .filter(Column::Id.eq(id))
+        .exec(c)
+        .await?;
+    Ok(())
+}

@@ -15,6 +15,7 @@ on_each_backend!(
     invites_go_only_to_active_users_with_an_address,
     the_invite_page_enforces_the_password_policy,
     sign_out_everywhere_ends_every_session,
+    scim_clients_invite_the_people_they_create_unless_registered_without,
 );
 
 const PASSWORD: &str = "copper meadow violin tundra";
@@ -294,5 +295,43 @@ async fn a_corrected_address_voids_the_invite_sent_to_the_old_one(backend: Backe
     cli_ok(&s, &["user", "invite", "nurse.camille"]).await;
     invite_path(&sink, 1).await;
     assert_eq!(sink.messages()[1].to, ["cnurse@clinic.example"]);
+    s.stop().await;
+}
+
+async fn scim_clients_invite_the_people_they_create_unless_registered_without(backend: Backend) {
+    let (s, sink) = with_smtp(backend).await;
+    let user = |name: &str, email: Option<&str>, active: bool| {
+        let mut body = serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": name,
+            "active": active,
+        });
+        if let Some(e) = email {
+            body["emails"] = serde_json::json!([{ "value": e, "primary": true }]);
+        }
+        body
+    };
+    let hr = Scim::register(&s, "HR", &[]).await;
+    for body in [
+        user("nurse.camille", Some("cnurse@clinic.example"), true),
+        user("no.address", None, true),
+        user("starts.next.month", Some("later@clinic.example"), false),
+    ] {
+        let r = hr.post("/Users", body).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    invite_path(&sink, 0).await;
+    assert_eq!(sink.messages()[0].to, ["cnurse@clinic.example"]);
+    assert_eq!(mail_of(&s, "nurse.camille").await[0]["purpose"], "invite");
+    assert!(mail_of(&s, "no.address").await.is_empty());
+    assert!(mail_of(&s, "starts.next.month").await.is_empty(), "not while inactive");
+
+    // Entra ID's users sign in with Microsoft: Tessera writes them nothing.
+    let entra = Scim::register_with(&s, "Entra", &["--no-invites"]).await;
+    let r = entra
+        .post("/Users", user("dr.ames", Some("ames@clinic.example"), true))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(mail_of(&s, "dr.ames").await.is_empty());
     s.stop().await;
 }

@@ -158,7 +158,14 @@ async fn users_are_created_read_replaced_and_deleted(backend: Backend) {
     let actions: Vec<&str> = by_scim.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
         actions,
-        ["user.delete", "user.replace", "user.password_set", "user.create"]
+        // A new active user with an address and no password is invited.
+        [
+            "user.delete",
+            "user.replace",
+            "user.password_set",
+            "user.invite",
+            "user.create"
+        ]
     );
     assert!(by_scim.iter().all(|e| e.actor_label == "scim:HR feed"));
     s.stop().await;

@@ -1,0 +1,394 @@
+// Account security end to end, as staff meet it: headless Chromium on a live Tessera
+// whose mail goes to a real SMTP server on loopback (smtp-server, parsed with
+// mailparser), every link taken from the message received. Invite acceptance; forgot
+// password (a reused and a voided link refused); a temporary password with its forced
+// change; a group requiring 2FA forcing set-up, then a code and a recovery code;
+// lockout and unlock; sign out everywhere ending a second browser's session and its
+// refresh token. Every page is saved at 1280 and 390 px wide into
+// conformance/.work/screenshots.
+//
+// Usage (conformance/run does this): TESSERA_BIN=path/to/tessera node accounts/check.mjs
+// Prints one PASS/FAIL line per check; exits 1 when any check fails.
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { simpleParser } from 'mailparser';
+import { chromium } from 'playwright-core';
+import { SMTPServer } from 'smtp-server';
+import { check, ok, tally } from '../oidc/report.mjs';
+
+const bin = process.env.TESSERA_BIN;
+if (!bin) {
+  console.error('accounts/check.mjs: set TESSERA_BIN');
+  process.exit(2);
+}
+const here = dirname(fileURLToPath(import.meta.url));
+const shots = join(here, '..', '.work', 'screenshots');
+mkdirSync(shots, { recursive: true });
+
+// --- mail: a real SMTP server on loopback --------------------------------------------
+const inbox = [];
+const smtp = new SMTPServer({
+  authOptional: true,
+  disabledCommands: ['STARTTLS', 'AUTH'],
+  onData(stream, session, done) {
+    simpleParser(stream).then((m) => {
+      inbox.push({ to: m.to?.value.map((a) => a.address) ?? [], subject: m.subject ?? '', text: m.text ?? '', html: m.html || '' });
+      done();
+    }, done);
+  },
+});
+const smtpPort = await listen(smtp);
+
+// --- an application's callback: answers the browser, keeps the query -----------------
+const arrivals = [];
+const rp = createServer((req, res) => {
+  arrivals.push(new URL(req.url, 'http://localhost'));
+  res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>App</title><h1>Signed in to the app</h1>');
+});
+const rpPort = await listen(rp);
+const redirectUri = `http://localhost:${rpPort}/callback`;
+
+// --- Tessera, with its own data and the SMTP server above -----------------------------
+const port = await freePort();
+const issuer = `http://localhost:${port}`;
+const data = mkdtempSync(join(tmpdir(), 'tessera-accounts-'));
+const env = {
+  ...process.env,
+  TESSERA_DATA_DIR: join(data, 'data'),
+  TESSERA_LISTEN: `127.0.0.1:${port}`,
+  TESSERA_ISSUER: issuer,
+  TESSERA_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+  TESSERA_ORGANISATION_NAME: 'Northside Clinics',
+};
+delete env.TESSERA_DATABASE_URL;
+delete env.TESSERA_CONFIG;
+const cli = (args, input) => JSON.parse(execFileSync(bin, args, { env, input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] }));
+const tryCli = (args) => {
+  try {
+    return cli(args);
+  } catch (e) {
+    return { failed: String(e.stderr ?? e.message) };
+  }
+};
+cli(['migrate']);
+const server = spawn(bin, ['serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+let serverLog = '';
+server.stderr.on('data', (d) => { serverLog += d; });
+for (let i = 0; i < 100; i++) {
+  if (await fetch(`${issuer}/readyz`).then((r) => r.ok, () => false)) break;
+  await sleep(100);
+}
+
+const app = cli(['client', 'create', '--name', 'Ward rota', '--redirect-uri', redirectUri, '--public']);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run', '--disable-quic'],
+});
+
+// --- helpers ---------------------------------------------------------------------------
+function listen(s) {
+  // An SMTPServer keeps its net.Server in `.server`.
+  const net = s.server ?? s;
+  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(net.address().port)));
+}
+async function freePort() {
+  const s = createServer();
+  const p = await listen(s);
+  await new Promise((r) => s.close(r));
+  return p;
+}
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+async function waitFor(what, fn, ms = 10000) {
+  for (const start = Date.now(); Date.now() - start < ms; await sleep(100)) {
+    const v = await fn();
+    if (v) return v;
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+/** The newest mail to `to` whose subject has `about`, once it has arrived. */
+function mailTo(to, about) {
+  return waitFor(`mail to ${to} about "${about}"`, () => [...inbox].reverse().find((m) => m.to.includes(to) && m.subject.includes(about)));
+}
+function linkIn(mail, path) {
+  const at = mail.text.indexOf(`${issuer}${path}`);
+  ok(at >= 0, `no ${path} link in: ${mail.text}`);
+  return mail.text.slice(at).split(/\s/)[0];
+}
+let shotNo = 0;
+async function shoot(page, name) {
+  shotNo += 1;
+  const file = `${String(shotNo).padStart(2, '0')}-${name}`;
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: width === 390 ? 844 : 800 });
+    await page.screenshot({ path: join(shots, `${file}-${width}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+async function freshPage() {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  return page;
+}
+function pkce() {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+/** Opens the app's sign-in; returns the PKCE verifier and state to finish it with. */
+async function startSignIn(page, scope = 'openid') {
+  const p = pkce();
+  const state = randomBytes(8).toString('hex');
+  const q = new URLSearchParams({ response_type: 'code', client_id: app.client_id, redirect_uri: redirectUri, scope,
+    state, code_challenge: p.challenge, code_challenge_method: 'S256' });
+  await page.goto(`${issuer}/authorize?${q}`);
+  return { ...p, state };
+}
+async function identifyAndPassword(page, username, password, name) {
+  await page.fill('#username', username);
+  await page.click('button[type=submit]');
+  await page.fill('#password', password);
+  if (name) await shoot(page, name);
+  await page.click('button[type=submit]');
+  await page.waitForLoadState('load');
+}
+function heading(page) {
+  return page.locator('h1').first().textContent();
+}
+/** The app received a code for this sign-in: exchanged for tokens. */
+async function tokensFor(page, started) {
+  await waitFor('the app callback', () => page.url().startsWith(redirectUri));
+  const back = new URL(page.url());
+  ok(back.searchParams.get('state') === started.state, `state came back as ${back.searchParams.get('state')}`);
+  const code = back.searchParams.get('code');
+  ok(code, `no code: ${back.search}`);
+  const res = await fetch(`${issuer}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: app.client_id,
+      code_verifier: started.verifier }),
+  });
+  const tokens = await res.json();
+  ok(res.status === 200, `token endpoint: ${res.status} ${JSON.stringify(tokens)}`);
+  return tokens;
+}
+function claims(jwt) {
+  return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
+}
+function base32(text) {
+  const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of text.replace(/[\s=]/g, '')) bits += abc.indexOf(c).toString(2).padStart(5, '0');
+  const bytes = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(bytes);
+}
+/** RFC 6238 with SHA-1, 6 digits, 30 s: the code for the step `ahead` steps from now. */
+function totp(key, ahead = 0) {
+  const step = Math.floor(Date.now() / 30000) + ahead;
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(step));
+  const h = createHmac('sha1', base32(key)).update(msg).digest();
+  const o = h[19] & 15;
+  return String((((h[o] & 127) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3]) % 1000000).padStart(6, '0');
+}
+async function createUser(username, args = [], password) {
+  const extra = password ? ['--password-stdin'] : args;
+  return cli(['user', 'create', '--username', username, '--email', `${username}@clinic.example`, '--given-name', 'Camille', ...extra],
+    password ? `${password}\n` : undefined);
+}
+
+// --- the flows --------------------------------------------------------------------------
+const PASSWORD = 'copper meadow violin tundra';
+const NEW_PASSWORD = 'saffron glacier pencil orbit';
+
+await check('invite: the mail arrives, its link sets the password and lands on the account page', async () => {
+  createUser('nurse.camille');
+  const mail = await mailTo('nurse.camille@clinic.example', 'choose your password');
+  ok(mail.text.includes('Northside Clinics') && mail.html.includes('<a href='), 'a text and an HTML part naming the organisation');
+  const page = await freshPage();
+  await page.goto(linkIn(mail, '/invite?token='));
+  await shoot(page, 'invite-choose-password');
+  await page.fill('#password', PASSWORD);
+  await page.fill('#password_confirm', PASSWORD);
+  await page.click('button[type=submit]');
+  await page.waitForURL(/\/account/);
+  await shoot(page, 'invite-account-welcome');
+  ok((await page.content()).includes('Your password is set'), 'the welcome notice');
+  await page.context().close();
+});
+
+await check('forgot password: the link resets it once; a reused and a voided link say so', async () => {
+  const page = await freshPage();
+  await startSignIn(page);
+  await shoot(page, 'signin-identify');
+  await page.click('text=Forgot your password?');
+  await shoot(page, 'forgot');
+  await page.fill('#username', 'nurse.camille');
+  await page.click('button[type=submit]');
+  await shoot(page, 'forgot-sent');
+  const first = linkIn(await mailTo('nurse.camille@clinic.example', 'choose a new password'), '/reset?token=');
+  // An admin sends another (past the two minutes between a person's own requests): the first is void.
+  const sent = cli(['user', 'reset-password', 'nurse.camille', '--link']);
+  ok(sent.reset_link?.to === 'nurse.camille@clinic.example', JSON.stringify(sent));
+  const second = await waitFor('the second link', () => {
+    const links = inbox.filter((m) => m.subject.includes('choose a new password')).map((m) => linkIn(m, '/reset?token='));
+    return links.length > 1 && links[links.length - 1];
+  });
+  await page.goto(first);
+  await shoot(page, 'reset-voided');
+  ok((await heading(page)).includes('no longer works'), 'the voided link is refused');
+  await page.goto(second);
+  await shoot(page, 'reset-choose-password');
+  await page.fill('#password', NEW_PASSWORD);
+  await page.fill('#password_confirm', NEW_PASSWORD);
+  await page.click('button[type=submit]');
+  await shoot(page, 'reset-done');
+  ok((await heading(page)).includes('changed'), 'the password is changed');
+  await mailTo('nurse.camille@clinic.example', 'your password was changed');
+  await page.goto(second);
+  ok((await heading(page)).includes('no longer works'), 'the used link is refused');
+  const started = await startSignIn(page);
+  await identifyAndPassword(page, 'nurse.camille', NEW_PASSWORD);
+  await tokensFor(page, started);
+  await page.context().close();
+});
+
+await check('temporary password: mailed, it leads to the forced change, then to the app', async () => {
+  createUser('porter.sam', [], PASSWORD);
+  const t = cli(['user', 'reset-password', 'porter.sam', '--temporary', '--mail']);
+  const mail = await mailTo('porter.sam@clinic.example', 'sign-in details');
+  ok(mail.text.includes(t.temporary_password), 'the access information carries the temporary password');
+  const page = await freshPage();
+  const started = await startSignIn(page);
+  await identifyAndPassword(page, 'porter.sam', t.temporary_password);
+  await shoot(page, 'signin-change-password');
+  ok(page.url().includes('/signin/') && (await heading(page)).includes('new password'), `at ${page.url()}`);
+  await page.fill('#password', NEW_PASSWORD);
+  await page.fill('#password_confirm', NEW_PASSWORD);
+  await page.click('button[type=submit]');
+  await tokensFor(page, started);
+  await page.context().close();
+});
+
+let totpKey;
+let recoveryCodes;
+await check('2FA: a group requiring it has its member set up an app at sign-in; the tokens say mfa', async () => {
+  cli(['group', 'create', 'Ward 4', '--require-2fa']);
+  cli(['group', 'add-member', 'Ward 4', 'nurse.camille']);
+  const page = await freshPage();
+  const started = await startSignIn(page);
+  await identifyAndPassword(page, 'nurse.camille', NEW_PASSWORD);
+  await shoot(page, 'signin-enrol-totp');
+  totpKey = (await page.locator('code.key').textContent()).trim();
+  ok(await page.locator('.qr svg').count() === 1, 'a QR code');
+  await page.fill('#code', totp(totpKey));
+  await page.click('button[type=submit]');
+  await shoot(page, 'signin-recovery-codes');
+  recoveryCodes = await page.locator('ul.codes code').allTextContents();
+  ok(recoveryCodes.length === 10, `${recoveryCodes.length} recovery codes`);
+  await page.click('button[type=submit]');
+  const tokens = await tokensFor(page, started);
+  const id = claims(tokens.id_token);
+  ok(id.acr === 'mfa' && JSON.stringify(id.amr) === '["pwd","otp","mfa"]', `acr ${id.acr}, amr ${JSON.stringify(id.amr)}`);
+  await mailTo('nurse.camille@clinic.example', 'a new way to sign in');
+  await page.context().close();
+});
+
+await check('2FA: the next sign-in asks for a code, computed here from the key', async () => {
+  const page = await freshPage();
+  const started = await startSignIn(page);
+  await identifyAndPassword(page, 'nurse.camille', NEW_PASSWORD);
+  await shoot(page, 'signin-second-factor');
+  await page.fill('#code', totp(totpKey, 1));
+  await page.click('button[type=submit]');
+  await tokensFor(page, started);
+  await page.context().close();
+});
+
+await check('2FA: a recovery code admits once and says how many remain', async () => {
+  const page = await freshPage();
+  const started = await startSignIn(page);
+  await identifyAndPassword(page, 'nurse.camille', NEW_PASSWORD);
+  await page.click('text=Lost your phone?');
+  await shoot(page, 'signin-recovery-code');
+  await page.fill('#code', recoveryCodes[0]);
+  await page.click('button[type=submit]');
+  await shoot(page, 'signin-recovery-code-used');
+  ok((await page.content()).includes('9 unused recovery codes'), 'nine left');
+  await page.click('button[type=submit]');
+  await tokensFor(page, started);
+  await page.context().close();
+});
+
+await check('lockout: 5 wrong passwords lock unknown browsers; the page tells no stranger; unlock ends it', async () => {
+  createUser('clerk.ana', [], PASSWORD);
+  const page = await freshPage();
+  for (let i = 0; i < 5; i++) {
+    await startSignIn(page);
+    await identifyAndPassword(page, 'clerk.ana', 'not the password at all');
+  }
+  await shoot(page, 'signin-wrong-password');
+  const listed = cli(['user', 'list']).users.find((u) => u.username === 'clerk.ana');
+  ok(listed.state === 'locked', `state ${listed.state}`);
+  await mailTo('clerk.ana@clinic.example', 'paused');
+  await startSignIn(page);
+  await identifyAndPassword(page, 'clerk.ana', PASSWORD);
+  ok((await page.content()).includes('Wrong username or password.'), 'the right password is refused like a wrong one');
+  cli(['user', 'unlock', 'clerk.ana']);
+  const started = await startSignIn(page);
+  await identifyAndPassword(page, 'clerk.ana', PASSWORD);
+  await tokensFor(page, started);
+  await page.context().close();
+});
+
+await check('sign out everywhere: a second browser loses its session and its refresh token', async () => {
+  const phone = await freshPage();
+  let started = await startSignIn(phone, 'openid offline_access');
+  await identifyAndPassword(phone, 'clerk.ana', PASSWORD);
+  const phoneTokens = await tokensFor(phone, started);
+  ok(phoneTokens.refresh_token, 'a refresh token');
+  const desk = await freshPage();
+  started = await startSignIn(desk);
+  await identifyAndPassword(desk, 'clerk.ana', PASSWORD);
+  await tokensFor(desk, started);
+  await desk.goto(`${issuer}/account`);
+  await shoot(desk, 'account');
+  await desk.click('text=Sign out everywhere');
+  await shoot(desk, 'account-signed-out-everywhere');
+  const refresh = await fetch(`${issuer}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: phoneTokens.refresh_token, client_id: app.client_id }),
+  });
+  const answer = await refresh.json();
+  ok(refresh.status === 400 && answer.error === 'invalid_grant', `refresh: ${refresh.status} ${JSON.stringify(answer)}`);
+  await phone.goto(`${issuer}/account`);
+  ok((await heading(phone)).includes('not signed in'), 'the phone is signed out');
+  await phone.context().close();
+  await desk.context().close();
+});
+
+await check('refusals: mail goes to no disabled user, with the reason', async () => {
+  cli(['user', 'disable', 'porter.sam']);
+  const refused = tryCli(['user', 'reset-password', 'porter.sam', '--link']);
+  ok(refused.failed?.includes('disabled'), JSON.stringify(refused));
+});
+
+await browser.close();
+server.kill();
+smtp.close();
+rp.close();
+rmSync(data, { recursive: true, force: true });
+const { passed, failed } = tally();
+console.log(`${passed} passed, ${failed} failed; screenshots in ${shots}`);
+if (failed) console.log(serverLog.split('\n').slice(-20).join('\n'));
+process.exit(failed ? 1 : 0);
