@@ -22,6 +22,8 @@ pub(crate) struct Results {
     pub(crate) login_allowed_ms: Vec<f64>,
     /// Logins ÷ bare rate from CPU shares, per round (see `run`).
     pub(crate) login_cpu_share: Vec<f64>,
+    /// The same for logins with an authenticator-app code after the password.
+    pub(crate) totp_cpu_share: Vec<f64>,
     /// Server page faults per login, per round.
     pub(crate) login_faults: Vec<f64>,
     /// Page faults per bare hash, per round.
@@ -191,14 +193,25 @@ pub(crate) fn table(results: &[Results], node: Option<(f64, f64, String)>) {
         "≥ 90%",
         Some(share.iter().all(|&x| x >= 0.9)),
     );
+    // The target as issue 18 restates it: from CPU shares, which do not move with the
+    // machine's hash speed between the bare round and the login round.
     row(
         "the same from CPU shares, steady while the hash speed drifts (median)",
         results
             .iter()
             .map(|r| format!("{:.0}%", 100.0 * median(&r.login_cpu_share)))
             .collect(),
-        "",
-        None,
+        "≥ 80%",
+        Some(results.iter().all(|r| median(&r.login_cpu_share) >= 0.8)),
+    );
+    row(
+        "password + TOTP logins, from CPU shares (median)",
+        results
+            .iter()
+            .map(|r| format!("{:.0}%", 100.0 * median(&r.totp_cpu_share)))
+            .collect(),
+        "≥ 78%",
+        Some(results.iter().all(|r| median(&r.totp_cpu_share) >= 0.78)),
     );
     row("discovery requests/s", fmt0(&all(&|r| r.discovery)), "", None);
     row("JWKS requests/s", fmt0(&all(&|r| r.jwks)), "", None);

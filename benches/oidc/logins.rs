@@ -32,6 +32,19 @@ impl OidcClient {
     }
 }
 
+/// Who signs in, and their authenticator app when they have one.
+pub(crate) struct Account {
+    pub(crate) username: String,
+    pub(crate) factor: Option<Arc<Factor>>,
+}
+
+/// A user's authenticator app as the bench holds it: the key (known once set up) and
+/// the last time step used.
+pub(crate) struct Factor {
+    pub(crate) key: std::sync::Mutex<Option<Vec<u8>>>,
+    pub(crate) last_step: std::sync::atomic::AtomicI64,
+}
+
 pub(crate) fn random_text() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
@@ -103,6 +116,7 @@ pub(crate) async fn login(
     base: &str,
     client: &OidcClient,
     username: &str,
+    factor: Option<(&Factor, i64)>,
 ) -> Result<Value, String> {
     let verifier = format!("{}{}", random_text(), random_text());
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
@@ -184,6 +198,21 @@ pub(crate) async fn login(
                 form.push(("password", PASSWORD.to_string()))
             }
             p if p.ends_with("/signin/consent") => form.push(("decision", "allow".to_string())),
+            p if p.ends_with("/signin/enrol-totp") => {
+                let (f, step) = factor.ok_or("asked to set up an app")?;
+                let key = crate::totp::key_on_page(&html).ok_or("no key on the set-up page")?;
+                form.push(("code", crate::totp::code(&key, step)));
+                *f.key.lock().map_err(|_| "key lock")? = Some(key);
+            }
+            p if p.ends_with("/signin/second-factor") => {
+                let (f, step) = factor.ok_or("asked for a code")?;
+                let key = f.key.lock().map_err(|_| "key lock")?.clone().ok_or("no key yet")?;
+                if html.contains("not right") {
+                    return Err(format!("the code was refused for {username}"));
+                }
+                form.push(("code", crate::totp::code(&key, step)));
+            }
+            p if p.ends_with("/signin/recovery-codes") => {}
             p => {
                 return Err(format!(
                     "unexpected page {p}: {}",
@@ -223,7 +252,14 @@ pub(crate) async fn login(
 
 /// BROWSERS tasks signing in over and over, each as its own user; the rate in the measured
 /// window, and each task's last refresh token.
-pub(crate) async fn logins(base: &str, client: &OidcClient, users: &[String], server_pid: u32) -> (Load, Vec<String>) {
+/// Task `i` signs in as accounts i, i + BROWSERS, i + 2·BROWSERS, … in turn; one with an
+/// app only when a fresh time step is left for it.
+pub(crate) async fn logins(
+    base: &str,
+    client: &OidcClient,
+    accounts: &Arc<Vec<Account>>,
+    server_pid: u32,
+) -> (Load, Vec<String>) {
     let client = Arc::new(OidcClient {
         id: client.id.clone(),
         secret: client.secret.clone(),
@@ -248,16 +284,29 @@ pub(crate) async fn logins(base: &str, client: &OidcClient, users: &[String], se
     let server_faults = minor_faults(&server);
     let start = Instant::now();
     let (from, until) = (start + LOGIN_WARM_UP, start + LOGIN_WARM_UP + LOGIN_MEASURE);
-    let tasks: Vec<_> = users
-        .iter()
-        .map(|user| {
-            let (http, base, client, user) = (http.clone(), base.to_string(), client.clone(), user.clone());
+    let tasks: Vec<_> = (0..BROWSERS.min(accounts.len()))
+        .map(|task| {
+            let (http, base, client, accounts) = (http.clone(), base.to_string(), client.clone(), accounts.clone());
             tokio::spawn(async move {
                 let (mut ok, mut errors, mut first_error, mut last_refresh) = (0usize, 0usize, None, None);
                 let mut latencies = Vec::new();
+                let mut next = task;
                 while Instant::now() < until {
+                    let account = &accounts[next % accounts.len()];
+                    next += BROWSERS;
+                    let factor = match &account.factor {
+                        Some(f) => match f.reserve() {
+                            Some(step) => Some((f.as_ref(), step)),
+                            None => {
+                                // Its steps are spent: on to the next account, without spinning.
+                                tokio::time::sleep(Duration::from_millis(1)).await;
+                                continue;
+                            }
+                        },
+                        None => None,
+                    };
                     let t = Instant::now();
-                    match login(&http, &base, &client, &user).await {
+                    match login(&http, &base, &client, &account.username, factor).await {
                         Ok(tokens) => {
                             let done = Instant::now();
                             if done >= from && done < until {

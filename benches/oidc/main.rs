@@ -32,6 +32,7 @@ mod logins;
 mod process;
 mod run;
 mod servers;
+mod totp;
 
 use figures::table;
 use hashers::Hashers;

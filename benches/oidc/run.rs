@@ -5,7 +5,7 @@ use crate::hashers::Hashers;
 use crate::load::{
     Refresher, check_access_token, client_credentials, drive, expect_200, fixed, get_request, token_request, urlencode,
 };
-use crate::logins::{OidcClient, logins};
+use crate::logins::{Account, OidcClient, logins};
 use crate::process::{ON_POSTGRES, RssSampler, hwm_mib, rss_mib};
 use crate::servers::{NodeProvider, Tessera};
 use crate::{
@@ -66,7 +66,7 @@ pub(crate) async fn run(
         None,
     );
     let web = OidcClient::of(&web);
-    let users: Vec<String> = (0..BROWSERS)
+    let users: Vec<Account> = (0..BROWSERS)
         .map(|i| {
             let name = format!("bench{i}");
             let v = tessera.cli_json(
@@ -86,9 +86,13 @@ pub(crate) async fn run(
                 Some(&format!("{PASSWORD}\n")),
             );
             assert_eq!(v["state"], "active", "user create: {v}");
-            name
+            Account {
+                username: name,
+                factor: None,
+            }
         })
         .collect();
+    let users = std::sync::Arc::new(users);
 
     std::thread::sleep(Duration::from_secs(1));
     results.rss_idle = rss_mib(tessera.pid()).unwrap_or(f64::NAN);
@@ -218,6 +222,63 @@ pub(crate) async fn run(
             results.login_split_ms.push(split);
         }
         refresh_tokens = tokens;
+    }
+
+    // 3b. Logins with a second factor: password, then a code from the authenticator app.
+    if wants("totp") {
+        let accounts = std::sync::Arc::new(crate::totp::provision(&tessera).await);
+        // Each sets up its app once, through the sign-in pages (not measured).
+        let (setup, _) = logins(&base, &web, &accounts, tessera.pid()).await;
+        let enrolled = accounts
+            .iter()
+            .filter(|a| {
+                a.factor
+                    .as_ref()
+                    .is_some_and(|f| f.key.lock().is_ok_and(|k| k.is_some()))
+            })
+            .count();
+        println!(
+            "[{label}] {enrolled} of {} users set up an authenticator app while signing in ({:.0}/s, {} errors{})",
+            accounts.len(),
+            setup.rate(),
+            setup.errors,
+            setup
+                .first_error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        );
+        let accounts = std::sync::Arc::new(
+            std::sync::Arc::try_unwrap(accounts)
+                .unwrap_or_else(|_| panic!("accounts still shared"))
+                .into_iter()
+                .filter(|a| {
+                    a.factor
+                        .as_ref()
+                        .is_some_and(|f| f.key.lock().is_ok_and(|k| k.is_some()))
+                })
+                .collect::<Vec<_>>(),
+        );
+        for round in 1..=2 {
+            let (per_s, ms, _) = hashers.measure();
+            println!("[{label}] bare argon2id, TOTP round {round}/2: {per_s:.1} hashes/s ({ms:.1} ms CPU per hash)");
+            let (load, _) = logins(&base, &web, &accounts, tessera.pid()).await;
+            load.print(
+                label,
+                &format!("full login with TOTP (authorize, identify, password, code, token) round {round}/2"),
+                "logins/s",
+            );
+            println!(
+                "[{label}] TOTP logins/s = {:.0}% of the bare argon2id rate measured just before",
+                100.0 * load.rate() / per_s
+            );
+            if let Some(split) = load.cpu_split_ms() {
+                let bare_cores = per_s * ms / 1000.0;
+                let share = load.server_cores / bare_cores * split.hash_ms / load.server_cpu_ms_per_op();
+                results.totp_cpu_share.push(share);
+                println!("[{label}]   from CPU shares: {:.0}%", 100.0 * share);
+            }
+        }
     }
 
     // 4. Refresh: each connection rotates its own chain.

@@ -15,6 +15,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
     pub ended_at: Option<DateTimeUtc>,
+    /// The browser's User-Agent when it signed in, cut to 256 characters.
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

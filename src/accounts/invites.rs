@@ -102,7 +102,7 @@ pub async fn accept(
     secret: &str,
     new_password: &str,
     signed_in: Option<sessions::Session>,
-    source_ip: Option<String>,
+    origin: &sessions::Origin,
 ) -> Result<(User, String), AccountsError> {
     let now = svc.now();
     // Checked before the costly hash, and again (atomically) when using the link up.
@@ -123,10 +123,10 @@ pub async fn accept(
     if let Some(other) = signed_in.filter(|s| s.user_id != user.id) {
         sessions::end(&tx, &other, now).await?;
     }
-    let (_, cookie) = sessions::start(&tx, user.id, "pwd", &["pwd"], now).await?;
+    let (_, cookie) = sessions::start(&tx, user.id, "pwd", &["pwd"], origin, now).await?;
     let by = By {
         actor: audit::Actor::user(user.id, &user.username),
-        source_ip,
+        source_ip: origin.ip.clone(),
     };
     audit::record(&tx, &by.event("user.invite_accept", &user), now).await?;
     tx.commit().await.map_err(StoreError::from)?;

@@ -257,6 +257,25 @@ pub async fn sign_out_everywhere(svc: &Services, user: &User, by: &By) -> Result
     Ok(())
 }
 
+/// Ends some of the user's own sessions (the account page); how many were live. Each
+/// one's grants are revoked and its apps told; audited.
+pub async fn end_sessions(svc: &Services, user: &User, ids: &[Uuid], by: &By) -> Result<usize, AccountsError> {
+    let now = svc.now();
+    let tx = svc.store.begin().await?;
+    let mut ended = 0;
+    for id in ids {
+        if crate::sessions::end_own(&tx, user.id, *id, now).await? {
+            ended += 1;
+        }
+    }
+    if ended > 0 {
+        let detail = serde_json::json!({ "sessions": ids });
+        audit::record(&tx, &by.event("user.sessions_end", user).with_detail(detail), now).await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(ended)
+}
+
 pub async fn list(svc: &Services) -> Result<Vec<User>, AccountsError> {
     Ok(store::users::list(svc.store.conn()).await?)
 }

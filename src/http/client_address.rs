@@ -64,6 +64,29 @@ fn parse_hop(hop: &[u8]) -> Option<IpAddr> {
     Some(ip.to_canonical())
 }
 
+/// A browser's request as a session records it: its client address (as above) and
+/// its own User-Agent description.
+pub struct BrowserOrigin {
+    pub address: IpAddr,
+    pub origin: crate::sessions::Origin,
+}
+
+impl FromRequestParts<AppState> for BrowserOrigin {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, svc: &AppState) -> Result<Self, Self::Rejection> {
+        let Ok(ClientAddress(address)) = ClientAddress::from_request_parts(parts, svc).await;
+        let user_agent = parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok());
+        Ok(Self {
+            address,
+            origin: crate::sessions::Origin::new(Some(address.to_string()), user_agent),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@ mod scim;
 mod serve;
 mod web;
 
-pub use client_address::ClientAddress;
+pub use client_address::{BrowserOrigin, ClientAddress};
 pub use error::{WebError, too_many};
 /// The SCIM path rewrite, for the fuzz target `scim_path`.
 #[doc(hidden)]

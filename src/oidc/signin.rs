@@ -13,7 +13,7 @@ use crate::accounts::{AccountsError, User, UserState, second_factor};
 use crate::audit::Actor;
 use crate::crypto::{random_token, token_hash};
 use crate::oidc::Provider;
-use crate::sessions::{self, Session};
+use crate::sessions::{self, Origin, Session};
 use crate::store::{self, StoreError};
 use uuid::Uuid;
 
@@ -35,6 +35,12 @@ impl Pending {
     pub fn identifier(&self) -> &str {
         self.request.params.login_hint.as_deref().unwrap_or("")
     }
+}
+
+/// The browser a step comes from: its Tessera session, if any, and where it is.
+pub struct Browser {
+    pub session: Option<Session>,
+    pub origin: Origin,
 }
 
 /// Where a step leads.
@@ -169,9 +175,9 @@ pub async fn password(
     p: &mut Pending,
     password_text: &str,
     device: &DeviceCookie,
-    ip: Option<String>,
-    old: Option<Session>,
+    browser: Browser,
 ) -> Step {
+    let ip = browser.origin.ip.clone();
     let user = match login::check_password(svc, p.identifier(), password_text, device, ip).await {
         Ok(u) => u,
         Err(LoginError::InvalidCredentials) => return Step::Retry(WRONG_CREDENTIALS.into()),
@@ -192,7 +198,7 @@ pub async fn password(
         }
         Err(LoginError::Accounts(e)) => return OidcError::from(e).into(),
     };
-    proceed(svc, p, &user, vec![AMR_PASSWORD.into()], old).await
+    proceed(svc, p, &user, vec![AMR_PASSWORD.into()], browser).await
 }
 
 /// RFC 8176 values: a password; a one-time code (authenticator app or recovery code);
@@ -220,7 +226,7 @@ fn with_second_factor() -> Vec<String> {
 /// After a step that proved something (`amr` so far), the step this user owes next:
 /// the second factor they have, a forced password change, setting one up when it is
 /// required; else they are signed in.
-async fn proceed(svc: &Provider, p: &mut Pending, user: &User, amr: Vec<String>, old: Option<Session>) -> Step {
+async fn proceed(svc: &Provider, p: &mut Pending, user: &User, amr: Vec<String>, browser: Browser) -> Step {
     let second = amr.iter().any(|a| a == AMR_MFA);
     if !second {
         match second_factor::has_totp(svc, user.id).await {
@@ -241,7 +247,7 @@ async fn proceed(svc: &Provider, p: &mut Pending, user: &User, amr: Vec<String>,
             Err(e) => return e.into(),
         }
     }
-    signed_in(svc, p, user.id, amr, old).await
+    signed_in(svc, p, user.id, amr, browser).await
 }
 
 async fn go(svc: &Provider, p: &mut Pending, stage: Stage, user_id: Uuid, amr: Vec<String>) -> Step {
@@ -279,9 +285,9 @@ pub async fn second_factor(
     code: &str,
     recovery: bool,
     device: &DeviceCookie,
-    ip: Option<String>,
-    old: Option<Session>,
+    browser: Browser,
 ) -> Step {
+    let ip = browser.origin.ip.clone();
     let user = match user_at(svc, p, Stage::SecondFactor).await {
         Ok(Some(u)) => u,
         Ok(None) => return Step::Go(Stage::Identify, None),
@@ -315,12 +321,12 @@ pub async fn second_factor(
         // Say how many recovery codes are left before going on.
         return go(svc, p, Stage::RecoveryCodes, user.id, with_second_factor()).await;
     }
-    proceed(svc, p, &user, with_second_factor(), old).await
+    proceed(svc, p, &user, with_second_factor(), browser).await
 }
 
 /// Setting up an authenticator app during sign-in, when a second factor is required
 /// (by policy or by the application) and the user has none: confirmed by a code from it.
-pub async fn enrol_totp(svc: &Provider, p: &mut Pending, code: &str, ip: Option<String>) -> Step {
+pub async fn enrol_totp(svc: &Provider, p: &mut Pending, code: &str, browser: &Browser) -> Step {
     let user = match user_at(svc, p, Stage::EnrolTotp).await {
         Ok(Some(u)) => u,
         Ok(None) => return Step::Go(Stage::Identify, None),
@@ -328,7 +334,7 @@ pub async fn enrol_totp(svc: &Provider, p: &mut Pending, code: &str, ip: Option<
     };
     let by = By {
         actor: Actor::user(user.id, &user.username),
-        source_ip: ip,
+        source_ip: browser.origin.ip.clone(),
     };
     match second_factor::confirm_enrolment(svc, &user, code, &by).await {
         Ok(codes) => match move_to(
@@ -351,18 +357,18 @@ pub async fn enrol_totp(svc: &Provider, p: &mut Pending, code: &str, ip: Option<
 }
 
 /// After the recovery codes were shown (or one was used): on with the sign-in.
-pub async fn recovery_codes_seen(svc: &Provider, p: &mut Pending, old: Option<Session>) -> Step {
+pub async fn recovery_codes_seen(svc: &Provider, p: &mut Pending, browser: Browser) -> Step {
     let user = match user_at(svc, p, Stage::RecoveryCodes).await {
         Ok(Some(u)) => u,
         Ok(None) => return Step::Go(Stage::Identify, None),
         Err(e) => return e.into(),
     };
     let amr = p.amr.clone();
-    proceed(svc, p, &user, amr, old).await
+    proceed(svc, p, &user, amr, browser).await
 }
 
 /// Step 3 (when required): a new password, twice.
-pub async fn change_password(svc: &Provider, p: &mut Pending, new: &str, confirm: &str, old: Option<Session>) -> Step {
+pub async fn change_password(svc: &Provider, p: &mut Pending, new: &str, confirm: &str, browser: Browser) -> Step {
     let Some(user_id) = p.user_id.filter(|_| p.stage == Stage::ChangePassword) else {
         return Step::Go(Stage::Identify, None);
     };
@@ -382,18 +388,24 @@ pub async fn change_password(svc: &Provider, p: &mut Pending, new: &str, confirm
         Err(e) => return OidcError::from(e).into(),
     }
     // The change ended every session of this user, this browser's too.
-    let old = old.filter(|o| o.user_id != user.id);
+    let browser = Browser {
+        session: browser.session.filter(|o| o.user_id != user.id),
+        ..browser
+    };
     let user = User {
         must_change_password: false,
         ..user
     };
     let amr = p.amr.clone();
-    proceed(svc, p, &user, amr, old).await
+    proceed(svc, p, &user, amr, browser).await
 }
 
 /// Step 4 (when required): consent.
-pub async fn consent(svc: &Provider, p: &mut Pending, allow: bool, session: Option<Session>) -> Step {
-    let Some(session) = session.filter(|s| Some(s.user_id) == p.user_id && p.stage == Stage::Consent) else {
+pub async fn consent(svc: &Provider, p: &mut Pending, allow: bool, browser: Browser) -> Step {
+    let Some(session) = browser
+        .session
+        .filter(|s| Some(s.user_id) == p.user_id && p.stage == Stage::Consent)
+    else {
         return Step::Go(Stage::Identify, None);
     };
     if !allow {
@@ -417,7 +429,8 @@ pub async fn consent(svc: &Provider, p: &mut Pending, allow: bool, session: Opti
 
 /// The user proved who they are: start (or re-key) the browser's session, then go on
 /// to consent or straight back to the client.
-async fn signed_in(svc: &Provider, p: &mut Pending, user_id: Uuid, amr: Vec<String>, old: Option<Session>) -> Step {
+async fn signed_in(svc: &Provider, p: &mut Pending, user_id: Uuid, amr: Vec<String>, browser: Browser) -> Step {
+    let (old, origin) = (browser.session, browser.origin);
     let now = svc.now();
     let acr = if amr.iter().any(|a| a == AMR_MFA) {
         ACR_SECOND_FACTOR
@@ -429,7 +442,7 @@ async fn signed_in(svc: &Provider, p: &mut Pending, user_id: Uuid, amr: Vec<Stri
     let result: Result<(Session, String), StoreError> = async {
         let Some(old) = old else {
             // No earlier session on this browser: one insert, no transaction needed.
-            return sessions::start(svc.store.conn(), user_id, acr, amr, now).await;
+            return sessions::start(svc.store.conn(), user_id, acr, amr, &origin, now).await;
         };
         let old = Some(old);
         let tx = svc.store.begin().await?;
@@ -440,8 +453,8 @@ async fn signed_in(svc: &Provider, p: &mut Pending, user_id: Uuid, amr: Vec<Stri
             }
         }
         let started = match old.filter(|o| o.user_id == user_id) {
-            Some(same) => sessions::renew(&tx, &same, acr, amr, now).await?,
-            None => sessions::start(&tx, user_id, acr, amr, now).await?,
+            Some(same) => sessions::renew(&tx, &same, acr, amr, &origin, now).await?,
+            None => sessions::start(&tx, user_id, acr, amr, &origin, now).await?,
         };
         tx.commit().await?;
         Ok(started)

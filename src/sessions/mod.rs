@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use crate::model::grant::ClientToTell;
-pub use crate::model::session::Session;
+pub use crate::model::session::{Origin, Session, SessionSummary};
 
 /// How long a sign-in lasts at most: a working day and then some.
 pub fn lifetime() -> Duration {
@@ -19,6 +19,7 @@ pub async fn start(
     user_id: Uuid,
     acr: &str,
     amr: &[&str],
+    origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<(Session, String), StoreError> {
     let token = random_token();
@@ -29,7 +30,7 @@ pub async fn start(
         acr: acr.to_string(),
         amr: amr.iter().map(|a| a.to_string()).collect(),
     };
-    store::sessions::insert(c, &session, token_hash(&token), now + lifetime()).await?;
+    store::sessions::insert(c, &session, origin, token_hash(&token), now + lifetime()).await?;
     Ok((session, token))
 }
 
@@ -40,6 +41,7 @@ pub async fn renew(
     session: &Session,
     acr: &str,
     amr: &[&str],
+    origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<(Session, String), StoreError> {
     let token = random_token();
@@ -49,16 +51,7 @@ pub async fn renew(
         amr: amr.iter().map(|a| a.to_string()).collect(),
         ..session.clone()
     };
-    store::sessions::rekey(
-        c,
-        session.id,
-        token_hash(&token),
-        now,
-        now + lifetime(),
-        acr,
-        &renewed.amr,
-    )
-    .await?;
+    store::sessions::rekey(c, &renewed, token_hash(&token), now + lifetime(), origin).await?;
     Ok((renewed, token))
 }
 
@@ -96,4 +89,21 @@ async fn queue_logouts(
         }
     }
     Ok(())
+}
+
+/// A user's live sessions, for the account page.
+pub async fn of_user(
+    c: &impl store::Conn,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<SessionSummary>, StoreError> {
+    store::sessions::live_for_user(c, user_id, now).await
+}
+
+/// Ends one of the user's own sessions by id; false when it is not theirs or over.
+pub async fn end_own(c: &impl store::Conn, user_id: Uuid, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    match store::sessions::find_for_user(c, user_id, id, now).await? {
+        Some(session) => end(c, &session, now).await,
+        None => Ok(false),
+    }
 }

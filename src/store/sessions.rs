@@ -6,7 +6,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::model::session::Session;
+use crate::model::session::{Origin, Session, SessionSummary};
 
 fn to_session(row: sso_session::Model) -> Session {
     Session {
@@ -22,6 +22,7 @@ fn to_session(row: sso_session::Model) -> Session {
 pub async fn insert(
     c: &impl ConnectionTrait,
     s: &Session,
+    origin: &Origin,
     token_hash: Vec<u8>,
     expires_at: DateTime<Utc>,
 ) -> Result<()> {
@@ -35,6 +36,8 @@ pub async fn insert(
         created_at: Set(s.auth_time),
         expires_at: Set(expires_at),
         ended_at: Set(None),
+        user_agent: Set(origin.user_agent.clone()),
+        ip: Set(origin.ip.clone()),
     })
     .exec_without_returning(c)
     .await?;
@@ -83,17 +86,19 @@ pub async fn end_all_for_user(c: &impl ConnectionTrait, user_id: Uuid, now: Date
     Ok(live)
 }
 
-/// A new cookie value and sign-in time for a session the same user signed in to again.
+/// A new cookie value (`hash`), sign-in time, `acr`/`amr` and origin for a session the
+/// same user signed in to again (`renewed` holds the new values).
 pub async fn rekey(
     c: &impl ConnectionTrait,
-    id: Uuid,
+    renewed: &Session,
     hash: Vec<u8>,
-    auth_time: DateTime<Utc>,
     expires_at: DateTime<Utc>,
-    acr: &str,
-    amr: &[String],
+    origin: &Origin,
 ) -> Result<()> {
+    let (id, auth_time, acr, amr) = (renewed.id, renewed.auth_time, renewed.acr.as_str(), &renewed.amr);
     sso_session::Entity::update_many()
+        .col_expr(sso_session::Column::UserAgent, Expr::value(origin.user_agent.clone()))
+        .col_expr(sso_session::Column::Ip, Expr::value(origin.ip.clone()))
         .col_expr(sso_session::Column::TokenHash, Expr::value(hash))
         .col_expr(sso_session::Column::Acr, Expr::value(acr))
         .col_expr(sso_session::Column::Amr, Expr::value(serde_json::json!(amr)))
@@ -103,4 +108,44 @@ pub async fn rekey(
         .exec(c)
         .await?;
     Ok(())
+}
+
+/// A user's live sessions, newest first.
+pub async fn live_for_user(c: &impl ConnectionTrait, user_id: Uuid, now: DateTime<Utc>) -> Result<Vec<SessionSummary>> {
+    use sea_orm::QueryOrder;
+    Ok(sso_session::Entity::find()
+        .filter(sso_session::Column::UserId.eq(user_id))
+        .filter(sso_session::Column::EndedAt.is_null())
+        .filter(sso_session::Column::ExpiresAt.gt(now))
+        .order_by_desc(sso_session::Column::CreatedAt)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|row| SessionSummary {
+            id: row.id,
+            started_at: row.created_at,
+            auth_time: row.auth_time,
+            acr: row.acr,
+            origin: Origin {
+                ip: row.ip,
+                user_agent: row.user_agent,
+            },
+        })
+        .collect())
+}
+
+/// One of a user's live sessions by id (None when it is another user's, or over).
+pub async fn find_for_user(
+    c: &impl ConnectionTrait,
+    user_id: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<Session>> {
+    Ok(sso_session::Entity::find_by_id(id)
+        .filter(sso_session::Column::UserId.eq(user_id))
+        .filter(sso_session::Column::EndedAt.is_null())
+        .filter(sso_session::Column::ExpiresAt.gt(now))
+        .one(c)
+        .await?
+        .map(to_session))
 }

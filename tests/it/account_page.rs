@@ -10,6 +10,7 @@ use chrono::Duration;
 on_each_backend!(
     the_password_is_changed_with_the_current_one_first,
     the_authenticator_app_is_managed_from_the_account_page,
+    other_sessions_are_listed_and_can_be_ended,
 );
 
 const NEW_PASSWORD: &str = "juniper anchor willow frost";
@@ -203,5 +204,78 @@ async fn the_authenticator_app_is_managed_from_the_account_page(backend: Backend
     for action in ["user.totp_enrol", "user.recovery_codes_regenerate", "user.totp_remove"] {
         assert!(events.contains(action), "{action}: {events}");
     }
+    s.stop().await;
+}
+
+fn browser_as(user_agent: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(user_agent)
+        .build()
+        .expect("client")
+}
+
+async fn other_sessions_are_listed_and_can_be_ended(backend: Backend) {
+    let s = oidc::start(backend).await;
+    let user = oidc::create_user(&s, "camille.okafor").await;
+    let other = oidc::create_user(&s, "someone.else").await;
+    let client = oidc::create_client(&s, "ward rota", &[]).await;
+    let desk = browser_as("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0");
+    let phone = browser_as(
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
+    );
+    oidc::login(&s, &desk, &client, &user, "openid").await;
+    let phone_tokens = oidc::login(&s, &phone, &client, &user, "openid").await;
+    let strangers = browser_as("Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0 Safari/537.36");
+    oidc::login(&s, &strangers, &client, &other, "openid").await;
+
+    let page = account(&s, &desk).await;
+    assert!(
+        page.contains("Firefox on Windows <strong>(this browser)</strong>"),
+        "{page}"
+    );
+    assert!(page.contains("Safari on iPhone"), "{page}");
+    assert!(!page.contains("Chrome on Linux"), "only her own sessions: {page}");
+    let ids = text_between(&page, r#"name="session" value=""#, "\"");
+    let phone_session = ids
+        .iter()
+        .find(|id| **id != "others")
+        .expect("the phone's session")
+        .to_string();
+
+    // Someone else's session cannot be ended from her page, nor hers from theirs.
+    let theirs = account(&s, &strangers).await;
+    let res = submit(
+        &s,
+        &strangers,
+        &theirs,
+        "/account/sessions/end",
+        &[("session", &phone_session)],
+    )
+    .await;
+    assert_eq!(res.headers()["location"], "/account?done=no-session");
+    assert_eq!(phone.get(s.url("/account")).send().await.expect("get").status(), 200);
+
+    let res = submit(
+        &s,
+        &desk,
+        &page,
+        "/account/sessions/end",
+        &[("session", &phone_session)],
+    )
+    .await;
+    assert_eq!(res.headers()["location"], "/account?done=sessions-ended");
+    assert_eq!(
+        phone.get(s.url("/account")).send().await.expect("get").status(),
+        401,
+        "the phone is signed out"
+    );
+    oidc::refresh(&s, &client, phone_tokens.refresh())
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+    let page = account(&s, &desk).await;
+    assert!(!page.contains("Safari on iPhone"), "{page}");
+    assert!(page.contains("Firefox on Windows"), "this browser stays signed in");
     s.stop().await;
 }

@@ -41,6 +41,54 @@ struct AccountPage<'a> {
     confirm_password: bool,
     min_length: usize,
     max_length: usize,
+    sessions: Vec<SessionRow>,
+}
+
+/// A live session as the account page lists it.
+struct SessionRow {
+    id: String,
+    browser: String,
+    address: String,
+    started: String,
+    this_browser: bool,
+}
+
+/// "Firefox on Windows", from a User-Agent: enough for a person to tell their devices
+/// apart. Order matters: Edge and Chrome say "Safari", Chrome on iOS says "CriOS".
+fn describe_browser(user_agent: Option<&str>) -> String {
+    let Some(ua) = user_agent else {
+        return "Unknown browser".into();
+    };
+    let has = |s: &str| ua.contains(s);
+    let browser = if has("Edg/") || has("EdgA/") || has("EdgiOS/") {
+        "Edge"
+    } else if has("Firefox/") || has("FxiOS/") {
+        "Firefox"
+    } else if has("Chrome/") || has("CriOS/") || has("Chromium/") {
+        "Chrome"
+    } else if has("Safari/") {
+        "Safari"
+    } else {
+        "A browser"
+    };
+    let system = if has("iPhone") {
+        "iPhone"
+    } else if has("iPad") {
+        "iPad"
+    } else if has("Android") {
+        "Android"
+    } else if has("Windows") {
+        "Windows"
+    } else if has("Mac OS X") || has("Macintosh") {
+        "Mac"
+    } else if has("CrOS") {
+        "ChromeOS"
+    } else if has("Linux") {
+        "Linux"
+    } else {
+        return browser.to_string();
+    };
+    format!("{browser} on {system}")
 }
 
 #[derive(Template)]
@@ -66,6 +114,8 @@ fn done_notice(done: &str) -> Option<&'static str> {
         "totp-removed" => "The authenticator app is removed, and its recovery codes no longer work.",
         "totp-on" => "An authenticator app is set up already.",
         "no-totp" => "Recovery codes come with an authenticator app: set one up first.",
+        "sessions-ended" => "Signed out there. The apps used in that browser were told too.",
+        "no-session" => "That sign-in had ended already.",
         _ => return None,
     })
 }
@@ -116,6 +166,17 @@ pub async fn show(
     let has_totp = second_factor::has_totp(&svc, user.id).await?;
     let recovery_left = second_factor::recovery_codes_left(&svc, user.id).await?;
     let required = second_factor::required(&svc, &user).await?;
+    let sessions = sessions::of_user(svc.store.reader(), user.id, svc.now())
+        .await?
+        .into_iter()
+        .map(|s| SessionRow {
+            id: s.id.to_string(),
+            browser: describe_browser(s.origin.user_agent.as_deref()),
+            address: s.origin.ip.unwrap_or_else(|| "unknown address".into()),
+            started: s.started_at.format("%-d %b %Y, %H:%M UTC").to_string(),
+            this_browser: s.id == session.id,
+        })
+        .collect();
     let body = page(
         StatusCode::OK,
         &AccountPage {
@@ -131,6 +192,7 @@ pub async fn show(
             confirm_password: svc.now() - session.auth_time > login::recent_sign_in(),
             min_length: MIN_LENGTH,
             max_length: MAX_LENGTH,
+            sessions,
         },
     );
     Ok((jar, body).into_response())
@@ -204,4 +266,36 @@ pub async fn sign_out_everywhere(
         },
     );
     Ok((jar, body).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_browser;
+
+    #[test]
+    fn browsers_are_named_as_people_know_them() {
+        let cases = [
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36 Edg/131.0",
+                "Edge on Windows",
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
+                "Safari on iPhone",
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36",
+                "Chrome on Android",
+            ),
+            (
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.0; rv:133.0) Gecko/20100101 Firefox/133.0",
+                "Firefox on Mac",
+            ),
+            ("curl/8.5.0", "A browser"),
+        ];
+        for (ua, expected) in cases {
+            assert_eq!(describe_browser(Some(ua)), expected, "{ua}");
+        }
+        assert_eq!(describe_browser(None), "Unknown browser");
+    }
 }

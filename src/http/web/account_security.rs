@@ -7,7 +7,7 @@ use crate::accounts::login::{self, LoginError};
 use crate::accounts::users::{self, By};
 use crate::accounts::{AccountsError, User, second_factor};
 use crate::audit::Actor;
-use crate::http::{AppState, ClientAddress, WebError, too_many};
+use crate::http::{AppState, BrowserOrigin, ClientAddress, WebError, too_many};
 use crate::sessions::{self, Session};
 use askama::Template;
 use axum::Form;
@@ -107,10 +107,11 @@ fn by(user: &User, from: std::net::IpAddr) -> By {
 
 pub async fn change_password(
     State(svc): State<AppState>,
-    ClientAddress(from): ClientAddress,
+    seen: BrowserOrigin,
     jar: CookieJar,
     form: Result<Form<SecurityForm>, FormRejection>,
 ) -> Response {
+    let from = seen.address;
     if !svc.limits.sign_in.check(from) {
         return too_many("Too many attempts from this network. Wait a minute and try again.");
     }
@@ -153,7 +154,7 @@ pub async fn change_password(
     }
     // Every session ended with the old password; this browser gets a new one.
     let amr: Vec<&str> = session.amr.iter().map(String::as_str).collect();
-    match sessions::start(svc.store.conn(), user.id, &session.acr, &amr, svc.now()).await {
+    match sessions::start(svc.store.conn(), user.id, &session.acr, &amr, &seen.origin, svc.now()).await {
         Ok((_, cookie)) => (session_cookie::set(&svc, jar, cookie), back("password")).into_response(),
         Err(e) => WebError::from(e).into_response(),
     }
@@ -310,6 +311,62 @@ pub async fn regenerate_codes(
     };
     match second_factor::regenerate_recovery_codes(&svc, &user, &by(&user, from)).await {
         Ok(codes) => codes_page(&svc, jar, &codes),
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct EndSessionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    session: String,
+}
+
+impl CsrfForm for EndSessionForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// Ends one of the person's other sessions (a phone left signed in), or with
+/// `session=others` every one but this browser's; its grants are revoked and its apps
+/// told, as at any sign-out.
+pub async fn end_session(
+    State(svc): State<AppState>,
+    ClientAddress(from): ClientAddress,
+    jar: CookieJar,
+    form: Result<Form<EndSessionForm>, FormRejection>,
+) -> Response {
+    let form = match checked_form(&svc, &jar, form, "Open your account page again.") {
+        Ok(form) => form,
+        Err(answer) => return *answer,
+    };
+    let current = match session_cookie::current(&svc, &jar).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return refused(StatusCode::UNAUTHORIZED, "You are not signed in any more."),
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    let user = match users::find_by_id(&svc, current.user_id).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return refused(StatusCode::UNAUTHORIZED, "You are not signed in any more."),
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    let targets: Vec<uuid::Uuid> = if form.session == "others" {
+        match sessions::of_user(svc.store.reader(), user.id, svc.now()).await {
+            Ok(all) => all.into_iter().map(|s| s.id).filter(|id| *id != current.id).collect(),
+            Err(e) => return WebError::from(e).into_response(),
+        }
+    } else {
+        match form.session.parse::<uuid::Uuid>() {
+            // This browser's own session ends through "Sign out of this browser".
+            Ok(id) if id != current.id => vec![id],
+            _ => return back("no-session"),
+        }
+    };
+    match users::end_sessions(&svc, &user, &targets, &by(&user, from)).await {
+        Ok(0) => back("no-session"),
+        Ok(_) => back("sessions-ended"),
         Err(e) => WebError::from(e).into_response(),
     }
 }

@@ -2,7 +2,7 @@
 use super::{CsrfForm, capitalise, checked_form, csrf, page, session_cookie};
 use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
 use crate::accounts::{AccountsError, User, invites};
-use crate::http::{AppState, ClientAddress, WebError, too_many};
+use crate::http::{AppState, BrowserOrigin, WebError, too_many};
 use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
@@ -92,11 +92,11 @@ pub async fn show(
 
 pub async fn submit(
     State(svc): State<AppState>,
-    ClientAddress(from): ClientAddress,
+    seen: BrowserOrigin,
     jar: CookieJar,
     form: Result<Form<InviteForm>, FormRejection>,
 ) -> Result<Response, WebError> {
-    if !svc.limits.link_forms.check(from) {
+    if !svc.limits.link_forms.check(seen.address) {
         return Ok(too_many(
             "Too many attempts from this network. Wait a minute and try again.",
         ));
@@ -111,7 +111,7 @@ pub async fn submit(
         return Ok(again(&user, "The two passwords are not the same.".into()));
     }
     let signed_in = session_cookie::current(&svc, &jar).await?;
-    match invites::accept(&svc, &form.token, &form.password, signed_in, Some(from.to_string())).await {
+    match invites::accept(&svc, &form.token, &form.password, signed_in, &seen.origin).await {
         Ok((_, cookie)) => {
             let jar = session_cookie::set(&svc, jar, cookie);
             Ok((jar, Redirect::to("/account?welcome=1")).into_response())

@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/account/totp/remove", post(account_security::remove_totp))
         .route("/account/recovery-codes", post(account_security::regenerate_codes))
+        .route("/account/sessions/end", post(account_security::end_session))
         .route("/account/sign-out", post(account::sign_out))
         .route("/account/sign-out-everywhere", post(account::sign_out_everywhere))
         .route("/static/tessera.css", get(stylesheet))

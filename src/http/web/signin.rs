@@ -7,9 +7,10 @@ use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
 use crate::accounts::second_factor;
 use crate::http::answers::{self, Unserved, past_body_limit};
 use crate::http::oidc::{redirect, refusal_response, signin_page};
-use crate::http::{AppState, ClientAddress, WebError, too_many};
+use crate::http::{AppState, BrowserOrigin, WebError, too_many};
 use crate::oidc::Provider;
-use crate::oidc::signin::{self, Pending, Stage, Step};
+use crate::oidc::signin::{self, Browser, Pending, Stage, Step};
+use crate::sessions::Origin;
 use askama::Template;
 use axum::Form;
 use axum::Router;
@@ -326,10 +327,11 @@ async fn show(svc: &Provider, jar: CookieJar, handle: &str, stage: Stage, also: 
 async fn answer(
     svc: &Provider,
     jar: CookieJar,
+    origin: Origin,
     form: Result<Form<StepForm>, FormRejection>,
     stage: Stage,
     also: &[Stage],
-    run: impl AsyncFnOnce(&Provider, &mut Pending, &StepForm, Option<crate::sessions::Session>) -> Step,
+    run: impl AsyncFnOnce(&Provider, &mut Pending, &StepForm, Browser) -> Step,
 ) -> Response {
     let form = match form {
         Ok(Form(form)) => form,
@@ -355,7 +357,7 @@ async fn answer(
         Ok(s) => s,
         Err(e) => return WebError::from(e).into_response(),
     };
-    match run(svc, &mut p, &form, session).await {
+    match run(svc, &mut p, &form, Browser { session, origin }).await {
         Step::Go(next, cookie) => {
             let jar = match cookie {
                 Some(value) => session_cookie::set(svc, jar, value),
@@ -402,12 +404,14 @@ async fn identify_page(State(svc): State<AppState>, jar: CookieJar, Query(h): Qu
 
 async fn identify(
     State(svc): State<AppState>,
+    seen: BrowserOrigin,
     jar: CookieJar,
     form: Result<Form<StepForm>, FormRejection>,
 ) -> Response {
     answer(
         &svc,
         jar,
+        seen.origin,
         form,
         Stage::Identify,
         &[Stage::Password],
@@ -422,19 +426,25 @@ async fn password_page(State(svc): State<AppState>, jar: CookieJar, Query(h): Qu
 
 async fn password(
     State(svc): State<AppState>,
-    ClientAddress(from): ClientAddress,
+    seen: BrowserOrigin,
     jar: CookieJar,
     form: Result<Form<StepForm>, FormRejection>,
 ) -> Response {
-    if !svc.limits.sign_in.check(from) {
+    if !svc.limits.sign_in.check(seen.address) {
         return too_many("Too many sign-in attempts from this network. Wait a minute and try again.");
     }
     // Given before the outcome is known: it names this browser, which is trusted for a
     // user only once that user has signed in with it.
     let (jar, device) = device_cookie::of(&svc, jar);
-    answer(&svc, jar, form, Stage::Password, &[], async |svc, p, f, old| {
-        signin::password(svc, p, &f.password, &device, Some(from.to_string()), old).await
-    })
+    answer(
+        &svc,
+        jar,
+        seen.origin,
+        form,
+        Stage::Password,
+        &[],
+        async |svc, p, f, browser| signin::password(svc, p, &f.password, &device, browser).await,
+    )
     .await
 }
 
@@ -444,12 +454,19 @@ async fn change_password_page(State(svc): State<AppState>, jar: CookieJar, Query
 
 async fn change_password(
     State(svc): State<AppState>,
+    seen: BrowserOrigin,
     jar: CookieJar,
     form: Result<Form<StepForm>, FormRejection>,
 ) -> Response {
-    answer(&svc, jar, form, Stage::ChangePassword, &[], async |svc, p, f, old| {
-        signin::change_password(svc, p, &f.password, &f.password_confirm, old).await
-    })
+    answer(
+        &svc,
+        jar,
+        seen.origin,
+        form,
+        Stage::ChangePassword,
+        &[],
+        async |svc, p, f, browser| signin::change_password(svc, p, &f.password, &f.password_confirm, browser).await,
+    )
     .await
 }
 
@@ -457,10 +474,21 @@ async fn consent_page(State(svc): State<AppState>, jar: CookieJar, Query(h): Que
     show(&svc, jar, &h.r, Stage::Consent, &[], false).await
 }
 
-async fn consent(State(svc): State<AppState>, jar: CookieJar, form: Result<Form<StepForm>, FormRejection>) -> Response {
-    answer(&svc, jar, form, Stage::Consent, &[], async |svc, p, f, session| {
-        signin::consent(svc, p, f.decision == "allow", session).await
-    })
+async fn consent(
+    State(svc): State<AppState>,
+    seen: BrowserOrigin,
+    jar: CookieJar,
+    form: Result<Form<StepForm>, FormRejection>,
+) -> Response {
+    answer(
+        &svc,
+        jar,
+        seen.origin,
+        form,
+        Stage::Consent,
+        &[],
+        async |svc, p, f, browser| signin::consent(svc, p, f.decision == "allow", browser).await,
+    )
     .await
 }
 
@@ -471,18 +499,26 @@ async fn second_factor_page(State(svc): State<AppState>, jar: CookieJar, Query(h
 
 async fn second_factor(
     State(svc): State<AppState>,
-    ClientAddress(from): ClientAddress,
+    seen: BrowserOrigin,
     jar: CookieJar,
     form: Result<Form<StepForm>, FormRejection>,
 ) -> Response {
-    if !svc.limits.second_factor.check(from) {
+    if !svc.limits.second_factor.check(seen.address) {
         return too_many("Too many codes were tried from this network. Wait a minute and try again.");
     }
     let (jar, device) = device_cookie::of(&svc, jar);
-    answer(&svc, jar, form, Stage::SecondFactor, &[], async |svc, p, f, old| {
-        let recovery = f.method == "recovery";
-        signin::second_factor(svc, p, &f.code, recovery, &device, Some(from.to_string()), old).await
-    })
+    answer(
+        &svc,
+        jar,
+        seen.origin,
+        form,
+        Stage::SecondFactor,
+        &[],
+        async |svc, p, f, browser| {
+            let recovery = f.method == "recovery";
+            signin::second_factor(svc, p, &f.code, recovery, &device, browser).await
+        },
+    )
     .await
 }
 
@@ -492,16 +528,22 @@ async fn enrol_totp_page(State(svc): State<AppState>, jar: CookieJar, Query(h): 
 
 async fn enrol_totp(
     State(svc): State<AppState>,
-    ClientAddress(from): ClientAddress,
+    seen: BrowserOrigin,
     jar: CookieJar,
     form: Result<Form<StepForm>, FormRejection>,
 ) -> Response {
-    if !svc.limits.second_factor.check(from) {
+    if !svc.limits.second_factor.check(seen.address) {
         return too_many("Too many codes were tried from this network. Wait a minute and try again.");
     }
-    answer(&svc, jar, form, Stage::EnrolTotp, &[], async |svc, p, f, _| {
-        signin::enrol_totp(svc, p, &f.code, Some(from.to_string())).await
-    })
+    answer(
+        &svc,
+        jar,
+        seen.origin,
+        form,
+        Stage::EnrolTotp,
+        &[],
+        async |svc, p, f, browser| signin::enrol_totp(svc, p, &f.code, &browser).await,
+    )
     .await
 }
 
@@ -511,11 +553,18 @@ async fn recovery_codes_page(State(svc): State<AppState>, jar: CookieJar, Query(
 
 async fn recovery_codes(
     State(svc): State<AppState>,
+    seen: BrowserOrigin,
     jar: CookieJar,
     form: Result<Form<StepForm>, FormRejection>,
 ) -> Response {
-    answer(&svc, jar, form, Stage::RecoveryCodes, &[], async |svc, p, _, old| {
-        signin::recovery_codes_seen(svc, p, old).await
-    })
+    answer(
+        &svc,
+        jar,
+        seen.origin,
+        form,
+        Stage::RecoveryCodes,
+        &[],
+        async |svc, p, _, browser| signin::recovery_codes_seen(svc, p, browser).await,
+    )
     .await
 }
