@@ -12,6 +12,9 @@ pub struct Model {
     /// The last time step whose code was accepted: no code is accepted twice.
     pub last_used_step: Option<i64>,
     pub created_at: DateTimeUtc,
+    /// While unconfirmed: the sign-in or session that started setting it up, the only
+    /// one it is shown to and confirmed from.
+    pub bound_to: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

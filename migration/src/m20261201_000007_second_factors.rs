@@ -5,6 +5,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
     big_integer_null, blob, boolean, json_null, timestamp_with_time_zone, timestamp_with_time_zone_null, uuid,
+    uuid_null,
 };
 
 #[derive(DeriveMigrationName)]
@@ -43,6 +44,7 @@ enum TotpKeys {
     ConfirmedAt,
     LastUsedStep,
     CreatedAt,
+    BoundTo,
 }
 
 #[derive(DeriveIden)]
@@ -88,6 +90,7 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone_null(TotpKeys::ConfirmedAt))
                 .col(big_integer_null(TotpKeys::LastUsedStep))
                 .col(timestamp_with_time_zone(TotpKeys::CreatedAt))
+                .col(uuid_null(TotpKeys::BoundTo))
                 .foreign_key(
                     ForeignKey::create()
                         .from(TotpKeys::Table, TotpKeys::UserId)

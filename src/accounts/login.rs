@@ -90,19 +90,42 @@ pub async fn check_second_factor(
         .with_detail(serde_json::json!({ "method": method, "reason": reason }));
         if outcome_ok { e } else { e.failed() }
     };
-    let bucket = bucket_of(svc, user, device).await?;
-    if let Some(until) = bucket.locked_until(user, now) {
+    let mut bucket = bucket_of(svc, user, device).await?;
+    let refuse = |bucket: &Bucket| match bucket {
+        Bucket::Device(d) => LoginError::Locked(d.locked_until.unwrap_or(now + svc.config.lockout_duration)),
+        Bucket::Unknown => LoginError::InvalidCredentials,
+    };
+    // The attempt is counted before the code is checked, atomically and only while the
+    // bucket is unlocked: guesses sent in parallel cannot all get past the lock.
+    let tx = svc.store.begin().await?;
+    let taken = match &bucket {
+        Bucket::Device(d) => store::devices::take_attempt(&tx, d.id, now).await?,
+        Bucket::Unknown => store::users::take_attempt(&tx, user.id, now).await?,
+    };
+    tx.commit().await.map_err(StoreError::from)?;
+    let threshold = i32::try_from(svc.config.lockout_threshold).unwrap_or(i32::MAX);
+    let Some(attempts) = taken.filter(|n| *n <= threshold) else {
         audit::record(svc.store.conn(), &event(false, Some("locked")), now).await?;
-        return Err(match bucket {
-            Bucket::Device(_) => LoginError::Locked(until),
-            Bucket::Unknown => LoginError::InvalidCredentials,
-        });
+        return Err(refuse(&bucket));
+    };
+    if let Bucket::Device(d) = &mut bucket {
+        // What the store holds now, so a success clears it.
+        d.failed_logins = attempts;
     }
     if verify().await? {
         succeeded(svc, user.clone(), &bucket, device, None, event(true, None), true, now).await?;
         return Ok(());
     }
-    count_failure(svc, user, &bucket, event(false, Some("wrong code")), now).await?;
+    record_failure(
+        svc,
+        user,
+        &bucket,
+        event(false, Some("wrong code")),
+        attempts,
+        true,
+        now,
+    )
+    .await?;
     Err(LoginError::InvalidCredentials)
 }
 
@@ -184,14 +207,35 @@ async fn count_failure(
     event: Event,
     now: DateTime<Utc>,
 ) -> Result<(), LoginError> {
+    let failures = {
+        let tx = svc.store.begin().await?;
+        let n = match bucket {
+            Bucket::Device(d) => store::devices::count_failure(&tx, d.id).await?,
+            Bucket::Unknown => store::users::increment_failed_logins(&tx, user.id).await?,
+        };
+        tx.commit().await.map_err(StoreError::from)?;
+        n
+    };
+    record_failure(svc, user, bucket, event, failures, false, now).await
+}
+
+/// A failure already counted (`failures` in a row now; `codes`: of the second factor,
+/// after the right password): audited, and the bucket locks at the threshold, for
+/// longer each lockout in a row.
+async fn record_failure(
+    svc: &Services,
+    user: &User,
+    bucket: &Bucket,
+    event: Event,
+    failures: i32,
+    codes: bool,
+    now: DateTime<Utc>,
+) -> Result<(), LoginError> {
     let tx = svc.store.begin().await?;
     audit::record(&tx, &event, now).await?;
-    let (failures, lockouts) = match bucket {
-        Bucket::Device(d) => (store::devices::count_failure(&tx, d.id).await?, d.lockouts),
-        Bucket::Unknown => (
-            store::users::increment_failed_logins(&tx, user.id).await?,
-            user.lockouts,
-        ),
+    let lockouts = match bucket {
+        Bucket::Device(d) => d.lockouts,
+        Bucket::Unknown => user.lockouts,
     };
     if failures >= i32::try_from(svc.config.lockout_threshold).unwrap_or(i32::MAX) {
         let until = now + lockout_length(svc.config.lockout_duration, lockouts);
@@ -209,7 +253,7 @@ async fn count_failure(
         // The person hears of a lock they did not cause; one on their own browser
         // they see on the page.
         if matches!(bucket, Bucket::Unknown) && user.mail_address().is_some() {
-            let message = messages::account_locked(&svc.config, user, until).map_err(AccountsError::from)?;
+            let message = messages::account_locked(&svc.config, user, until, codes).map_err(AccountsError::from)?;
             mail::queue_for_user(&tx, now, "account_locked", user, message)
                 .await
                 .map_err(AccountsError::from)?;

@@ -28,11 +28,13 @@ pub struct Temporary {
     pub mail_id: Option<Uuid>,
 }
 
-/// One person's reset mails are this far apart at least, however often it is asked
-/// for: a stranger cannot fill someone's mailbox from the forgot-password form.
+/// One person's reset mails are this far apart at least, and at most `PER_DAY` a day,
+/// however often they are asked for: a stranger cannot fill someone's mailbox from the
+/// forgot-password form.
 fn between_requests() -> Duration {
     Duration::minutes(2)
 }
+const PER_DAY: u64 = 5;
 
 /// Issues a reset link (voiding older ones) and queues its mail, inside the caller's
 /// transaction. Refused for users mail may not go to.
@@ -104,8 +106,13 @@ async fn request(svc: &Services, identifier: &str, source_ip: Option<String>) ->
         None => Some("unknown user"),
         Some(u) if !u.active => Some("disabled"),
         Some(u) if u.email.is_none() => Some("no address"),
-        Some(u) if store::tokens::issued_since(&tx, Purpose::Reset, u.id, now - between_requests()).await? => {
+        Some(u) if store::tokens::issued_since(&tx, Purpose::Reset, u.id, now - between_requests()).await? > 0 => {
             Some("a link was sent moments ago")
+        }
+        Some(u)
+            if store::tokens::issued_since(&tx, Purpose::Reset, u.id, now - Duration::days(1)).await? >= PER_DAY =>
+        {
+            Some("the day's reset links were sent")
         }
         Some(_) => None,
     };
@@ -197,6 +204,7 @@ async fn new_password_set(
 ) -> Result<(), StoreError> {
     store::users::set_password(c, user.id, hash, temporary_until, now).await?;
     store::devices::clear_for_user(c, user.id).await?;
+    store::second_factors::delete_unconfirmed(c, user.id).await?;
     store::tokens::void_live(c, Purpose::Reset, Some(user.id), now).await?;
     store::outbox::cancel_purpose(c, user.id, "reset", "a new password was set").await?;
     invites::void(c, user.id, "a password was set", now).await?;
@@ -267,4 +275,12 @@ pub async fn unlock(svc: &Services, by: &By, username: &str) -> Result<User, Acc
     user.locked_until = None;
     user.lockouts = 0;
     Ok(user)
+}
+
+/// Voids a user's reset links and cancels reset mail not yet sent (their address
+/// changed: the link went to the old one). Inside the caller's transaction.
+pub async fn void(c: &impl store::Conn, user_id: Uuid, reason: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    store::tokens::void_live(c, Purpose::Reset, Some(user_id), now).await?;
+    store::outbox::cancel_purpose(c, user_id, "reset", reason).await?;
+    Ok(())
 }

@@ -71,10 +71,18 @@ fn unseal(svc: &Services, user: &User, sealed: &[u8]) -> Result<Vec<u8>, Account
         .ok_or_else(|| AccountsError::SecondFactor("the stored key cannot be opened with this server's key".into()))
 }
 
-/// Starts (or shows again) setting up an authenticator app. The key waits unconfirmed
-/// until a code from it is typed, so reloading the page shows the same QR code.
-pub async fn begin_enrolment(svc: &Services, user: &User) -> Result<Enrolment, AccountsError> {
+/// How long a key being set up waits for its first code.
+fn enrolment_lifetime() -> chrono::Duration {
+    chrono::Duration::minutes(15)
+}
+
+/// Starts (or shows again) setting up an authenticator app, for one sign-in or session
+/// (`context`): the key waits unconfirmed for its first code, shown again only there
+/// (a reload keeps the same QR code) and for 15 minutes. Anywhere else a new key
+/// replaces it, so a key someone saw earlier can never become the one confirmed.
+pub async fn begin_enrolment(svc: &Services, user: &User, context: Uuid) -> Result<Enrolment, AccountsError> {
     let c = svc.store.conn();
+    let now = svc.now();
     let secret = match store::second_factors::find_totp(c, user.id).await? {
         Some(k) if k.confirmed_at.is_some() => {
             return Err(AccountsError::invalid(
@@ -82,8 +90,10 @@ pub async fn begin_enrolment(svc: &Services, user: &User) -> Result<Enrolment, A
                 "an authenticator app is set up already: remove it first",
             ));
         }
-        Some(k) => unseal(svc, user, &k.sealed)?,
-        None => {
+        Some(k) if k.bound_to == Some(context) && now - k.created_at < enrolment_lifetime() => {
+            unseal(svc, user, &k.sealed)?
+        }
+        _ => {
             // 160 bits, as RFC 4226 recommends.
             let mut secret = vec![0u8; 20];
             rand::rng().fill_bytes(&mut secret);
@@ -91,7 +101,7 @@ pub async fn begin_enrolment(svc: &Services, user: &User) -> Result<Enrolment, A
                 .secret
                 .seal(SEAL, user.id.as_bytes(), &secret)
                 .ok_or_else(|| AccountsError::SecondFactor("sealing failed".into()))?;
-            store::second_factors::put_unconfirmed(c, user.id, sealed, svc.now()).await?;
+            store::second_factors::put_unconfirmed(c, user.id, sealed, context, now).await?;
             secret
         }
     };
@@ -134,11 +144,18 @@ fn step_of(
 
 /// Confirms the app being set up with a code from it: the second factor is on, a new
 /// set of recovery codes is made (returned, to show once) and the user is mailed.
-pub async fn confirm_enrolment(svc: &Services, user: &User, code: &str, by: &By) -> Result<Vec<String>, AccountsError> {
+pub async fn confirm_enrolment(
+    svc: &Services,
+    user: &User,
+    context: Uuid,
+    code: &str,
+    by: &By,
+) -> Result<Vec<String>, AccountsError> {
     let now = svc.now();
     let key = store::second_factors::find_totp(svc.store.conn(), user.id)
         .await?
-        .filter(|k| k.confirmed_at.is_none())
+        .filter(|k| k.confirmed_at.is_none() && k.bound_to == Some(context))
+        .filter(|k| now - k.created_at < enrolment_lifetime())
         .ok_or_else(|| AccountsError::invalid("authenticator", "start setting up the app again"))?;
     let Some(step) = step_of(svc, user, &key.sealed, code, now)? else {
         return Err(AccountsError::WrongCode);
@@ -185,6 +202,8 @@ pub async fn remove(svc: &Services, user: &User, by: &By) -> Result<bool, Accoun
     let tx = svc.store.begin().await?;
     let removed = store::second_factors::delete_totp(&tx, user.id).await?;
     store::second_factors::delete_recovery_codes(&tx, user.id).await?;
+    // A sign-in in progress that got past the old app must not finish on its strength.
+    store::auth_requests::delete_for_user(&tx, user.id, None).await?;
     audit::record(&tx, &by.event("user.totp_remove", user), now).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(removed)

@@ -367,10 +367,26 @@ pub async fn on_password_changed(c: &impl store::Conn, user_id: Uuid, now: DateT
     crate::sessions::sign_out_everywhere(c, user_id, now).await
 }
 
+/// `on_password_changed` for a change made inside the sign-in `keep`, which goes on.
+async fn on_own_password_changed(
+    c: &impl store::Conn,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    crate::sessions::sign_out_everywhere_but(c, user_id, keep, now).await
+}
+
 /// The user sets their own password (a forced change at sign-in): the policy applies,
 /// the current password (a temporary one included) is not accepted again, "must
 /// change password" is cleared and the user's other sign-ins end.
-pub async fn change_own_password(svc: &Services, user: &User, new_password: &str) -> Result<(), AccountsError> {
+/// `signing_in`: the sign-in in progress making a forced change, which goes on.
+pub async fn change_own_password(
+    svc: &Services,
+    user: &User,
+    new_password: &str,
+    signing_in: Option<Uuid>,
+) -> Result<(), AccountsError> {
     password::check_policy(new_password, &user.username, user.email.as_deref())?;
     if let Some(current) = &user.password_hash
         && matches!(
@@ -386,7 +402,7 @@ pub async fn change_own_password(svc: &Services, user: &User, new_password: &str
     let now = svc.now();
     let tx = svc.store.begin().await?;
     store::users::set_password(&tx, user.id, &hash, None, now).await?;
-    on_password_changed(&tx, user.id, now).await?;
+    on_own_password_changed(&tx, user.id, signing_in, now).await?;
     if user.mail_address().is_some() {
         let message = crate::mail::messages::password_changed(&svc.config, user, now)?;
         crate::mail::queue_for_user(&tx, now, "password_changed", user, message).await?;

@@ -22,6 +22,8 @@ struct Letter<'a> {
     when: String,
     /// A way of signing in ("an authenticator app", "a passkey named …").
     method: &'a str,
+    /// Wrong second-factor codes came after the right password.
+    password_known: bool,
 }
 
 /// A mail's two parts: askama reads the letter's fields through `Deref`.
@@ -154,9 +156,16 @@ pub fn password_changed(config: &Config, user: &User, at: DateTime<Utc>) -> Resu
     render(subject, &ChangedText(&l), &ChangedHtml(&l))
 }
 
-pub fn account_locked(config: &Config, user: &User, until: DateTime<Utc>) -> Result<Rendered, MailError> {
+/// `codes`: the wrong tries were second-factor codes, typed after the right password.
+pub fn account_locked(config: &Config, user: &User, until: DateTime<Utc>, codes: bool) -> Result<Rendered, MailError> {
     let l = Letter {
         when: when(until),
+        method: if codes {
+            "codes from your authenticator app"
+        } else {
+            "passwords"
+        },
+        password_known: codes,
         ..letter(config, user)
     };
     let subject = format!("{}: sign-in to your account was paused", l.organisation);

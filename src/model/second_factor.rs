@@ -10,4 +10,7 @@ pub struct TotpKey {
     /// None while enrolment waits for the first code.
     pub confirmed_at: Option<DateTime<Utc>>,
     pub last_used_step: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    /// While unconfirmed: the sign-in or session that started setting it up.
+    pub bound_to: Option<Uuid>,
 }

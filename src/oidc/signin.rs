@@ -9,7 +9,7 @@ use super::{clients, redirect};
 use crate::accounts::devices::DeviceCookie;
 use crate::accounts::login::{self, LoginError};
 use crate::accounts::users::By;
-use crate::accounts::{AccountsError, User, UserState, second_factor};
+use crate::accounts::{AccountsError, User, second_factor};
 use crate::audit::Actor;
 use crate::crypto::{random_token, token_hash};
 use crate::oidc::Provider;
@@ -336,7 +336,7 @@ pub async fn enrol_totp(svc: &Provider, p: &mut Pending, code: &str, browser: &B
         actor: Actor::user(user.id, &user.username),
         source_ip: browser.origin.ip.clone(),
     };
-    match second_factor::confirm_enrolment(svc, &user, code, &by).await {
+    match second_factor::confirm_enrolment(svc, &user, p.id, code, &by).await {
         Ok(codes) => match move_to(
             svc,
             p,
@@ -378,11 +378,11 @@ pub async fn change_password(svc: &Provider, p: &mut Pending, new: &str, confirm
     let user = match store::users::find_by_id(svc.store.conn(), user_id).await {
         // The forced change must still be owed: a reset, a disable or a lock since the
         // password step ends this sign-in.
-        Ok(Some(u)) if u.must_change_password && u.state(svc.now()) == UserState::Active => u,
+        Ok(Some(u)) if u.must_change_password && u.active => u,
         Ok(_) => return Step::Go(Stage::Identify, None),
         Err(e) => return e.into(),
     };
-    match crate::accounts::users::change_own_password(svc, &user, new).await {
+    match crate::accounts::users::change_own_password(svc, &user, new, Some(p.id)).await {
         Ok(()) => {}
         Err(AccountsError::WeakPassword(why)) => return Step::Retry(why),
         Err(e) => return OidcError::from(e).into(),

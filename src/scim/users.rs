@@ -259,8 +259,9 @@ async fn save(
         activation_changed(&tx, &after, after.active, &client.by(), now).await?;
     }
     if before.email != after.email {
-        // The invite went to the old address: whoever has it there must not use it.
+        // Links went to the old address: whoever has it there must not use them.
         crate::accounts::invites::void(&tx, after.id, "email address changed", now).await?;
+        crate::accounts::resets::void(&tx, after.id, "email address changed", now).await?;
     }
     audit::record(&tx, &client.event(action, Some(target)), now).await?;
     tx.commit().await.map_err(StoreError::from)?;

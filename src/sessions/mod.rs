@@ -72,7 +72,20 @@ pub async fn end(c: &impl store::Conn, session: &Session, now: DateTime<Utc>) ->
 /// Ends every session of a user and revokes all their grants, offline ones included:
 /// "sign out everywhere", and what disabling or deleting a user implies.
 pub async fn sign_out_everywhere(c: &impl store::Conn, user_id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+    sign_out_everywhere_but(c, user_id, None, now).await
+}
+
+/// `sign_out_everywhere`, keeping the sign-in in progress `keep` (the one changing
+/// the password right now). Sign-ins still in progress end too: one waiting at its
+/// second step must not finish after the password that started it was changed.
+pub async fn sign_out_everywhere_but(
+    c: &impl store::Conn,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     store::sessions::end_all_for_user(c, user_id, now).await?;
+    store::auth_requests::delete_for_user(c, user_id, keep).await?;
     let told = store::grants::revoke_where(c, user_id, None, now).await?;
     queue_logouts(c, user_id, told, now).await
 }

@@ -88,3 +88,15 @@ pub async fn delete(c: &impl ConnectionTrait, id: Uuid) -> Result<()> {
     authorization_request::Entity::delete_by_id(id).exec(c).await?;
     Ok(())
 }
+
+/// Drops every sign-in in progress for a user (signed out everywhere, a new password,
+/// second factor removed): none of them may finish on what was proven before.
+pub async fn delete_for_user(c: &impl ConnectionTrait, user_id: Uuid, except: Option<Uuid>) -> Result<()> {
+    let mut delete =
+        authorization_request::Entity::delete_many().filter(authorization_request::Column::UserId.eq(user_id));
+    if let Some(keep) = except {
+        delete = delete.filter(authorization_request::Column::Id.ne(keep));
+    }
+    delete.exec(c).await?;
+    Ok(())
+}

@@ -92,3 +92,23 @@ pub async fn clear_for_user(c: &impl ConnectionTrait, user_id: Uuid) -> Result<(
         .await?;
     Ok(())
 }
+
+/// Counts an attempt before it is checked, only while the browser is not locked; the
+/// count now, or None when locked.
+pub async fn take_attempt(c: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<Option<i32>> {
+    use sea_orm::Condition;
+    let res = Entity::update_many()
+        .col_expr(Column::FailedLogins, Expr::col(Column::FailedLogins).add(1))
+        .filter(Column::Id.eq(id))
+        .filter(
+            Condition::any()
+                .add(Column::LockedUntil.is_null())
+                .add(Column::LockedUntil.lte(now)),
+        )
+        .exec(c)
+        .await?;
+    if res.rows_affected == 0 {
+        return Ok(None);
+    }
+    Ok(Entity::find_by_id(id).one(c).await?.map(|m| m.failed_logins))
+}

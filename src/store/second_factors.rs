@@ -13,6 +13,8 @@ pub async fn find_totp(c: &impl ConnectionTrait, user_id: Uuid) -> Result<Option
         sealed: m.sealed,
         confirmed_at: m.confirmed_at,
         last_used_step: m.last_used_step,
+        created_at: m.created_at,
+        bound_to: m.bound_to,
     }))
 }
 
@@ -22,6 +24,7 @@ pub async fn put_unconfirmed(
     c: &impl ConnectionTrait,
     user_id: Uuid,
     sealed: Vec<u8>,
+    bound_to: Uuid,
     now: DateTime<Utc>,
 ) -> Result<bool> {
     let res = totp_key::Entity::insert(totp_key::ActiveModel {
@@ -30,10 +33,15 @@ pub async fn put_unconfirmed(
         confirmed_at: Set(None),
         last_used_step: Set(None),
         created_at: Set(now),
+        bound_to: Set(Some(bound_to)),
     })
     .on_conflict(
         OnConflict::column(totp_key::Column::UserId)
-            .update_columns([totp_key::Column::Sealed, totp_key::Column::CreatedAt])
+            .update_columns([
+                totp_key::Column::Sealed,
+                totp_key::Column::CreatedAt,
+                totp_key::Column::BoundTo,
+            ])
             .action_and_where(totp_key::Column::ConfirmedAt.is_null())
             .to_owned(),
     )
@@ -47,6 +55,7 @@ pub async fn confirm_totp(c: &impl ConnectionTrait, user_id: Uuid, step: i64, no
     let res = totp_key::Entity::update_many()
         .col_expr(totp_key::Column::ConfirmedAt, Expr::value(now))
         .col_expr(totp_key::Column::LastUsedStep, Expr::value(step))
+        .col_expr(totp_key::Column::BoundTo, Expr::value(Option::<Uuid>::None))
         .filter(totp_key::Column::UserId.eq(user_id))
         .filter(totp_key::Column::ConfirmedAt.is_null())
         .exec(c)
@@ -127,4 +136,14 @@ pub async fn unused_recovery_codes(c: &impl ConnectionTrait, user_id: Uuid) -> R
         .filter(recovery_code::Column::UsedAt.is_null())
         .count(c)
         .await?)
+}
+
+/// Forgets a key still waiting for its first code (a new password, a reset of 2FA).
+pub async fn delete_unconfirmed(c: &impl ConnectionTrait, user_id: Uuid) -> Result<()> {
+    totp_key::Entity::delete_many()
+        .filter(totp_key::Column::UserId.eq(user_id))
+        .filter(totp_key::Column::ConfirmedAt.is_null())
+        .exec(c)
+        .await?;
+    Ok(())
 }

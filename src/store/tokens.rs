@@ -93,13 +93,13 @@ pub async fn mark_opened(c: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>)
     Ok(())
 }
 
-/// Whether a token of this purpose was issued to this user since `since`.
+/// How many tokens of this purpose were issued to this user since `since`.
 pub async fn issued_since(
     c: &impl ConnectionTrait,
     purpose: Purpose,
     user_id: Uuid,
     since: DateTime<Utc>,
-) -> Result<bool> {
+) -> Result<u64> {
     use sea_orm::PaginatorTrait;
     let n = Entity::find()
         .filter(Column::Purpose.eq(purpose.as_str()))
@@ -107,5 +107,5 @@ pub async fn issued_since(
         .filter(Column::CreatedAt.gt(since))
         .count(c)
         .await?;
-    Ok(n > 0)
+    Ok(n)
 }

@@ -382,3 +382,23 @@ pub async fn hold(c: &impl ConnectionTrait, id: Uuid) -> Result<()> {
         .await?;
     Ok(())
 }
+
+/// Counts a sign-in attempt from unknown browsers before it is checked, only while
+/// they are not locked out; the count now, or None when locked.
+pub async fn take_attempt(c: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<Option<i32>> {
+    use sea_orm::Condition;
+    let res = Entity::update_many()
+        .col_expr(Column::FailedLogins, Expr::col(Column::FailedLogins).add(1))
+        .filter(Column::Id.eq(id))
+        .filter(
+            Condition::any()
+                .add(Column::LockedUntil.is_null())
+                .add(Column::LockedUntil.lte(now)),
+        )
+        .exec(c)
+        .await?;
+    if res.rows_affected == 0 {
+        return Ok(None);
+    }
+    Ok(find_by_id(c, id).await?.map(|u| u.failed_logins))
+}

@@ -16,6 +16,7 @@ on_each_backend!(
     only_the_newest_unexpired_link_works,
     an_admin_gives_a_temporary_password_that_must_be_changed,
     a_temporary_password_expires_unused,
+    reset_links_are_few_a_day_and_die_with_the_address,
 );
 
 const NEW_PASSWORD: &str = "saffron glacier pencil orbit";
@@ -325,5 +326,39 @@ async fn a_temporary_password_expires_unused(backend: Backend) {
     // A wrong password still gets the usual answer.
     let flow = oidc::sign_in(&s, &oidc::browser(), &req, &user.username, "not the password").await;
     assert!(flow.last_page().html.contains(oidc::WRONG_CREDENTIALS));
+    s.stop().await;
+}
+
+async fn reset_links_are_few_a_day_and_die_with_the_address(backend: Backend) {
+    let (s, sink, _client, user) = start(backend).await;
+    for n in 0..6 {
+        forgot(&s, &oidc::browser(), &user.username).await;
+        if n < 5 {
+            link_path(&sink, n, "/reset?token=").await;
+        }
+        s.clock.advance(Duration::minutes(3));
+    }
+    eventually("the sixth request handled", || async {
+        let v = cli_json(&s, &["audit", "list", "--target", &user.id, "--limit", "50"]).await;
+        v.to_string().contains("the day's reset links were sent")
+    })
+    .await;
+    assert_eq!(sink.messages().len(), 5, "five a day at most");
+
+    // A day on, a link goes out; HR then corrects her address: the link sent to the old
+    // one stops working.
+    s.clock.advance(Duration::days(1));
+    forgot(&s, &oidc::browser(), &user.username).await;
+    let path = link_path(&sink, 5, "/reset?token=").await;
+    let scim = Scim::register(&s, "HR", &[]).await;
+    let r = scim
+        .patch(
+            &format!("/Users/{}", user.id),
+            json!([{"op": "replace", "path": "emails", "value": [{"value": "camille@new.example", "primary": true}]}]),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (status, _) = reset(&s, &path, NEW_PASSWORD, NEW_PASSWORD).await;
+    assert_eq!(status, 400);
     s.stop().await;
 }

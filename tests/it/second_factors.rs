@@ -15,6 +15,8 @@ on_each_backend!(
     wrong_codes_count_towards_the_lockout,
     an_application_asking_for_a_second_factor_gets_one,
     admins_need_a_second_factor_unless_turned_off,
+    a_key_seen_in_another_sign_in_is_never_the_one_confirmed,
+    a_sign_in_waiting_for_its_code_ends_with_the_password,
 );
 
 async fn require_2fa_for(s: &TestServer, user: &User) {
@@ -236,4 +238,46 @@ async fn admins_need_a_second_factor_unless_turned_off(backend: Backend) {
         }
         s.stop().await;
     }
+}
+
+async fn a_key_seen_in_another_sign_in_is_never_the_one_confirmed(backend: Backend) {
+    let s = oidc::start(backend).await;
+    let client = oidc::create_client(&s, "ward rota", &[]).await;
+    let user = oidc::create_user(&s, "camille.okafor").await;
+    require_2fa_for(&s, &user).await;
+    // Someone with her password opens the set-up page and copies the key, then leaves.
+    let req = AuthRequest::new(&client, "openid").with_pkce(&Pkce::generate());
+    let flow = oidc::sign_in(&s, &oidc::browser(), &req, &user.username, &user.password).await;
+    let planted = text_between(&flow.last_page().html, r#"<code class="key">"#, "</code>")[0].to_string();
+    // Her own sign-in later shows another key, and a code from the copied one is refused.
+    let browser = oidc::browser();
+    let flow = oidc::sign_in(&s, &browser, &req, &user.username, &user.password).await;
+    let html = &flow.last_page().html;
+    let hers = text_between(html, r#"<code class="key">"#, "</code>")[0].to_string();
+    assert_ne!(hers, planted);
+    let res = post_page(&s, &browser, html, &[("code", &code_for(&s, &planted))]).await;
+    assert!(res.text().await.expect("page").contains("not right"));
+    s.stop().await;
+}
+
+async fn a_sign_in_waiting_for_its_code_ends_with_the_password(backend: Backend) {
+    let s = oidc::start(backend).await;
+    let client = oidc::create_client(&s, "ward rota", &[]).await;
+    let user = oidc::create_user(&s, "camille.okafor").await;
+    require_2fa_for(&s, &user).await;
+    let enrolled = enrol(&s, &client, &user).await;
+    // A sign-in with her password waits at the code step...
+    let browser = oidc::browser();
+    let req = AuthRequest::new(&client, "openid").with_pkce(&Pkce::generate());
+    let flow = oidc::sign_in(&s, &browser, &req, &user.username, &user.password).await;
+    let waiting = flow.last_page().clone();
+    assert_eq!(waiting.path, "/signin/second-factor");
+    // ...when an admin gives her a new password: it can no longer finish.
+    oidc::cli_ok(&s, &["user", "reset-password", &user.username, "--temporary"], None).await;
+    s.clock.advance(Duration::seconds(30));
+    let res = post_page(&s, &browser, &waiting.html, &[("code", &code_for(&s, &enrolled.key))]).await;
+    let status = res.status().as_u16();
+    let html = res.text().await.expect("page");
+    assert!(status == 400 && html.contains("expired"), "{status}: {html}");
+    s.stop().await;
 }

@@ -139,7 +139,7 @@ pub async fn change_password(
     {
         return wrong_password(e);
     }
-    match users::change_own_password(&svc, &user, &form.password).await {
+    match users::change_own_password(&svc, &user, &form.password, None).await {
         Ok(()) => {}
         Err(AccountsError::WeakPassword(why)) => {
             return refused(
@@ -194,7 +194,7 @@ async fn enrolment_page(
     user: &User,
     error: Option<&str>,
 ) -> Response {
-    let enrolment = match second_factor::begin_enrolment(svc, user).await {
+    let enrolment = match second_factor::begin_enrolment(svc, user, session.id).await {
         Ok(e) => e,
         Err(AccountsError::Invalid { .. }) => return back("totp-on"),
         Err(e) => return WebError::from(e).into_response(),
@@ -259,7 +259,7 @@ pub async fn enrol_totp(
         Ok(jar) => jar,
         Err(answer) => return answer,
     };
-    match second_factor::confirm_enrolment(&svc, &user, &form.code, &by(&user, from)).await {
+    match second_factor::confirm_enrolment(&svc, &user, session.id, &form.code, &by(&user, from)).await {
         Ok(codes) => codes_page(&svc, jar, &codes),
         Err(AccountsError::WrongCode) => {
             let message = "That code is not right. Type the code the app shows now: it changes every 30 seconds.";

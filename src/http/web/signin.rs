@@ -254,7 +254,7 @@ pub(crate) async fn render(
                 Ok(None) => return expired(),
                 Err(r) => return r,
             };
-            let enrolment = match second_factor::begin_enrolment(svc, &user).await {
+            let enrolment = match second_factor::begin_enrolment(svc, &user, p.id).await {
                 Ok(e) => e,
                 Err(e) => return WebError::from(e).into_response(),
             };
