@@ -18,7 +18,8 @@ pub struct Limits {
     pub forgot_password: AddressLimit,
     /// Passwords chosen through a link (setup, invite, reset): each costs a hash.
     pub link_forms: AddressLimit,
-    /// Second-factor codes tried at sign-in and set-up (on top of the per-account lockout).
+    /// Second-factor codes tried at sign-in and set-up (on top of the per-account
+    /// lockout): as many as password attempts, since each follows one.
     pub second_factor: AddressLimit,
 }
 
@@ -29,7 +30,7 @@ impl Limits {
             pending_sign_ins: AddressLimit::per_window(pending_sign_ins, pending_window),
             forgot_password: AddressLimit::per_window(nonzero(20), Duration::from_secs(3600)),
             link_forms: AddressLimit::per_minute(nonzero(30)),
-            second_factor: AddressLimit::per_minute(nonzero(60)),
+            second_factor: AddressLimit::per_minute(sign_in_per_minute),
         }
     }
 }

@@ -33,6 +33,7 @@ impl OidcClient {
 }
 
 /// Who signs in, and their authenticator app when they have one.
+#[derive(Clone)]
 pub(crate) struct Account {
     pub(crate) username: String,
     pub(crate) factor: Option<Arc<Factor>>,

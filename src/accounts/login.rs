@@ -97,23 +97,23 @@ pub async fn check_second_factor(
     };
     // The attempt is counted before the code is checked, atomically and only while the
     // bucket is unlocked: guesses sent in parallel cannot all get past the lock.
-    let tx = svc.store.begin().await?;
     let taken = match &bucket {
-        Bucket::Device(d) => store::devices::take_attempt(&tx, d.id, now).await?,
-        Bucket::Unknown => store::users::take_attempt(&tx, user.id, now).await?,
+        Bucket::Device(d) => store::devices::take_attempt(svc.store.conn(), d.id, now).await?,
+        Bucket::Unknown => store::users::take_attempt(svc.store.conn(), user.id, now).await?,
     };
-    tx.commit().await.map_err(StoreError::from)?;
     let threshold = i32::try_from(svc.config.lockout_threshold).unwrap_or(i32::MAX);
     let Some(attempts) = taken.filter(|n| *n <= threshold) else {
         audit::record(svc.store.conn(), &event(false, Some("locked")), now).await?;
         return Err(refuse(&bucket));
     };
-    if let Bucket::Device(d) = &mut bucket {
-        // What the store holds now, so a success clears it.
-        d.failed_logins = attempts;
+    // What the store holds now, so a success clears it.
+    let mut counted = user.clone();
+    match &mut bucket {
+        Bucket::Device(d) => d.failed_logins = attempts,
+        Bucket::Unknown => counted.failed_logins = attempts,
     }
     if verify().await? {
-        succeeded(svc, user.clone(), &bucket, device, None, event(true, None), true, now).await?;
+        succeeded(svc, counted, &bucket, device, None, event(true, None), true, now).await?;
         return Ok(());
     }
     record_failure(
@@ -136,6 +136,20 @@ pub async fn check_password(
     device: &DeviceCookie,
     source_ip: Option<String>,
 ) -> Result<User, LoginError> {
+    check_password_step(svc, identifier, password_text, device, source_ip)
+        .await
+        .map(|(user, _)| user)
+}
+
+/// `check_password` as the first step of a sign-in: also whether a second factor (an
+/// authenticator app) follows.
+pub async fn check_password_step(
+    svc: &Services,
+    identifier: &str,
+    password_text: &str,
+    device: &DeviceCookie,
+    source_ip: Option<String>,
+) -> Result<(User, bool), LoginError> {
     let now = svc.now();
     let identifier = identifier.trim();
     let found = store::users::find_by_login(svc.store.reader(), identifier).await?;
@@ -192,8 +206,9 @@ pub async fn check_password(
             )
             .from_ip(source_ip)
             .with_detail(serde_json::json!({ "rehashed": rehash.is_some() }));
-            let complete = !super::second_factor::has_totp(svc, user.id).await?;
-            succeeded(svc, user, &bucket, device, rehash, event, complete, now).await
+            let has_totp = super::second_factor::has_totp(svc, user.id).await?;
+            let user = succeeded(svc, user, &bucket, device, rehash, event, !has_totp, now).await?;
+            Ok((user, has_totp))
         }
     }
 }
@@ -279,50 +294,33 @@ async fn succeeded(
     complete: bool,
     now: DateTime<Utc>,
 ) -> Result<User, LoginError> {
-    if !complete {
-        let tx = svc.store.begin().await?;
-        if let Some(hash) = &rehash {
-            store::users::set_rehash(&tx, user.id, hash).await?;
-            user.password_hash = Some(hash.clone());
-        }
-        audit::record(&tx, &event, now).await?;
-        tx.commit().await.map_err(StoreError::from)?;
-        return Ok(user);
-    }
-    let clean = match bucket {
-        // Seen within the day: its last sighting is fresh enough for the purge.
-        Bucket::Device(d) => d.failed_logins == 0 && d.lockouts == 0 && now - d.last_seen_at < Duration::days(1),
-        Bucket::Unknown => false,
-    };
-    if clean && rehash.is_none() {
-        // A known browser with nothing to reset, the usual morning: only the audit
-        // event is written, grouped with others.
-        svc.audit.record(event, now).await?;
-        return Ok(user);
-    }
-    let tx = svc.store.begin().await?;
-    // The browser is known from now on, its count clean.
-    store::devices::remember(&tx, user.id, &device.hash(), now).await?;
-    match bucket {
+    // Each write below stands alone (each is idempotent), and the audit event goes with
+    // others in one group commit: a sign-in costs as few statements as it can.
+    let c = svc.store.conn();
+    let reset_user = complete
+        && matches!(bucket, Bucket::Unknown)
+        && (user.failed_logins != 0 || user.locked_until.is_some() || user.lockouts != 0);
+    if reset_user || (complete && rehash.is_some() && matches!(bucket, Bucket::Unknown)) {
         // Only a sign-in from an unknown browser resets the unknown browsers' count: a
         // success elsewhere must not give a guesser a fresh set of tries.
-        Bucket::Unknown => store::users::record_successful_login(&tx, user.id, rehash.clone()).await?,
-        Bucket::Device(_) => {
-            if let Some(hash) = &rehash {
-                store::users::set_rehash(&tx, user.id, hash).await?;
-            }
-        }
-    }
-    audit::record(&tx, &event, now).await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    if matches!(bucket, Bucket::Unknown) {
-        user.failed_logins = 0;
-        user.locked_until = None;
-        user.lockouts = 0;
+        store::users::record_successful_login(c, user.id, rehash.clone()).await?;
+        (user.failed_logins, user.locked_until, user.lockouts) = (0, None, 0);
+    } else if let Some(hash) = &rehash {
+        store::users::set_rehash(c, user.id, hash).await?;
     }
     if let Some(hash) = rehash {
         user.password_hash = Some(hash);
     }
+    let device_fresh = match bucket {
+        // Seen within the day: its last sighting is fresh enough for the purge.
+        Bucket::Device(d) => d.failed_logins == 0 && d.lockouts == 0 && now - d.last_seen_at < Duration::days(1),
+        Bucket::Unknown => false,
+    };
+    if complete && !device_fresh {
+        // The browser is known from now on, its count clean.
+        store::devices::remember(c, user.id, &device.hash(), now).await?;
+    }
+    svc.audit.record(event, now).await?;
     Ok(user)
 }
 

@@ -32,12 +32,11 @@ pub async fn required(svc: &Services, user: &User) -> Result<bool, StoreError> {
     if svc.config.require_2fa {
         return Ok(true);
     }
-    let c = svc.store.reader();
-    if svc.config.admins_require_2fa && (user.role == Role::Admin || store::groups::administers_any(c, user.id).await?)
-    {
+    let admins = svc.config.admins_require_2fa;
+    if admins && user.role == Role::Admin {
         return Ok(true);
     }
-    store::groups::requires_2fa_for(c, user.id).await
+    store::groups::needs_second_factor(svc.store.reader(), user.id, admins).await
 }
 
 /// Whether the user has a confirmed authenticator app.

@@ -178,8 +178,8 @@ pub async fn password(
     browser: Browser,
 ) -> Step {
     let ip = browser.origin.ip.clone();
-    let user = match login::check_password(svc, p.identifier(), password_text, device, ip).await {
-        Ok(u) => u,
+    let (user, has_totp) = match login::check_password_step(svc, p.identifier(), password_text, device, ip).await {
+        Ok(found) => found,
         Err(LoginError::InvalidCredentials) => return Step::Retry(WRONG_CREDENTIALS.into()),
         Err(LoginError::Locked(until)) => {
             return Step::Retry(format!(
@@ -198,7 +198,7 @@ pub async fn password(
         }
         Err(LoginError::Accounts(e)) => return OidcError::from(e).into(),
     };
-    proceed(svc, p, &user, vec![AMR_PASSWORD.into()], browser).await
+    proceed(svc, p, &user, vec![AMR_PASSWORD.into()], Some(has_totp), browser).await
 }
 
 /// RFC 8176 values: a password; a one-time code (authenticator app or recovery code);
@@ -226,10 +226,22 @@ fn with_second_factor() -> Vec<String> {
 /// After a step that proved something (`amr` so far), the step this user owes next:
 /// the second factor they have, a forced password change, setting one up when it is
 /// required; else they are signed in.
-async fn proceed(svc: &Provider, p: &mut Pending, user: &User, amr: Vec<String>, browser: Browser) -> Step {
+/// `has_totp`: when the caller knows already whether the user has an app.
+async fn proceed(
+    svc: &Provider,
+    p: &mut Pending,
+    user: &User,
+    amr: Vec<String>,
+    has_totp: Option<bool>,
+    browser: Browser,
+) -> Step {
     let second = amr.iter().any(|a| a == AMR_MFA);
     if !second {
-        match second_factor::has_totp(svc, user.id).await {
+        let has_totp = match has_totp {
+            Some(known) => Ok(known),
+            None => second_factor::has_totp(svc, user.id).await,
+        };
+        match has_totp {
             Ok(true) => return go(svc, p, Stage::SecondFactor, user.id, amr).await,
             Ok(false) => {}
             Err(e) => return e.into(),
@@ -321,7 +333,7 @@ pub async fn second_factor(
         // Say how many recovery codes are left before going on.
         return go(svc, p, Stage::RecoveryCodes, user.id, with_second_factor()).await;
     }
-    proceed(svc, p, &user, with_second_factor(), browser).await
+    proceed(svc, p, &user, with_second_factor(), None, browser).await
 }
 
 /// Setting up an authenticator app during sign-in, when a second factor is required
@@ -364,7 +376,7 @@ pub async fn recovery_codes_seen(svc: &Provider, p: &mut Pending, browser: Brows
         Err(e) => return e.into(),
     };
     let amr = p.amr.clone();
-    proceed(svc, p, &user, amr, browser).await
+    proceed(svc, p, &user, amr, None, browser).await
 }
 
 /// Step 3 (when required): a new password, twice.
@@ -397,7 +409,7 @@ pub async fn change_password(svc: &Provider, p: &mut Pending, new: &str, confirm
         ..user
     };
     let amr = p.amr.clone();
-    proceed(svc, p, &user, amr, browser).await
+    proceed(svc, p, &user, amr, None, browser).await
 }
 
 /// Step 4 (when required): consent.

@@ -97,7 +97,8 @@ pub async fn clear_for_user(c: &impl ConnectionTrait, user_id: Uuid) -> Result<(
 /// count now, or None when locked.
 pub async fn take_attempt(c: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<Option<i32>> {
     use sea_orm::Condition;
-    let res = Entity::update_many()
+    // One statement: the count after it comes back with it (RETURNING).
+    let rows = Entity::update_many()
         .col_expr(Column::FailedLogins, Expr::col(Column::FailedLogins).add(1))
         .filter(Column::Id.eq(id))
         .filter(
@@ -105,10 +106,7 @@ pub async fn take_attempt(c: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>
                 .add(Column::LockedUntil.is_null())
                 .add(Column::LockedUntil.lte(now)),
         )
-        .exec(c)
+        .exec_with_returning(c)
         .await?;
-    if res.rows_affected == 0 {
-        return Ok(None);
-    }
-    Ok(Entity::find_by_id(id).one(c).await?.map(|m| m.failed_logins))
+    Ok(rows.first().map(|m| m.failed_logins))
 }

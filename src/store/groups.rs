@@ -118,14 +118,19 @@ pub async fn set_require_2fa(c: &impl ConnectionTrait, id: Uuid, required: bool)
     Ok(res.rows_affected == 1)
 }
 
-/// Whether any group the user is directly in requires a second factor.
-pub async fn requires_2fa_for(c: &impl ConnectionTrait, user_id: Uuid) -> Result<bool> {
-    use sea_orm::PaginatorTrait;
-    let n = group::Entity::find()
+/// Whether a group makes the user need a second factor: one of their groups requires
+/// it, or (`admins_too`) they administer one. One query, run at every sign-in.
+pub async fn needs_second_factor(c: &impl ConnectionTrait, user_id: Uuid, admins_too: bool) -> Result<bool> {
+    use sea_orm::Condition;
+    let mut reason = Condition::any().add(group::Column::Require2fa.eq(true));
+    if admins_too {
+        reason = reason.add(group_member::Column::IsAdmin.eq(true));
+    }
+    Ok(group::Entity::find()
         .inner_join(group_member::Entity)
         .filter(group_member::Column::MemberUserId.eq(user_id))
-        .filter(group::Column::Require2fa.eq(true))
-        .count(c)
-        .await?;
-    Ok(n > 0)
+        .filter(reason)
+        .one(c)
+        .await?
+        .is_some())
 }

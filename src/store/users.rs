@@ -387,7 +387,8 @@ pub async fn hold(c: &impl ConnectionTrait, id: Uuid) -> Result<()> {
 /// they are not locked out; the count now, or None when locked.
 pub async fn take_attempt(c: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<Option<i32>> {
     use sea_orm::Condition;
-    let res = Entity::update_many()
+    // One statement: the count after it comes back with it (RETURNING).
+    let rows = Entity::update_many()
         .col_expr(Column::FailedLogins, Expr::col(Column::FailedLogins).add(1))
         .filter(Column::Id.eq(id))
         .filter(
@@ -395,10 +396,7 @@ pub async fn take_attempt(c: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>
                 .add(Column::LockedUntil.is_null())
                 .add(Column::LockedUntil.lte(now)),
         )
-        .exec(c)
+        .exec_with_returning(c)
         .await?;
-    if res.rows_affected == 0 {
-        return Ok(None);
-    }
-    Ok(find_by_id(c, id).await?.map(|u| u.failed_logins))
+    Ok(rows.first().map(|m| m.failed_logins))
 }
