@@ -73,26 +73,12 @@ pub async fn resend(svc: &Services, by: &By, username: &str) -> Result<Invitatio
 
 /// The user a still-good invite link is for; the link counts as opened from now on.
 pub async fn open(svc: &Services, secret: &str) -> Result<Option<User>, AccountsError> {
-    let now = svc.now();
-    let c = svc.store.conn();
-    let Some(token) = tokens::peek(c, secret, Purpose::Invite, now).await? else {
-        return Ok(None);
-    };
-    let Some(user) = live_user(c, token.user_id).await? else {
-        return Ok(None);
-    };
-    tokens::opened(c, &token, now).await?;
-    Ok(Some(user))
+    Ok(tokens::open_link(svc.store.conn(), secret, Purpose::Invite, svc.now(), invitable).await?)
 }
 
 /// A user an invite may still be accepted for: active, not yet with a password.
-async fn live_user(c: &impl store::Conn, id: Option<Uuid>) -> Result<Option<User>, AccountsError> {
-    let Some(id) = id else {
-        return Ok(None);
-    };
-    Ok(store::users::find_by_id(c, id)
-        .await?
-        .filter(|u| u.active && u.password_hash.is_none()))
+fn invitable(u: &User) -> bool {
+    u.active && u.password_hash.is_none()
 }
 
 /// The person chose a password through the link: it is set (policy enforced), the link
@@ -113,7 +99,7 @@ pub async fn accept(
     let token = tokens::consume(&tx, secret, Purpose::Invite, now)
         .await?
         .ok_or(AccountsError::InvalidToken)?;
-    let user = live_user(&tx, token.user_id)
+    let user = tokens::holder(&tx, &token, invitable)
         .await?
         .ok_or(AccountsError::InvalidToken)?;
     if !store::users::set_first_password(&tx, user.id, &hash, now).await? {

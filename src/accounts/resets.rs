@@ -137,23 +137,7 @@ async fn request(svc: &Services, identifier: &str, source_ip: Option<String>) ->
 
 /// The user a still-good reset link is for; the link counts as opened from now on.
 pub async fn open(svc: &Services, secret: &str) -> Result<Option<User>, AccountsError> {
-    let now = svc.now();
-    let c = svc.store.conn();
-    let Some(token) = tokens::peek(c, secret, Purpose::Reset, now).await? else {
-        return Ok(None);
-    };
-    let Some(user) = live_user(c, token.user_id).await? else {
-        return Ok(None);
-    };
-    tokens::opened(c, &token, now).await?;
-    Ok(Some(user))
-}
-
-async fn live_user(c: &impl store::Conn, id: Option<Uuid>) -> Result<Option<User>, AccountsError> {
-    let Some(id) = id else {
-        return Ok(None);
-    };
-    Ok(store::users::find_by_id(c, id).await?.filter(|u| u.active))
+    Ok(tokens::open_link(svc.store.conn(), secret, Purpose::Reset, svc.now(), |u| u.active).await?)
 }
 
 /// The person chose a new password through the link: it is set (policy enforced), the
@@ -175,7 +159,7 @@ pub async fn complete(
     let token = tokens::consume(&tx, secret, Purpose::Reset, now)
         .await?
         .ok_or(AccountsError::InvalidToken)?;
-    let user = live_user(&tx, token.user_id)
+    let user = tokens::holder(&tx, &token, |u| u.active)
         .await?
         .ok_or(AccountsError::InvalidToken)?;
     new_password_set(&tx, &user, &hash, None, now).await?;

@@ -1,6 +1,7 @@
 //! One-time tokens (setup, and later invite and reset links): 256-bit random,
 //! stored as SHA-256, single use, expiring per purpose; a new one voids older ones.
 use crate::crypto::{random_token, token_hash};
+use crate::model::user::User;
 use crate::store::{self, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
@@ -64,4 +65,35 @@ pub async fn consume(
     } else {
         Ok(None)
     }
+}
+
+/// The user a token was issued to, when `may_use` still admits them.
+pub async fn holder(
+    c: &impl store::Conn,
+    token: &OneTimeToken,
+    may_use: impl Fn(&User) -> bool,
+) -> Result<Option<User>, StoreError> {
+    let Some(id) = token.user_id else {
+        return Ok(None);
+    };
+    Ok(store::users::find_by_id(c, id).await?.filter(|u| may_use(u)))
+}
+
+/// The user a still-good link of `purpose` is for, when `may_use` admits them; the link
+/// counts as opened from now on (for the mail history).
+pub async fn open_link(
+    c: &impl store::Conn,
+    secret: &str,
+    purpose: Purpose,
+    now: DateTime<Utc>,
+    may_use: impl Fn(&User) -> bool,
+) -> Result<Option<User>, StoreError> {
+    let Some(token) = peek(c, secret, purpose, now).await? else {
+        return Ok(None);
+    };
+    let Some(user) = holder(c, &token, may_use).await? else {
+        return Ok(None);
+    };
+    opened(c, &token, now).await?;
+    Ok(Some(user))
 }
