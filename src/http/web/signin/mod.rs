@@ -3,6 +3,8 @@
 //! without JavaScript. The browser holds only `r`, a random
 //! handle to the pending authorization request kept server-side.
 use super::{csrf, device_cookie, page_leading_to, session_cookie};
+
+mod codes;
 use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
 use crate::accounts::second_factor;
 use crate::http::answers::{self, Unserved, past_body_limit};
@@ -31,9 +33,18 @@ pub fn routes() -> Router<AppState> {
             get(change_password_page).post(change_password),
         )
         .route("/signin/consent", get(consent_page).post(consent))
-        .route("/signin/second-factor", get(second_factor_page).post(second_factor))
-        .route("/signin/enrol-totp", get(enrol_totp_page).post(enrol_totp))
-        .route("/signin/recovery-codes", get(recovery_codes_page).post(recovery_codes))
+        .route(
+            "/signin/second-factor",
+            get(codes::second_factor_page).post(codes::second_factor),
+        )
+        .route(
+            "/signin/enrol-totp",
+            get(codes::enrol_totp_page).post(codes::enrol_totp),
+        )
+        .route(
+            "/signin/recovery-codes",
+            get(codes::recovery_codes_page).post(codes::recovery_codes),
+        )
 }
 
 #[derive(Template)]
@@ -488,83 +499,6 @@ async fn consent(
         Stage::Consent,
         &[],
         async |svc, p, f, browser| signin::consent(svc, p, f.decision == "allow", browser).await,
-    )
-    .await
-}
-
-async fn second_factor_page(State(svc): State<AppState>, jar: CookieJar, Query(h): Query<Handle>) -> Response {
-    let recovery = h.recovery.is_some();
-    show(&svc, jar, &h.r, Stage::SecondFactor, &[], recovery).await
-}
-
-async fn second_factor(
-    State(svc): State<AppState>,
-    seen: BrowserOrigin,
-    jar: CookieJar,
-    form: Result<Form<StepForm>, FormRejection>,
-) -> Response {
-    if !svc.limits.second_factor.check(seen.address) {
-        return too_many("Too many codes were tried from this network. Wait a minute and try again.");
-    }
-    let (jar, device) = device_cookie::of(&svc, jar);
-    answer(
-        &svc,
-        jar,
-        seen.origin,
-        form,
-        Stage::SecondFactor,
-        &[],
-        async |svc, p, f, browser| {
-            let recovery = f.method == "recovery";
-            signin::second_factor(svc, p, &f.code, recovery, &device, browser).await
-        },
-    )
-    .await
-}
-
-async fn enrol_totp_page(State(svc): State<AppState>, jar: CookieJar, Query(h): Query<Handle>) -> Response {
-    show(&svc, jar, &h.r, Stage::EnrolTotp, &[], false).await
-}
-
-async fn enrol_totp(
-    State(svc): State<AppState>,
-    seen: BrowserOrigin,
-    jar: CookieJar,
-    form: Result<Form<StepForm>, FormRejection>,
-) -> Response {
-    if !svc.limits.second_factor.check(seen.address) {
-        return too_many("Too many codes were tried from this network. Wait a minute and try again.");
-    }
-    answer(
-        &svc,
-        jar,
-        seen.origin,
-        form,
-        Stage::EnrolTotp,
-        &[],
-        async |svc, p, f, browser| signin::enrol_totp(svc, p, &f.code, &browser).await,
-    )
-    .await
-}
-
-async fn recovery_codes_page(State(svc): State<AppState>, jar: CookieJar, Query(h): Query<Handle>) -> Response {
-    show(&svc, jar, &h.r, Stage::RecoveryCodes, &[], false).await
-}
-
-async fn recovery_codes(
-    State(svc): State<AppState>,
-    seen: BrowserOrigin,
-    jar: CookieJar,
-    form: Result<Form<StepForm>, FormRejection>,
-) -> Response {
-    answer(
-        &svc,
-        jar,
-        seen.origin,
-        form,
-        Stage::RecoveryCodes,
-        &[],
-        async |svc, p, _, browser| signin::recovery_codes_seen(svc, p, browser).await,
     )
     .await
 }
