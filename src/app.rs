@@ -46,7 +46,9 @@ pub async fn open(config: Config, clock: Arc<dyn Clock>, migrate: bool) -> Resul
             ));
         }
     }
+    let passkeys = crate::accounts::passkeys::relying_party(&config.issuer, &config.organisation_name);
     Ok(Services {
+        passkeys,
         limits: Arc::new(crate::limits::Limits::new(
             config.sign_in_per_minute,
             config.pending_sign_ins_per_address,

@@ -17,6 +17,8 @@ pub struct Services {
     pub limits: Arc<crate::limits::Limits>,
     /// Group commit for audit events written outside another transaction.
     pub audit: Arc<crate::audit::batch::Batcher>,
+    /// The WebAuthn relying party; None when the issuer's host is an IP address.
+    pub passkeys: Option<Arc<webauthn_rs::prelude::Webauthn>>,
 }
 
 impl Services {

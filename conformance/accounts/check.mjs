@@ -4,7 +4,8 @@
 // password (a reused and a voided link refused); a temporary password with its forced
 // change; a group requiring 2FA forcing set-up, then a code and a recovery code;
 // lockout and unlock; sign out everywhere ending a second browser's session and its
-// refresh token. Every page is saved at 1280 and 390 px wide into
+// refresh token; passkeys (Chromium's virtual authenticator over CDP) added on the
+// account page, then signing in alone and as the second factor. Every page is saved at 1280 and 390 px wide into
 // conformance/.work/screenshots.
 //
 // Usage (conformance/run does this): TESSERA_BIN=path/to/tessera node accounts/check.mjs
@@ -375,6 +376,66 @@ await check('sign out everywhere: a second browser loses its session and its ref
   ok((await heading(phone)).includes('not signed in'), 'the phone is signed out');
   await phone.context().close();
   await desk.context().close();
+});
+
+await check('passkeys: added on the account page, then signing in alone and as the second factor', async () => {
+  createUser('doctor.lee', [], PASSWORD);
+  const page = await freshPage();
+  // Chromium's virtual authenticator, as a phone or laptop with a screen lock would be.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true,
+      isUserVerified: true, automaticPresenceSimulation: true },
+  });
+  let started = await startSignIn(page);
+  await identifyAndPassword(page, 'doctor.lee', PASSWORD);
+  await tokensFor(page, started);
+  await page.goto(`${issuer}/account`);
+  ok(await page.locator('form[data-passkey="create"]').isVisible(), 'the script shows the passkey form');
+  await page.fill('#passkey_name', 'Ward PC');
+  await shoot(page, 'account-add-passkey');
+  const said = [];
+  page.on('console', (m) => said.push(m.text()));
+  page.on('pageerror', (e) => said.push(String(e)));
+  await page.click('button:has-text("Add a passkey")');
+  await page.waitForURL(/done=passkey-added/).catch(async (e) => {
+    throw new Error(`page said ${JSON.stringify(said)}: ${await page.locator("[data-passkey-error]").textContent()}; ${e.message}`);
+  });
+  await shoot(page, 'account-passkey-added');
+  ok((await page.content()).includes('Ward PC'), 'the passkey is listed by its name');
+  const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+  ok(credentials.length === 1 && credentials[0].isResidentCredential, 'one discoverable credential on the authenticator');
+  await mailTo('doctor.lee@clinic.example', 'a new way to sign in');
+
+  await page.click('text=Sign out of this browser');
+  started = await startSignIn(page);
+  await shoot(page, 'signin-identify-passkey');
+  await page.click('button:has-text("Sign in with a passkey")');
+  let id = claims((await tokensFor(page, started)).id_token);
+  ok(id.acr === 'mfa' && id.amr.includes('mfa') && !id.amr.includes('pwd'), `passwordless: amr ${JSON.stringify(id.amr)}`);
+
+  await page.goto(`${issuer}/account`);
+  await page.click('text=Sign out of this browser');
+  started = await startSignIn(page);
+  await identifyAndPassword(page, 'doctor.lee', PASSWORD);
+  ok((await heading(page)).includes('Use your passkey'), `second factor: ${await heading(page)}`);
+  await shoot(page, 'signin-second-factor-passkey');
+  await page.click('button:has-text("Use a passkey")');
+  id = claims((await tokensFor(page, started)).id_token);
+  ok(id.amr[0] === 'pwd' && id.amr.includes('mfa') && id.amr.length === 3, `after the password: amr ${JSON.stringify(id.amr)}`);
+
+  // Removed, it signs no one in: the browser offers it, the server refuses it.
+  await page.goto(`${issuer}/account`);
+  await page.click('ul.passkeys button:has-text("Remove")');
+  await page.waitForURL(/done=passkey-removed/);
+  await page.click('text=Sign out of this browser');
+  await startSignIn(page);
+  await page.click('button:has-text("Sign in with a passkey")');
+  await page.waitForSelector('.error');
+  await shoot(page, 'signin-passkey-refused');
+  ok((await page.content()).includes('was not accepted'), 'a removed passkey is refused');
+  await page.context().close();
 });
 
 await check('refusals: mail goes to no disabled user, with the reason', async () => {

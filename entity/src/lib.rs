@@ -12,6 +12,8 @@ pub mod oidc_client;
 pub mod oidc_client_group;
 pub mod oidc_grant;
 pub mod one_time_token;
+pub mod passkey;
+pub mod passkey_challenge;
 pub mod recovery_code;
 pub mod refresh_token;
 pub mod revoked_token;

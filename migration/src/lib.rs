@@ -14,6 +14,7 @@ mod m20261201_000005_mail_links;
 mod m20261201_000006_lockout_and_resets;
 mod m20261201_000007_second_factors;
 mod m20261201_000008_session_origin;
+mod m20261201_000009_passkeys;
 
 /// The migration before which the server re-keys usernames by its current rule.
 pub const USERNAME_KEYS: &str = "m20261201_000003_username_keys";
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_lockout_and_resets::Migration),
             Box::new(m20261201_000007_second_factors::Migration),
             Box::new(m20261201_000008_session_origin::Migration),
+            Box::new(m20261201_000009_passkeys::Migration),
         ]
     }
 }

@@ -141,15 +141,15 @@ pub async fn check_password(
         .map(|(user, _)| user)
 }
 
-/// `check_password` as the first step of a sign-in: also whether a second factor (an
-/// authenticator app) follows.
+/// `check_password` as the first step of a sign-in: also the second factors the user
+/// has, one of which follows.
 pub async fn check_password_step(
     svc: &Services,
     identifier: &str,
     password_text: &str,
     device: &DeviceCookie,
     source_ip: Option<String>,
-) -> Result<(User, bool), LoginError> {
+) -> Result<(User, super::second_factor::Factors), LoginError> {
     let now = svc.now();
     let identifier = identifier.trim();
     let found = store::users::find_by_login(svc.store.reader(), identifier).await?;
@@ -206,9 +206,9 @@ pub async fn check_password_step(
             )
             .from_ip(source_ip)
             .with_detail(serde_json::json!({ "rehashed": rehash.is_some() }));
-            let has_totp = super::second_factor::has_totp(svc, user.id).await?;
-            let user = succeeded(svc, user, &bucket, device, rehash, event, !has_totp, now).await?;
-            Ok((user, has_totp))
+            let factors = super::second_factor::factors(svc, user.id).await?;
+            let user = succeeded(svc, user, &bucket, device, rehash, event, !factors.any(), now).await?;
+            Ok((user, factors))
         }
     }
 }
@@ -322,6 +322,25 @@ async fn succeeded(
     }
     svc.audit.record(event, now).await?;
     Ok(user)
+}
+
+/// A sign-in with a passkey alone (it verified its user itself): audited, and this
+/// browser is known for the user from now on, as after a password.
+pub async fn passkey_signed_in(
+    svc: &Services,
+    user: User,
+    device: &DeviceCookie,
+    source_ip: Option<String>,
+) -> Result<User, LoginError> {
+    let now = svc.now();
+    let bucket = bucket_of(svc, &user, device).await?;
+    let event = Event::new(
+        &Actor::user(user.id, &user.username),
+        "login.passkey",
+        Some(Target::user(user.id, &user.username)),
+    )
+    .from_ip(source_ip);
+    succeeded(svc, user, &bucket, device, None, event, true, now).await
 }
 
 /// How recent a sign-in must be for the account page to change a password or a second

@@ -3,6 +3,7 @@ pub mod devices;
 mod error;
 pub mod invites;
 pub mod login;
+pub mod passkeys;
 pub mod password;
 pub mod resets;
 pub mod second_factor;

@@ -46,6 +46,31 @@ pub async fn has_totp(svc: &Services, user_id: Uuid) -> Result<bool, StoreError>
         .is_some_and(|k| k.confirmed_at.is_some()))
 }
 
+/// The second factors a user has.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Factors {
+    pub totp: bool,
+    pub passkeys: bool,
+}
+
+impl Factors {
+    pub fn any(&self) -> bool {
+        self.totp || self.passkeys
+    }
+}
+
+/// The second factors, and how many unused recovery codes there are.
+pub async fn factors_and_codes(svc: &Services, user_id: Uuid) -> Result<(Factors, u64), StoreError> {
+    Ok((factors(svc, user_id).await?, recovery_codes_left(svc, user_id).await?))
+}
+
+pub async fn factors(svc: &Services, user_id: Uuid) -> Result<Factors, StoreError> {
+    Ok(Factors {
+        totp: has_totp(svc, user_id).await?,
+        passkeys: store::passkeys::count(svc.store.reader(), user_id).await? > 0,
+    })
+}
+
 /// A label without the colon the otpauth format reserves, and without control characters.
 fn label(text: &str) -> String {
     text.chars().filter(|c| *c != ':' && !c.is_control()).collect()
@@ -194,8 +219,8 @@ pub async fn check_totp(svc: &Services, user: &User, code: &str) -> Result<bool,
     Ok(store::second_factors::take_step(c, user.id, step).await?)
 }
 
-/// Removes the authenticator app and the recovery codes (the user's own choice, or an
-/// admin's "reset 2FA").
+/// Removes the authenticator app and the recovery codes (the user's own choice); the
+/// user is mailed.
 pub async fn remove(svc: &Services, user: &User, by: &By) -> Result<bool, AccountsError> {
     let now = svc.now();
     let tx = svc.store.begin().await?;
@@ -203,9 +228,43 @@ pub async fn remove(svc: &Services, user: &User, by: &By) -> Result<bool, Accoun
     store::second_factors::delete_recovery_codes(&tx, user.id).await?;
     // A sign-in in progress that got past the old app must not finish on its strength.
     store::auth_requests::delete_for_user(&tx, user.id, None).await?;
+    if removed && user.mail_address().is_some() {
+        let message = messages::sign_in_method_removed(&svc.config, user, "the authenticator app", now)?;
+        mail::queue_for_user(&tx, now, "sign_in_method_removed", user, message).await?;
+    }
     audit::record(&tx, &by.event("user.totp_remove", user), now).await?;
     tx.commit().await.map_err(StoreError::from)?;
+    svc.mail_wake.notify_one();
     Ok(removed)
+}
+
+/// What an administrator's second-factor reset removed.
+pub struct Reset {
+    pub authenticator: bool,
+    pub passkeys: u64,
+}
+
+/// An administrator's "reset 2FA": the authenticator app, the recovery codes and every
+/// passkey go; the user sets up a new one at the next sign-in where one is required.
+pub async fn reset(svc: &Services, user: &User, by: &By) -> Result<Reset, AccountsError> {
+    let now = svc.now();
+    let tx = svc.store.begin().await?;
+    let authenticator = store::second_factors::delete_totp(&tx, user.id).await?;
+    store::second_factors::delete_recovery_codes(&tx, user.id).await?;
+    let passkeys = store::passkeys::remove_all(&tx, user.id).await?;
+    store::auth_requests::delete_for_user(&tx, user.id, None).await?;
+    let detail = serde_json::json!({ "authenticator": authenticator, "passkeys": passkeys });
+    audit::record(
+        &tx,
+        &by.event("user.second_factor_reset", user).with_detail(detail),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(Reset {
+        authenticator,
+        passkeys,
+    })
 }
 
 /// 12 characters from an alphabet without look-alikes (~59 bits), as xxxx-xxxx-xxxx.

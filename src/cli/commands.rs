@@ -290,10 +290,14 @@ async fn user(svc: &Services, actor: &Actor, cmd: UserCommand) -> Result<Value, 
             .map_err(|e| e.to_string()),
         UserCommand::Reset2fa { username } => {
             let user = users::find(svc, &username).await.map_err(|e| e.to_string())?;
-            let removed = second_factor::remove(svc, &user, &By::new(actor))
+            let removed = second_factor::reset(svc, &user, &By::new(actor))
                 .await
                 .map_err(|e| e.to_string())?;
-            Ok(json!({ "username": user.username, "authenticator_removed": removed }))
+            Ok(json!({
+                "username": user.username,
+                "authenticator_removed": removed.authenticator,
+                "passkeys_removed": removed.passkeys,
+            }))
         }
         UserCommand::List => {
             let all = users::list(svc).await.map_err(|e| e.to_string())?;

@@ -74,6 +74,10 @@ parts!(
     MethodText = "mail/sign_in_method/text.txt",
     MethodHtml = "mail/sign_in_method/html.html"
 );
+parts!(
+    MethodRemovedText = "mail/sign_in_method_removed/text.txt",
+    MethodRemovedHtml = "mail/sign_in_method_removed/html.html"
+);
 
 /// How a person is greeted: their given name, else their username. A name from a
 /// directory may hold anything: only its first line, without control characters and
@@ -185,4 +189,19 @@ pub fn sign_in_method_added(
     };
     let subject = format!("{}: a new way to sign in was added", l.organisation);
     render(subject, &MethodText(&l), &MethodHtml(&l))
+}
+
+pub fn sign_in_method_removed(
+    config: &Config,
+    user: &User,
+    method: &str,
+    at: DateTime<Utc>,
+) -> Result<Rendered, MailError> {
+    let l = Letter {
+        method,
+        when: when(at),
+        ..letter(config, user)
+    };
+    let subject = format!("{}: a way to sign in was removed", l.organisation);
+    render(subject, &MethodRemovedText(&l), &MethodRemovedHtml(&l))
 }

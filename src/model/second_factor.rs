@@ -14,3 +14,17 @@ pub struct TotpKey {
     /// While unconfirmed: the sign-in or session that started setting it up.
     pub bound_to: Option<Uuid>,
 }
+
+/// A passkey as stored: the credential as webauthn-rs keeps it (JSON), with its name.
+#[derive(Debug, Clone)]
+pub struct StoredPasskey {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    /// base64url, as browsers give it in `id`.
+    pub credential_id: String,
+    pub credential: String,
+    pub backup_eligible: bool,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}

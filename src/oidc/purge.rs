@@ -42,6 +42,7 @@ pub struct Purged {
     pub revoked_jtis: u64,
     pub backchannel_logouts: u64,
     pub known_devices: u64,
+    pub passkey_challenges: u64,
 }
 
 impl Purged {
@@ -54,6 +55,7 @@ impl Purged {
             + self.revoked_jtis
             + self.backchannel_logouts
             + self.known_devices
+            + self.passkey_challenges
     }
 }
 
@@ -77,6 +79,7 @@ pub async fn run_once(svc: &Services) -> Result<Purged, OidcError> {
         )
         .await?,
         known_devices: store::purge::known_devices(r, w, now - crate::accounts::devices::cookie_lifetime()).await?,
+        passkey_challenges: store::purge::passkey_challenges(r, w, now).await?,
     })
 }
 

@@ -9,6 +9,7 @@ pub mod grants;
 pub mod groups;
 pub mod oidc_clients;
 pub mod outbox;
+pub mod passkeys;
 pub mod purge;
 pub mod scim;
 pub mod scim_clients;

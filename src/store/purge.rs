@@ -7,8 +7,8 @@
 use super::Result;
 use chrono::{DateTime, Utc};
 use entity::{
-    authorization_code, authorization_request, backchannel_logout, known_device, oidc_grant, refresh_token,
-    revoked_token, sso_session,
+    authorization_code, authorization_request, backchannel_logout, known_device, oidc_grant, passkey_challenge,
+    refresh_token, revoked_token, sso_session,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, TryGetableMany, Value};
@@ -142,4 +142,15 @@ pub async fn known_devices(r: &impl ConnectionTrait, w: &impl ConnectionTrait, b
     use known_device::{Column, Entity};
     let cond = Condition::all().add(Column::LastSeenAt.lt(before));
     delete_where::<Entity, uuid::Uuid>(r, w, Column::Id, cond).await
+}
+
+/// Passkey ceremonies started and never finished.
+pub async fn passkey_challenges(
+    r: &impl ConnectionTrait,
+    w: &impl ConnectionTrait,
+    before: DateTime<Utc>,
+) -> Result<u64> {
+    use passkey_challenge::{Column, Entity};
+    let cond = Condition::all().add(Column::ExpiresAt.lt(before));
+    delete_where::<Entity, uuid::Uuid>(r, w, Column::OwnerId, cond).await
 }

@@ -31,6 +31,7 @@ mod oidc_request_limits;
 mod oidc_requested_subject;
 mod oidc_signin;
 mod oidc_tokens;
+mod passkeys;
 mod resets;
 mod scim_bulk;
 mod scim_changes;

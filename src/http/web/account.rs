@@ -3,8 +3,8 @@
 use super::{CsrfForm, checked_form, csrf, page, session_cookie};
 use crate::accounts::login;
 use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
-use crate::accounts::second_factor;
 use crate::accounts::users::{self, By};
+use crate::accounts::{passkeys, second_factor};
 use crate::audit::Actor;
 use crate::directory;
 use crate::http::{AppState, ClientAddress, WebError};
@@ -42,6 +42,23 @@ struct AccountPage<'a> {
     min_length: usize,
     max_length: usize,
     sessions: Vec<SessionRow>,
+    passkeys: Vec<PasskeyRow>,
+    /// Passkeys work here (the issuer has a host name).
+    passkeys_available: bool,
+    name_max: usize,
+}
+
+/// A passkey as the account page lists it.
+struct PasskeyRow {
+    id: String,
+    name: String,
+    synced: bool,
+    added: String,
+    last_used: Option<String>,
+}
+
+fn day(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%-d %b %Y").to_string()
 }
 
 /// A live session as the account page lists it.
@@ -116,6 +133,9 @@ fn done_notice(done: &str) -> Option<&'static str> {
         "no-totp" => "Recovery codes come with an authenticator app: set one up first.",
         "sessions-ended" => "Signed out there. The apps used in that browser were told too.",
         "no-session" => "That sign-in had ended already.",
+        "passkey-added" => "The passkey is added. Next time, choose \"Sign in with a passkey\".",
+        "passkey-renamed" => "The passkey is renamed.",
+        "passkey-removed" => "The passkey is removed: it no longer signs you in.",
         _ => return None,
     })
 }
@@ -177,6 +197,17 @@ pub async fn show(
             this_browser: s.id == session.id,
         })
         .collect();
+    let passkeys = passkeys::list(&svc, user.id)
+        .await?
+        .into_iter()
+        .map(|k| PasskeyRow {
+            id: k.id.to_string(),
+            name: k.name,
+            synced: k.synced,
+            added: day(k.created_at),
+            last_used: k.last_used_at.map(day),
+        })
+        .collect();
     let body = page(
         StatusCode::OK,
         &AccountPage {
@@ -193,6 +224,9 @@ pub async fn show(
             min_length: MIN_LENGTH,
             max_length: MAX_LENGTH,
             sessions,
+            passkeys,
+            passkeys_available: svc.passkeys.is_some(),
+            name_max: passkeys::NAME_MAX,
         },
     );
     Ok((jar, body).into_response())

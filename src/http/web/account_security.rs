@@ -30,6 +30,13 @@ pub struct SecurityForm {
     password_confirm: String,
     #[serde(default)]
     code: String,
+    /// A passkey's name, its id (rename, remove), and the browser's answer (JSON).
+    #[serde(default)]
+    pub(super) name: String,
+    #[serde(default)]
+    pub(super) passkey: String,
+    #[serde(default)]
+    pub(super) credential: String,
 }
 
 impl CsrfForm for SecurityForm {
@@ -46,12 +53,12 @@ struct MessagePage<'a> {
 }
 
 /// Back to the account page with one of its fixed notices.
-fn back(notice: &str) -> Response {
+pub(super) fn back(notice: &str) -> Response {
     Redirect::to(&format!("/account?done={notice}")).into_response()
 }
 
 /// A refusal shown on a page of its own, with the way back.
-fn refused(status: StatusCode, message: &str) -> Response {
+pub(super) fn refused(status: StatusCode, message: &str) -> Response {
     page(
         status,
         &MessagePage {
@@ -79,7 +86,7 @@ fn wrong_password(e: LoginError) -> Response {
 }
 
 /// The signed-in user and session behind a checked form, or the answer to give.
-async fn signed_in(
+pub(super) async fn signed_in(
     svc: &AppState,
     jar: &CookieJar,
     form: Result<Form<SecurityForm>, FormRejection>,
@@ -98,7 +105,7 @@ async fn signed_in(
     Ok((form, session, user))
 }
 
-fn by(user: &User, from: std::net::IpAddr) -> By {
+pub(super) fn by(user: &User, from: std::net::IpAddr) -> By {
     By {
         actor: Actor::user(user.id, &user.username),
         source_ip: Some(from.to_string()),
@@ -161,7 +168,7 @@ pub async fn change_password(
 }
 
 /// Checks that the person is the user (recent sign-in, or the password again).
-async fn reconfirmed(
+pub(super) async fn reconfirmed(
     svc: &AppState,
     jar: CookieJar,
     session: &Session,

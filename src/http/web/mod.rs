@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama): first-admin setup, invites, password resets, the
 //! hosted sign-in steps, the account page; the admin console later.
 mod account;
+mod account_passkeys;
 mod account_security;
 pub mod csrf;
 mod device_cookie;
@@ -33,16 +34,21 @@ pub fn routes() -> Router<AppState> {
         .route("/account/totp/remove", post(account_security::remove_totp))
         .route("/account/recovery-codes", post(account_security::regenerate_codes))
         .route("/account/sessions/end", post(account_security::end_session))
+        .route("/account/passkeys", post(account_passkeys::add))
+        .route("/account/passkeys/options", post(account_passkeys::options))
+        .route("/account/passkeys/rename", post(account_passkeys::rename))
+        .route("/account/passkeys/remove", post(account_passkeys::remove))
         .route("/account/sign-out", post(account::sign_out))
         .route("/account/sign-out-everywhere", post(account::sign_out_everywhere))
         .route("/static/tessera.css", get(stylesheet))
+        .route("/static/passkey.js", get(passkey_script))
         .merge(signin::routes())
 }
 
-/// Pages allow only their own stylesheet and forms posting back to Tessera, and are
-/// never cached (they can carry one-time tokens).
-const PAGE_CSP: &str =
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// Pages allow only their own stylesheet, their one script (passkeys) and forms posting
+/// back to Tessera, and are never cached (they can carry one-time tokens).
+const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// A form that carries the page's CSRF token.
 pub(crate) trait CsrfForm {
@@ -139,5 +145,15 @@ async fn stylesheet() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../../templates/static/tessera.css"),
+    )
+}
+
+async fn passkey_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../../templates/static/passkey.js"),
     )
 }

@@ -11,7 +11,7 @@ use crate::oidc::{OidcError, Provider};
 
 const WRONG_CODE: &str = "That code is not right. Type the code your app shows now: it changes every 30 seconds.";
 
-fn locked_here(until: chrono::DateTime<chrono::Utc>) -> String {
+pub(super) fn locked_here(until: chrono::DateTime<chrono::Utc>) -> String {
     format!(
         "Too many wrong tries in this browser: signing in here is paused until {} UTC. \
          Wait until then, or ask your administrator to unlock your account.",

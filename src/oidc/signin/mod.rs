@@ -19,7 +19,9 @@ use crate::model::sign_in::PendingSignIn;
 pub use crate::model::sign_in::Stage;
 
 mod codes;
+mod passkey;
 pub use codes::{enrol_totp, recovery_codes_seen, second_factor};
+pub use passkey::{passkey, passkey_options};
 
 /// A sign-in in progress.
 pub struct Pending {
@@ -179,7 +181,7 @@ pub async fn password(
     browser: Browser,
 ) -> Step {
     let ip = browser.origin.ip.clone();
-    let (user, has_totp) = match login::check_password_step(svc, p.identifier(), password_text, device, ip).await {
+    let (user, factors) = match login::check_password_step(svc, p.identifier(), password_text, device, ip).await {
         Ok(found) => found,
         Err(LoginError::InvalidCredentials) => return Step::Retry(WRONG_CREDENTIALS.into()),
         Err(LoginError::Locked(until)) => {
@@ -199,13 +201,16 @@ pub async fn password(
         }
         Err(LoginError::Accounts(e)) => return OidcError::from(e).into(),
     };
-    proceed(svc, p, &user, vec![AMR_PASSWORD.into()], Some(has_totp), browser).await
+    proceed(svc, p, &user, vec![AMR_PASSWORD.into()], Some(factors), browser).await
 }
 
 /// RFC 8176 values: a password; a one-time code (authenticator app or recovery code);
-/// more than one factor.
+/// a passkey bound to one device (hardware key), or synced (software key); more than
+/// one factor.
 pub const AMR_PASSWORD: &str = "pwd";
 pub const AMR_OTP: &str = "otp";
+pub const AMR_HARDWARE_KEY: &str = "hwk";
+pub const AMR_SOFTWARE_KEY: &str = "swk";
 pub const AMR_MFA: &str = "mfa";
 /// The `acr` values Tessera issues and accepts in `acr_values`: password only, or a
 /// second factor too.
@@ -227,24 +232,24 @@ fn with_second_factor() -> Vec<String> {
 /// After a step that proved something (`amr` so far), the step this user owes next:
 /// the second factor they have, a forced password change, setting one up when it is
 /// required; else they are signed in.
-/// `has_totp`: when the caller knows already whether the user has an app.
+/// `factors`: when the caller knows already which second factors the user has.
 async fn proceed(
     svc: &Provider,
     p: &mut Pending,
     user: &User,
     amr: Vec<String>,
-    has_totp: Option<bool>,
+    factors: Option<second_factor::Factors>,
     browser: Browser,
 ) -> Step {
     let second = amr.iter().any(|a| a == AMR_MFA);
     if !second {
-        let has_totp = match has_totp {
+        let factors = match factors {
             Some(known) => Ok(known),
-            None => second_factor::has_totp(svc, user.id).await,
+            None => second_factor::factors(svc, user.id).await,
         };
-        match has_totp {
-            Ok(true) => return go(svc, p, Stage::SecondFactor, user.id, amr).await,
-            Ok(false) => {}
+        match factors {
+            Ok(f) if f.any() => return go(svc, p, Stage::SecondFactor, user.id, amr).await,
+            Ok(_) => {}
             Err(e) => return e.into(),
         }
     }

@@ -1,5 +1,6 @@
 pub mod mailbox;
 pub mod oidc;
+pub mod passkey;
 pub mod second_factor;
 pub mod smtp;
 

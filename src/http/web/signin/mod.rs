@@ -5,6 +5,7 @@
 use super::{csrf, device_cookie, page_leading_to, session_cookie};
 
 mod codes;
+mod passkey;
 use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
 use crate::accounts::second_factor;
 use crate::http::answers::{self, Unserved, past_body_limit};
@@ -20,7 +21,7 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
@@ -45,6 +46,9 @@ pub fn routes() -> Router<AppState> {
             "/signin/recovery-codes",
             get(codes::recovery_codes_page).post(codes::recovery_codes),
         )
+        .route("/signin/passkey/options", post(passkey::options))
+        .route("/signin/passkey", post(passkey::sign_in))
+        .route("/signin/second-factor/passkey", post(passkey::second_factor))
 }
 
 #[derive(Template)]
@@ -55,6 +59,10 @@ struct SecondFactorPage<'a> {
     organisation: &'a str,
     username: &'a str,
     recovery: bool,
+    /// Which second factors the user has, and whether recovery codes are left.
+    totp: bool,
+    passkey: bool,
+    recovery_left: bool,
     error: Option<&'a str>,
 }
 
@@ -97,6 +105,8 @@ struct IdentifyPage<'a> {
     r: &'a str,
     client_name: &'a str,
     username: &'a str,
+    /// Passkeys work here (the issuer has a host name).
+    passkeys: bool,
     error: Option<&'a str>,
 }
 
@@ -158,6 +168,9 @@ pub struct StepForm {
     code: String,
     #[serde(default)]
     method: String,
+    /// The browser's answer to a passkey prompt (JSON).
+    #[serde(default)]
+    credential: String,
 }
 
 fn expired() -> Response {
@@ -214,6 +227,7 @@ pub(crate) async fn render(
                 r,
                 client_name,
                 username: p.identifier(),
+                passkeys: svc.passkeys.is_some(),
                 error,
             },
             target,
@@ -249,12 +263,21 @@ pub(crate) async fn render(
                 Ok(None) => return expired(),
                 Err(r) => return r,
             };
+            let (factors, left) = match second_factor::factors_and_codes(svc, p.user_id.unwrap_or_default()).await {
+                Ok(found) => found,
+                Err(e) => return WebError::from(e).into_response(),
+            };
+            let passkey = factors.passkeys && svc.passkeys.is_some();
             let body = SecondFactorPage {
                 csrf: &csrf,
                 r,
                 organisation,
                 username: &username,
-                recovery: extra.recovery,
+                // With neither an app nor a usable passkey, a recovery code is all there is.
+                recovery: extra.recovery || (!factors.totp && !passkey),
+                totp: factors.totp,
+                passkey,
+                recovery_left: left > 0,
                 error,
             };
             page_leading_to(StatusCode::OK, &body, target)

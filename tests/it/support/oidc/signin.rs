@@ -260,9 +260,14 @@ fn unescape_html(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// Every `<input type="hidden" name="..." value="...">` of a page, in order.
+/// Every `<input type="hidden" name="..." value="...">` of the page's first form (the
+/// one a browser would post), in order.
 pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
     const OPEN: &str = r#"<input type="hidden" name=""#;
+    let html = match html.find("<form") {
+        Some(at) => html[at..].split("</form>").next().unwrap_or_default(),
+        None => html,
+    };
     let mut out = Vec::new();
     for (at, _) in html.match_indices(OPEN) {
         let rest = &html[at + OPEN.len()..];

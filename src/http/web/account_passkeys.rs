@@ -1,0 +1,128 @@
+//! The account page's passkeys: add one (the browser makes it; its answer comes back
+//! in the form), rename or remove one. Adding and removing ask for the password again
+//! unless the person signed in within the last five minutes.
+use super::account_security::{SecurityForm, back, by, reconfirmed, refused, signed_in};
+use super::capitalise;
+use crate::accounts::{AccountsError, passkeys};
+use crate::http::{AppState, ClientAddress, WebError, too_many};
+use axum::Form;
+use axum::extract::State;
+use axum::extract::rejection::FormRejection;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
+
+/// A ceremony's options for the browser, or why there are none, as JSON (fetched by
+/// `/static/passkey.js`).
+pub(crate) fn options_answer(options: Result<Option<String>, AccountsError>) -> Response {
+    let (status, body) = match options {
+        Ok(Some(json)) => (StatusCode::OK, json),
+        Ok(None) => (
+            StatusCode::BAD_REQUEST,
+            serde_json::json!({ "error": "There is no passkey to use here." }).to_string(),
+        ),
+        Err(AccountsError::Invalid { message, .. }) => (
+            StatusCode::BAD_REQUEST,
+            serde_json::json!({ "error": capitalise(&message) }).to_string(),
+        ),
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn answer(done: &str, result: Result<(), AccountsError>) -> Response {
+    match result {
+        Ok(()) => back(done),
+        Err(AccountsError::Invalid { message, .. }) => refused(
+            StatusCode::BAD_REQUEST,
+            &format!("{}. Go back and try again.", capitalise(&message)),
+        ),
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+pub async fn options(
+    State(svc): State<AppState>,
+    ClientAddress(from): ClientAddress,
+    jar: CookieJar,
+    form: Result<Form<SecurityForm>, FormRejection>,
+) -> Response {
+    if !svc.limits.second_factor.check(from) {
+        return too_many("Too many attempts from this network. Wait a minute and try again.");
+    }
+    let (_, session, user) = match signed_in(&svc, &jar, form).await {
+        Ok(found) => found,
+        Err(answer) => return *answer,
+    };
+    options_answer(passkeys::begin_registration(&svc, &user, session.id).await.map(Some))
+}
+
+pub async fn add(
+    State(svc): State<AppState>,
+    ClientAddress(from): ClientAddress,
+    jar: CookieJar,
+    form: Result<Form<SecurityForm>, FormRejection>,
+) -> Response {
+    if !svc.limits.second_factor.check(from) {
+        return too_many("Too many attempts from this network. Wait a minute and try again.");
+    }
+    let (form, session, user) = match signed_in(&svc, &jar, form).await {
+        Ok(found) => found,
+        Err(answer) => return *answer,
+    };
+    let jar = match reconfirmed(&svc, jar, &session, &user, &form, from).await {
+        Ok(jar) => jar,
+        Err(answer) => return answer,
+    };
+    let added =
+        passkeys::finish_registration(&svc, &user, session.id, &form.name, &form.credential, &by(&user, from)).await;
+    (jar, answer("passkey-added", added.map(|_| ()))).into_response()
+}
+
+fn passkey_id(form: &SecurityForm) -> Result<uuid::Uuid, AccountsError> {
+    form.passkey
+        .parse()
+        .map_err(|_| AccountsError::invalid("passkey", "no such passkey"))
+}
+
+pub async fn rename(
+    State(svc): State<AppState>,
+    ClientAddress(from): ClientAddress,
+    jar: CookieJar,
+    form: Result<Form<SecurityForm>, FormRejection>,
+) -> Response {
+    let (form, _, user) = match signed_in(&svc, &jar, form).await {
+        Ok(found) => found,
+        Err(answer) => return *answer,
+    };
+    let renamed = match passkey_id(&form) {
+        Ok(id) => passkeys::rename(&svc, &user, id, &form.name, &by(&user, from)).await,
+        Err(e) => Err(e),
+    };
+    answer("passkey-renamed", renamed)
+}
+
+pub async fn remove(
+    State(svc): State<AppState>,
+    ClientAddress(from): ClientAddress,
+    jar: CookieJar,
+    form: Result<Form<SecurityForm>, FormRejection>,
+) -> Response {
+    let (form, session, user) = match signed_in(&svc, &jar, form).await {
+        Ok(found) => found,
+        Err(answer) => return *answer,
+    };
+    let jar = match reconfirmed(&svc, jar, &session, &user, &form, from).await {
+        Ok(jar) => jar,
+        Err(answer) => return answer,
+    };
+    let removed = match passkey_id(&form) {
+        Ok(id) => passkeys::remove(&svc, &user, id, &by(&user, from)).await,
+        Err(e) => Err(e),
+    };
+    (jar, answer("passkey-removed", removed)).into_response()
+}
