@@ -394,6 +394,11 @@ await check('passkeys: added on the account page, then signing in alone and as t
   await page.goto(`${issuer}/account`);
   ok(await page.locator('form[data-passkey="create"]').isVisible(), 'the script shows the passkey form');
   await page.fill('#passkey_name', 'Ward PC');
+  await page.fill('#current_password_pk', 'not my password');
+  await page.click('button:has-text("Add a passkey")');
+  await page.waitForSelector('[data-passkey-error]:not([hidden])');
+  ok((await page.locator('[data-passkey-error]').textContent()).includes('not your current password'), 'a wrong password makes no passkey');
+  await page.fill('#current_password_pk', PASSWORD);
   await shoot(page, 'account-add-passkey');
   const said = [];
   page.on('console', (m) => said.push(m.text()));

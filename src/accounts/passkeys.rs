@@ -25,6 +25,8 @@ use webauthn_rs_proto::ResidentKeyRequirement;
 
 /// The longest name a passkey may have.
 pub const NAME_MAX: usize = 64;
+/// The most passkeys one user may have: each is offered at every second-factor prompt.
+pub const MOST: usize = 20;
 
 /// The relying party: the issuer's host and origin. None when the issuer's host is an
 /// IP address, where browsers offer no passkeys.
@@ -134,6 +136,12 @@ pub async fn list(svc: &Services, user_id: Uuid) -> Result<Vec<Summary>, StoreEr
 pub async fn begin_registration(svc: &Services, user: &User, owner: Uuid) -> Result<String, AccountsError> {
     let w = relying(svc)?;
     let existing = store::passkeys::of_user(svc.store.reader(), user.id).await?;
+    if existing.len() >= MOST {
+        return Err(AccountsError::invalid(
+            "passkey",
+            format!("you have {MOST} passkeys already: remove one you no longer use first"),
+        ));
+    }
     let exclude = existing
         .iter()
         .filter_map(|p| URL_SAFE_NO_PAD.decode(&p.credential_id).ok())
@@ -340,7 +348,12 @@ pub async fn finish_sign_in(
     } else {
         None
     };
-    store::passkeys::used(svc.store.conn(), stored.id, credential.as_deref(), now).await?;
+    // The new counter is written only over the one checked here: of two answers checked
+    // at once, one wins and the other is refused, so the counter never goes back.
+    let swap = credential.as_deref().map(|new| (stored.credential.as_str(), new));
+    if !store::passkeys::used(svc.store.conn(), stored.id, swap, now).await? {
+        return Err(refused());
+    }
     Ok(Used {
         user,
         synced: result.backup_eligible(),

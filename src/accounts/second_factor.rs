@@ -64,10 +64,13 @@ pub async fn factors_and_codes(svc: &Services, user_id: Uuid) -> Result<(Factors
     Ok((factors(svc, user_id).await?, recovery_codes_left(svc, user_id).await?))
 }
 
+/// Passkeys count only where they can be used: with a host-name issuer (the relying
+/// party they were made for).
 pub async fn factors(svc: &Services, user_id: Uuid) -> Result<Factors, StoreError> {
+    let passkeys = svc.passkeys.is_some() && store::passkeys::count(svc.store.reader(), user_id).await? > 0;
     Ok(Factors {
         totp: has_totp(svc, user_id).await?,
-        passkeys: store::passkeys::count(svc.store.reader(), user_id).await? > 0,
+        passkeys,
     })
 }
 

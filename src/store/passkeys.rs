@@ -64,14 +64,19 @@ pub async fn insert(c: &impl ConnectionTrait, p: &StoredPasskey) -> Result<()> {
     Ok(())
 }
 
-/// After a sign-in with it: the credential with its new counter (when it has one).
-pub async fn used(c: &impl ConnectionTrait, id: Uuid, credential: Option<&str>, now: DateTime<Utc>) -> Result<()> {
-    let mut update = passkey::Entity::update_many().col_expr(passkey::Column::LastUsedAt, Expr::value(now));
-    if let Some(credential) = credential {
-        update = update.col_expr(passkey::Column::Credential, Expr::value(credential));
+/// After a sign-in with it; with `swap` (old, new), the credential with its new counter
+/// replaces the one read before, only if that is still the stored one. False when it
+/// was not (another sign-in with the key came first) or the key is gone.
+pub async fn used(c: &impl ConnectionTrait, id: Uuid, swap: Option<(&str, &str)>, now: DateTime<Utc>) -> Result<bool> {
+    let mut update = passkey::Entity::update_many()
+        .col_expr(passkey::Column::LastUsedAt, Expr::value(now))
+        .filter(passkey::Column::Id.eq(id));
+    if let Some((old, new)) = swap {
+        update = update
+            .col_expr(passkey::Column::Credential, Expr::value(new))
+            .filter(passkey::Column::Credential.eq(old));
     }
-    update.filter(passkey::Column::Id.eq(id)).exec(c).await?;
-    Ok(())
+    Ok(update.exec(c).await?.rows_affected == 1)
 }
 
 /// Renames one of the user's passkeys; false when it is not theirs.

@@ -6,6 +6,7 @@ use crate::on_each_backend;
 use crate::support::oidc::{self, AuthRequest, Client, Pkce, Tokens, User};
 use crate::support::passkey::Authenticator;
 use crate::support::{Backend, TestServer};
+use base64::Engine;
 use serde_json::Value;
 
 on_each_backend!(
@@ -59,13 +60,16 @@ async fn account(s: &TestServer, browser: &reqwest::Client) -> String {
     page_at(s, browser, "/account").await
 }
 
-/// Adds a passkey named `name` from the account page; the page after.
+/// Adds a passkey named `name` from the account page, the current password typed first;
+/// the page after.
 async fn add_passkey(s: &TestServer, browser: &reqwest::Client, key: &mut Authenticator, name: &str) -> String {
     let page = account(s, browser).await;
     assert!(page.contains(r#"data-passkey="create""#), "{page}");
     assert!(page.contains(r#"<script src="/static/passkey.js" defer></script>"#));
     let token = csrf(&page);
-    let res = post(s, browser, "/account/passkeys/options", &[("csrf", &token)]).await;
+    let password = oidc::PASSWORD;
+    let form = [("csrf", token.as_str()), ("current_password", password)];
+    let res = post(s, browser, "/account/passkeys/options", &form).await;
     assert_eq!(res.status(), 200);
     assert!(
         res.headers()["content-type"]
@@ -148,6 +152,23 @@ async fn id_token_after(s: &TestServer, client: &Client, res: reqwest::Response,
         .unwrap_or_else(|| panic!("no code in {location}"));
     let tokens = Tokens::of(&oidc::exchange(s, client, &code, Some(&pkce.verifier)).await);
     oidc::decode_jwt(tokens.id()).1
+}
+
+/// Creation options as an attacker would make them up for `user` (a challenge the
+/// server never gave).
+fn forged_creation_options(s: &TestServer, user: &User) -> String {
+    let id = uuid::Uuid::parse_str(&user.id).expect("user id");
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([7u8; 32]);
+    let user_id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id.as_bytes());
+    serde_json::json!({"publicKey": {
+        "rp": {"name": "x", "id": s.svc.config.issuer.host_str()},
+        "user": {"id": user_id, "name": user.username, "displayName": user.username},
+        "challenge": challenge,
+        "pubKeyCredParams": [{"type": "public-key", "alg": -7}],
+        "attestation": "none",
+        "authenticatorSelection": {"residentKey": "preferred", "requireResidentKey": false, "userVerification": "required"},
+    }})
+    .to_string()
 }
 
 async fn audit_actions(s: &TestServer, user: &User) -> Vec<String> {
@@ -252,6 +273,31 @@ async fn answers_that_must_not_sign_in_are_refused(backend: Backend) {
     let (browser, _) = at_account(&s, &user).await;
     let mut key = Authenticator::new(&origin(&s));
     add_passkey(&s, &browser, &mut key, "Work phone").await;
+
+    // Adding a passkey takes the current password, even right after signing in: without
+    // it no prompt is given, and an answer then adds nothing.
+    let page = account(&s, &browser).await;
+    let token = csrf(&page);
+    let res = post(&s, &browser, "/account/passkeys/options", &[("csrf", &token)]).await;
+    assert_eq!(res.status(), 400);
+    let v: Value = res.json().await.expect("json");
+    assert!(
+        v["error"].as_str().is_some_and(|e| e.contains("current password")),
+        "{v}"
+    );
+    let form = [("csrf", token.as_str()), ("current_password", "not my password")];
+    let res = post(&s, &browser, "/account/passkeys/options", &form).await;
+    assert_eq!(res.status(), 400);
+    let mut stranger = Authenticator::new(&origin(&s));
+    let made = stranger.create(&forged_creation_options(&s, &user));
+    let form = [
+        ("csrf", token.as_str()),
+        ("name", "mine now"),
+        ("credential", made.as_str()),
+    ];
+    let res = post(&s, &browser, "/account/passkeys", &form).await;
+    assert_eq!(res.status(), 400, "no ceremony, no passkey");
+    assert!(!account(&s, &browser).await.contains("mine now"));
 
     // Not JSON, and an answer with no prompt behind it: the page again, with a message.
     let (b, _, identify) = at_identify(&s, &client).await;

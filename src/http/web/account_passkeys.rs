@@ -1,8 +1,11 @@
 //! The account page's passkeys: add one (the browser makes it; its answer comes back
-//! in the form), rename or remove one. Adding and removing ask for the password again
-//! unless the person signed in within the last five minutes.
+//! in the form), rename or remove one. Adding one always asks for the current password
+//! first (a new way in must not come from whoever finds a signed-in screen), before the
+//! browser makes the key; removing asks for it again unless the person signed in within
+//! the last five minutes.
 use super::account_security::{SecurityForm, back, by, reconfirmed, refused, signed_in};
-use super::capitalise;
+use super::{capitalise, device_cookie};
+use crate::accounts::login::{self, LoginError};
 use crate::accounts::{AccountsError, passkeys};
 use crate::http::{AppState, ClientAddress, WebError, too_many};
 use axum::Form;
@@ -15,18 +18,23 @@ use axum_extra::extract::cookie::CookieJar;
 /// A ceremony's options for the browser, or why there are none, as JSON (fetched by
 /// `/static/passkey.js`).
 pub(crate) fn options_answer(options: Result<Option<String>, AccountsError>) -> Response {
-    let (status, body) = match options {
-        Ok(Some(json)) => (StatusCode::OK, json),
-        Ok(None) => (
-            StatusCode::BAD_REQUEST,
-            serde_json::json!({ "error": "There is no passkey to use here." }).to_string(),
-        ),
-        Err(AccountsError::Invalid { message, .. }) => (
-            StatusCode::BAD_REQUEST,
-            serde_json::json!({ "error": capitalise(&message) }).to_string(),
-        ),
-        Err(e) => return WebError::from(e).into_response(),
-    };
+    match options {
+        Ok(Some(json)) => json_answer(StatusCode::OK, json),
+        Ok(None) => json_error("There is no passkey to use here."),
+        Err(AccountsError::Invalid { message, .. }) => json_error(&format!("{}.", capitalise(&message))),
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+/// Why there are no options, as the script shows it.
+fn json_error(message: &str) -> Response {
+    json_answer(
+        StatusCode::BAD_REQUEST,
+        serde_json::json!({ "error": message }).to_string(),
+    )
+}
+
+fn json_answer(status: StatusCode, body: String) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -54,11 +62,31 @@ pub async fn options(
     if !svc.limits.second_factor.check(from) {
         return too_many("Too many attempts from this network. Wait a minute and try again.");
     }
-    let (_, session, user) = match signed_in(&svc, &jar, form).await {
+    let (form, session, user) = match signed_in(&svc, &jar, form).await {
         Ok(found) => found,
         Err(answer) => return *answer,
     };
-    options_answer(passkeys::begin_registration(&svc, &user, session.id).await.map(Some))
+    // The password first, counted like any sign-in attempt: only then is there a
+    // ceremony to finish, so finishing it needs no second check.
+    let (jar, device) = device_cookie::of(&svc, jar);
+    let checked = login::check_password(
+        &svc,
+        &user.username,
+        &form.current_password,
+        &device,
+        Some(from.to_string()),
+    )
+    .await;
+    let answer = match checked {
+        Ok(_) => options_answer(passkeys::begin_registration(&svc, &user, session.id).await.map(Some)),
+        Err(LoginError::Locked(until)) => json_error(&format!(
+            "Too many wrong passwords in this browser: this is paused until {} UTC.",
+            until.format("%H:%M")
+        )),
+        Err(LoginError::Accounts(e)) => WebError::from(e).into_response(),
+        Err(_) => json_error("That is not your current password. Type it again."),
+    };
+    (jar, answer).into_response()
 }
 
 pub async fn add(
@@ -74,13 +102,10 @@ pub async fn add(
         Ok(found) => found,
         Err(answer) => return *answer,
     };
-    let jar = match reconfirmed(&svc, jar, &session, &user, &form, from).await {
-        Ok(jar) => jar,
-        Err(answer) => return answer,
-    };
+    // The ceremony exists only after the password was checked for this session.
     let added =
         passkeys::finish_registration(&svc, &user, session.id, &form.name, &form.credential, &by(&user, from)).await;
-    (jar, answer("passkey-added", added.map(|_| ()))).into_response()
+    answer("passkey-added", added.map(|_| ()))
 }
 
 fn passkey_id(form: &SecurityForm) -> Result<uuid::Uuid, AccountsError> {
@@ -95,6 +120,9 @@ pub async fn rename(
     jar: CookieJar,
     form: Result<Form<SecurityForm>, FormRejection>,
 ) -> Response {
+    if !svc.limits.second_factor.check(from) {
+        return too_many("Too many attempts from this network. Wait a minute and try again.");
+    }
     let (form, _, user) = match signed_in(&svc, &jar, form).await {
         Ok(found) => found,
         Err(answer) => return *answer,

@@ -23,7 +23,7 @@ pub struct SecurityForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
-    current_password: String,
+    pub(super) current_password: String,
     #[serde(default)]
     password: String,
     #[serde(default)]
