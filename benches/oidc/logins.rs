@@ -32,11 +32,13 @@ impl OidcClient {
     }
 }
 
-/// Who signs in, and their authenticator app when they have one.
+/// Who signs in, and their authenticator app or passkey when they have one.
 #[derive(Clone)]
 pub(crate) struct Account {
     pub(crate) username: String,
     pub(crate) factor: Option<Arc<Factor>>,
+    /// Signs in alone from the identify page.
+    pub(crate) passkey: Option<Arc<std::sync::Mutex<crate::passkeys::Authenticator>>>,
 }
 
 /// A user's authenticator app as the bench holds it: the key (known once set up) and
@@ -111,14 +113,15 @@ pub(crate) fn form_action(html: &str) -> Option<String> {
 }
 
 /// One full login: GET /authorize (code, PKCE S256) → sign-in pages → code → POST /token.
-/// The token response's JSON.
+/// The token response's JSON, and the browser's cookies after it.
 pub(crate) async fn login(
     http: &reqwest::Client,
     base: &str,
     client: &OidcClient,
     username: &str,
     factor: Option<(&Factor, i64)>,
-) -> Result<Value, String> {
+    passkey: Option<&std::sync::Mutex<crate::passkeys::Authenticator>>,
+) -> Result<(Value, Cookies), String> {
     let verifier = format!("{}{}", random_text(), random_text());
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     let state = random_text();
@@ -189,8 +192,17 @@ pub(crate) async fn login(
             Some(a) => url.join(&a).map_err(|e| format!("action {a}: {e}"))?,
             None => url.clone(),
         };
-        let mut form = vec![("csrf", csrf), ("r", r)];
+        let mut form = vec![("csrf", csrf.clone()), ("r", r.clone())];
+        let mut target = target;
         match target.path() {
+            p if p.ends_with("/signin/identify") && passkey.is_some() => {
+                let key = passkey.ok_or("no passkey")?;
+                form.push((
+                    "credential",
+                    crate::passkeys::answer(http, base, &cookies, key, &csrf, &r).await?,
+                ));
+                target = url.join("/signin/passkey").map_err(|e| e.to_string())?;
+            }
             p if p.ends_with("/signin/identify") => form.push(("username", username.to_string())),
             p if p.ends_with("/signin/password") => {
                 if html.contains("Wrong username or password") {
@@ -248,7 +260,8 @@ pub(crate) async fn login(
     if status != 200 {
         return Err(format!("token: {status} {body}"));
     }
-    serde_json::from_str(&body).map_err(|e| format!("token JSON: {e}: {body}"))
+    let tokens = serde_json::from_str(&body).map_err(|e| format!("token JSON: {e}: {body}"))?;
+    Ok((tokens, cookies))
 }
 
 /// BROWSERS tasks signing in over and over, each as its own user; the rate in the measured
@@ -307,8 +320,9 @@ pub(crate) async fn logins(
                         None => None,
                     };
                     let t = Instant::now();
-                    match login(&http, &base, &client, &account.username, factor).await {
-                        Ok(tokens) => {
+                    let passkey = account.passkey.as_deref();
+                    match login(&http, &base, &client, &account.username, factor, passkey).await {
+                        Ok((tokens, _)) => {
                             let done = Instant::now();
                             if done >= from && done < until {
                                 ok += 1;

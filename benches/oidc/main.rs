@@ -16,7 +16,7 @@
 //!     cargo bench --bench oidc                                   # SQLite
 //!     TESSERA_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo bench --bench oidc   # and PostgreSQL
 //!
-//! `TESSERA_BENCH_ONLY=logins` (or `client_credentials`, `discovery`) runs one section,
+//! `TESSERA_BENCH_ONLY=logins` (or `totp`, `passkeys`, `client_credentials`, `discovery`) runs one section,
 //! for iterating on one figure; refresh runs after logins, which give its tokens.
 //!
 //! The load generator is this process on one thread (a current-thread runtime), like
@@ -29,6 +29,7 @@ mod figures;
 mod hashers;
 mod load;
 mod logins;
+mod passkeys;
 mod process;
 mod run;
 mod servers;

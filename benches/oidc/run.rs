@@ -89,6 +89,7 @@ pub(crate) async fn run(
             Account {
                 username: name,
                 factor: None,
+                passkey: None,
             }
         })
         .collect();
@@ -313,6 +314,24 @@ pub(crate) async fn run(
         results.refresh = Some(load.rate());
     } else {
         println!("[{label}] refresh_token: skipped, the logins gave no refresh tokens");
+    }
+
+    // 5. Passwordless passkey logins (last: with a passkey, the password alone no longer
+    // finishes these users' sign-ins).
+    if wants("passkeys") {
+        let origin = base.replace("127.0.0.1", "localhost");
+        let accounts = std::sync::Arc::new(crate::passkeys::enrol(&base, &origin, &web, &users).await);
+        for round in 1..=ROUNDS {
+            let (load, _) = logins(&base, &web, &accounts, tessera.pid()).await;
+            load.print(
+                label,
+                &format!(
+                    "passwordless passkey login (authorize, passkey options, passkey, token) round {round}/{ROUNDS}"
+                ),
+                "logins/s",
+            );
+            results.passkey_logins.push(load.rate());
+        }
     }
 
     results.rss_peak = rss.stop();

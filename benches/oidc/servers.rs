@@ -82,7 +82,8 @@ impl Tessera {
         let mut env = vec![
             ("TESSERA_DATA_DIR".to_string(), data.display().to_string()),
             ("TESSERA_LISTEN".into(), format!("127.0.0.1:{port}")),
-            ("TESSERA_ISSUER".into(), base.clone()),
+            // A host name, not the address: passkeys need one (WebAuthn has no IP relying parties).
+            ("TESSERA_ISSUER".into(), format!("http://localhost:{port}")),
             // Every sign-in comes from 127.0.0.1: lift the per-address limits.
             ("TESSERA_SIGN_IN_PER_MINUTE".into(), "100000000".into()),
             ("TESSERA_PENDING_SIGN_INS_PER_ADDRESS".into(), "100000000".into()),

@@ -131,6 +131,7 @@ pub(crate) async fn provision(tessera: &Tessera) -> Vec<Account> {
         .map(|username| Account {
             username,
             factor: Some(Arc::new(Factor::new())),
+            passkey: None,
         })
         .collect()
 }
