@@ -4,6 +4,7 @@
 //! browser makes the key; removing asks for it again unless the person signed in within
 //! the last five minutes.
 use super::account_security::{SecurityForm, back, by, reconfirmed, refused, signed_in};
+use super::passkey_options::{json_error, options_answer};
 use super::{capitalise, device_cookie};
 use crate::accounts::login::{self, LoginError};
 use crate::accounts::{AccountsError, passkeys};
@@ -11,36 +12,9 @@ use crate::http::{AppState, ClientAddress, WebError, too_many};
 use axum::Form;
 use axum::extract::State;
 use axum::extract::rejection::FormRejection;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
-
-/// A ceremony's options for the browser, or why there are none, as JSON (fetched by
-/// `/static/passkey.js`).
-pub(crate) fn options_answer(options: Result<Option<String>, AccountsError>) -> Response {
-    match options {
-        Ok(Some(json)) => json_answer(StatusCode::OK, json),
-        Ok(None) => json_error("There is no passkey to use here."),
-        Err(AccountsError::Invalid { message, .. }) => json_error(&format!("{}.", capitalise(&message))),
-        Err(e) => WebError::from(e).into_response(),
-    }
-}
-
-/// Why there are no options, as the script shows it.
-fn json_error(message: &str) -> Response {
-    json_answer(
-        StatusCode::BAD_REQUEST,
-        serde_json::json!({ "error": message }).to_string(),
-    )
-}
-
-fn json_answer(status: StatusCode, body: String) -> Response {
-    let mut response = (status, body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
 
 fn answer(done: &str, result: Result<(), AccountsError>) -> Response {
     match result {

@@ -7,6 +7,7 @@ pub mod csrf;
 mod device_cookie;
 mod forgot;
 mod invite;
+mod passkey_options;
 mod reset;
 pub mod session_cookie;
 mod setup;

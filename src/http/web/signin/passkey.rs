@@ -2,7 +2,7 @@
 //! `/static/passkey.js`), and its answer, posted like any step's form: alone from the
 //! identify step, or as the second factor. Rate-limited per address like the codes.
 use super::{StepForm, answer, pending_at};
-use crate::http::web::account_passkeys::options_answer;
+use crate::http::web::passkey_options::options_answer;
 use crate::http::web::{csrf, device_cookie};
 use crate::http::{AppState, BrowserOrigin, ClientAddress, WebError, too_many};
 use crate::oidc::signin::{self, Stage};
