@@ -175,6 +175,9 @@ impl Server {
         for (kid, alg) in created {
             tracing::info!(kid = %kid, alg = alg.as_str(), "signing key created");
         }
+        crate::oidc::console::ensure_client(&services)
+            .await
+            .map_err(|e| ConfigError::new("TESSERA_DATABASE_URL", format!("cannot register the console: {e}")))?;
 
         let (shutdown, stop) = watch::channel(false);
         let logouts =

@@ -228,11 +228,19 @@ pub async fn create(svc: &Provider, actor: &Actor, new: NewClient) -> Result<(Cl
     Ok((client, secret))
 }
 
+/// The clients admins registered (the console's own is Tessera's, not theirs).
 pub async fn list(svc: &Provider) -> Result<Vec<Client>, OidcError> {
-    Ok(store::oidc_clients::list(svc.store.conn()).await?)
+    let mut all = store::oidc_clients::list(svc.store.conn()).await?;
+    all.retain(|c| c.id != super::console::CLIENT_ID);
+    Ok(all)
 }
 
 pub async fn delete(svc: &Provider, actor: &Actor, id: &str) -> Result<Client, OidcError> {
+    if id == super::console::CLIENT_ID {
+        return Err(OidcError::invalid_request(
+            "the admin console's client is part of Tessera and cannot be deleted",
+        ));
+    }
     let tx = svc.store.begin().await?;
     let client = store::oidc_clients::find(&tx, id)
         .await?

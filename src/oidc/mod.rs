@@ -7,6 +7,7 @@ pub mod client_assertion;
 pub mod client_auth;
 pub mod client_cache;
 pub mod clients;
+pub mod console;
 pub mod discovery;
 pub mod grants;
 pub mod introspection;

@@ -2,6 +2,7 @@
 use super::Result;
 use chrono::{DateTime, Utc};
 use entity::{oidc_client, oidc_client_group};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 use uuid::Uuid;
@@ -126,4 +127,13 @@ pub async fn list(c: &impl ConnectionTrait) -> Result<Vec<ClientRecord>> {
 pub async fn delete(c: &impl ConnectionTrait, id: &str) -> Result<bool> {
     let res = oidc_client::Entity::delete_by_id(id.to_string()).exec(c).await?;
     Ok(res.rows_affected == 1)
+}
+
+pub async fn set_redirect_uris(c: &impl ConnectionTrait, id: &str, uris: &[String]) -> Result<()> {
+    oidc_client::Entity::update_many()
+        .col_expr(oidc_client::Column::RedirectUris, Expr::value(json!(uris)))
+        .filter(oidc_client::Column::Id.eq(id))
+        .exec(c)
+        .await?;
+    Ok(())
 }

@@ -63,7 +63,7 @@ pub async fn issue_code(svc: &Provider, req: &Checked, session: &Session) -> Res
     Ok(with_query(&req.redirect_uri, &pairs))
 }
 
-fn pkce_matches(challenge: &str, verifier: &str) -> bool {
+pub(crate) fn pkce_matches(challenge: &str, verifier: &str) -> bool {
     let ok_chars = verifier
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
