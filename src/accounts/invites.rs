@@ -127,3 +127,14 @@ pub async fn void(c: &impl store::Conn, user_id: Uuid, reason: &str, now: DateTi
     store::outbox::cancel_purpose(c, user_id, "invite", reason).await?;
     Ok(())
 }
+
+/// An admin cancels a user's invite: its link stops working and unsent invite mail is
+/// cancelled; audited.
+pub async fn cancel(svc: &Services, by: &By, user: &User) -> Result<(), AccountsError> {
+    let now = svc.now();
+    let tx = svc.store.begin().await?;
+    void(&tx, user.id, "the invite was cancelled", now).await?;
+    audit::record(&tx, &by.event("user.invite_cancel", user), now).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}

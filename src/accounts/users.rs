@@ -1,6 +1,7 @@
 //! Creating, listing, disabling, enabling and deleting users.
 use super::{AccountsError, MultiValue, Role, User, password, username};
 use crate::audit::{self, Actor, Event, Target};
+use crate::model::group::Group;
 use crate::services::Services;
 use crate::store::{self, StoreError};
 use chrono::{DateTime, Utc};
@@ -219,20 +220,80 @@ pub async fn create(
     new: NewUser,
     initial: InitialPassword,
 ) -> Result<Created, AccountsError> {
+    create_in_groups(svc, &By::new(actor), new, initial, &[], false).await
+}
+
+/// Creates a user already in `groups` (the console: a group admin's new user must land
+/// in its reach), all in one transaction. Without a password an invite is mailed; a
+/// temporary one is mailed too with `mail_temporary` (seed 001, options B and C).
+pub async fn create_in_groups(
+    svc: &Services,
+    by: &By,
+    new: NewUser,
+    initial: InitialPassword,
+    groups: &[Group],
+    mail_temporary: bool,
+) -> Result<Created, AccountsError> {
     let mut created = prepare(svc, new, initial).await?;
+    let user = &created.user;
+    if mail_temporary {
+        crate::mail::address_of(user)?;
+    }
+    let now = user.created_at;
     let tx = svc.store.begin().await?;
-    insert_prepared(&tx, actor, None, &created.user, EmailRule::Unique).await?;
-    store_email_value(&tx, &created.user).await?;
+    insert_prepared(&tx, &by.actor, by.source_ip.clone(), user, EmailRule::Unique).await?;
+    store_email_value(&tx, user).await?;
+    for group in groups {
+        store::groups::add_member(&tx, group.id, user.id, false, now).await?;
+        let detail = serde_json::json!({ "user_id": user.id, "username": user.username, "group_admin": false });
+        let event = Event::new(
+            &by.actor,
+            "group.add_member",
+            Some(Target::group(group.id, &group.display_name)),
+        )
+        .from_ip(by.source_ip.clone())
+        .with_detail(detail);
+        audit::record(&tx, &event, now).await?;
+    }
+    let mut mailed = false;
     // Without a password, the person chooses one through an invite (seed 000).
-    if created.user.password_hash.is_none() && created.user.email.is_some() {
-        let by = By::new(actor);
-        created.invitation = Some(super::invites::send(&tx, svc, &created.user, &by, created.user.created_at).await?);
+    if user.password_hash.is_none() && user.email.is_some() {
+        created.invitation = Some(super::invites::send(&tx, svc, user, by, now).await?);
+        mailed = true;
+    }
+    if let (Some(temporary), true) = (&created.temporary_password, mail_temporary) {
+        let expires_at = user.password_expires_at.unwrap_or(now);
+        let message = crate::mail::messages::access_information(&svc.config, user, temporary, expires_at)?;
+        crate::mail::queue_for_user(&tx, now, "temporary_password", user, message).await?;
+        mailed = true;
     }
     tx.commit().await.map_err(StoreError::from)?;
-    if created.invitation.is_some() {
+    if mailed {
         svc.mail_wake.notify_one();
     }
     Ok(created)
+}
+
+/// Sets or clears "must change password at the next sign-in"; audited.
+pub async fn set_must_change(svc: &Services, user: &User, must: bool, by: &By) -> Result<(), AccountsError> {
+    if must && user.password_hash.is_none() {
+        return Err(AccountsError::invalid(
+            "user",
+            format!("{} has no password yet: the invite lets them choose one", user.username),
+        ));
+    }
+    let now = svc.now();
+    let tx = svc.store.begin().await?;
+    store::users::set_must_change(&tx, user.id, must, now).await?;
+    let detail = serde_json::json!({ "must_change_password": must });
+    audit::record(
+        &tx,
+        &by.event("user.must_change_password", user).with_detail(detail),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
 }
 
 pub async fn find(svc: &Services, username: &str) -> Result<User, AccountsError> {

@@ -1,4 +1,7 @@
 //! Groups (clinics, sites, departments) and who belongs to them.
+pub mod listing;
+pub mod scope;
+
 use crate::accounts::AccountsError;
 use crate::audit::{self, Actor, Event, Target};
 use crate::services::Services;

@@ -16,4 +16,5 @@ pub mod session;
 pub mod sign_in;
 pub mod signing_key;
 pub mod user;
+pub mod user_listing;
 pub mod username;

@@ -51,19 +51,53 @@ pub async fn recent(c: &impl ConnectionTrait, target_id: Option<&str>, limit: u6
         .all(c)
         .await?
         .into_iter()
-        .map(|m| StoredEvent {
-            id: m.id,
-            at: m.at,
-            actor_kind: m.actor_kind,
-            actor_id: m.actor_id,
-            actor_label: m.actor_label,
-            action: m.action,
-            target_kind: m.target_kind,
-            target_id: m.target_id,
-            target_label: m.target_label,
-            source_ip: m.source_ip,
-            outcome: m.outcome,
-            detail: m.detail,
-        })
+        .map(to_stored)
         .collect())
+}
+
+/// The first event of `action` about a target (where a user came from).
+pub async fn first(c: &impl ConnectionTrait, target_id: &str, action: &str) -> Result<Option<StoredEvent>> {
+    Ok(Entity::find()
+        .filter(Column::TargetId.eq(target_id))
+        .filter(Column::Action.eq(action))
+        .order_by_asc(Column::Id)
+        .one(c)
+        .await?
+        .map(to_stored))
+}
+
+fn to_stored(m: entity::audit_event::Model) -> StoredEvent {
+    StoredEvent {
+        id: m.id,
+        at: m.at,
+        actor_kind: m.actor_kind,
+        actor_id: m.actor_id,
+        actor_label: m.actor_label,
+        action: m.action,
+        target_kind: m.target_kind,
+        target_id: m.target_id,
+        target_label: m.target_label,
+        source_ip: m.source_ip,
+        outcome: m.outcome,
+        detail: m.detail,
+    }
+}
+
+/// When a target last signed in (a password, code or passkey accepted, or a password
+/// chosen through an invite or reset link, which signs the person in).
+pub async fn last_sign_in(c: &impl ConnectionTrait, target_id: &str) -> Result<Option<DateTime<Utc>>> {
+    Ok(Entity::find()
+        .filter(Column::TargetId.eq(target_id))
+        .filter(Column::Action.is_in([
+            "login.password",
+            "login.second_factor",
+            "login.passkey",
+            "user.invite_accept",
+            "user.password_reset",
+        ]))
+        .filter(Column::Outcome.eq("success"))
+        .order_by_desc(Column::Id)
+        .one(c)
+        .await?
+        .map(|m| m.at))
 }

@@ -134,3 +134,58 @@ pub async fn needs_second_factor(c: &impl ConnectionTrait, user_id: Uuid, admins
         .await?
         .is_some())
 }
+
+/// The groups a user administers, as (id, name), by name.
+pub async fn administered_by(c: &impl ConnectionTrait, user_id: Uuid) -> Result<Vec<(Uuid, String)>> {
+    Ok(group::Entity::find()
+        .inner_join(group_member::Entity)
+        .filter(group_member::Column::MemberUserId.eq(user_id))
+        .filter(group_member::Column::IsAdmin.eq(true))
+        .order_by_asc(group::Column::DisplayNameLower)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|g| (g.id, g.display_name))
+        .collect())
+}
+
+/// Every group, as (id, name), by name.
+pub async fn all_names(c: &impl ConnectionTrait) -> Result<Vec<(Uuid, String)>> {
+    Ok(group::Entity::find()
+        .order_by_asc(group::Column::DisplayNameLower)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|g| (g.id, g.display_name))
+        .collect())
+}
+
+/// Whether the user is directly in one of `groups`.
+pub async fn in_any(c: &impl ConnectionTrait, user_id: Uuid, groups: &[Uuid]) -> Result<bool> {
+    if groups.is_empty() {
+        return Ok(false);
+    }
+    Ok(group_member::Entity::find()
+        .filter(group_member::Column::MemberUserId.eq(user_id))
+        .filter(group_member::Column::GroupId.is_in(groups.iter().copied()))
+        .one(c)
+        .await?
+        .is_some())
+}
+
+/// The groups of several users at once, as (user id, group name), by name.
+pub async fn names_for_users(c: &impl ConnectionTrait, users: &[Uuid]) -> Result<Vec<(Uuid, String)>> {
+    if users.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = group_member::Entity::find()
+        .find_also_related(group::Entity)
+        .filter(group_member::Column::MemberUserId.is_in(users.iter().copied()))
+        .order_by_asc(group::Column::DisplayNameLower)
+        .all(c)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(m, g)| Some((m.member_user_id?, g?.display_name)))
+        .collect())
+}

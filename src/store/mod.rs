@@ -19,6 +19,7 @@ pub mod sessions;
 pub mod signing_keys;
 mod sqlite;
 pub mod tokens;
+pub mod user_listing;
 pub mod users;
 
 use crate::config::{Config, redacted_url};

@@ -400,3 +400,15 @@ pub async fn take_attempt(c: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>
         .await?;
     Ok(rows.first().map(|m| m.failed_logins))
 }
+
+/// Sets whether the password must change at the next sign-in, bumping the version.
+pub async fn set_must_change(c: &impl ConnectionTrait, id: Uuid, must: bool, now: DateTime<Utc>) -> Result<bool> {
+    let res = Entity::update_many()
+        .col_expr(Column::MustChangePassword, Expr::value(must))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .filter(Column::Id.eq(id))
+        .exec(c)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
