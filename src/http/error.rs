@@ -5,6 +5,7 @@
 use super::web::page;
 use crate::accounts::AccountsError;
 use crate::directory::DirectoryError;
+use crate::mail::MailError;
 use crate::store::StoreError;
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -100,9 +101,9 @@ impl From<StoreError> for WebError {
 impl From<AccountsError> for WebError {
     fn from(e: AccountsError) -> Self {
         match e {
-            AccountsError::Store(_) | AccountsError::Hashing(_) | AccountsError::Mail(_) => {
-                WebError::Internal(e.to_string())
-            }
+            AccountsError::Store(_)
+            | AccountsError::Hashing(_)
+            | AccountsError::Mail(MailError::Store(_) | MailError::Template(_)) => WebError::Internal(e.to_string()),
             AccountsError::UserNotFound(_) => WebError::NotFound,
             other => WebError::BadRequest(other.to_string()),
         }

@@ -6,6 +6,7 @@ mod support;
 
 mod account_page;
 mod accounts;
+mod admin_console;
 mod architecture;
 mod cli;
 mod config;

@@ -72,7 +72,7 @@ struct SessionRow {
 
 /// "Firefox on Windows", from a User-Agent: enough for a person to tell their devices
 /// apart. Order matters: Edge and Chrome say "Safari", Chrome on iOS says "CriOS".
-fn describe_browser(user_agent: Option<&str>) -> String {
+pub(in crate::http::web) fn describe_browser(user_agent: Option<&str>) -> String {
     let Some(ua) = user_agent else {
         return "Unknown browser".into();
     };

@@ -3,8 +3,9 @@
 mod account;
 mod account_passkeys;
 mod account_security;
+mod admin;
 pub mod csrf;
-mod device_cookie;
+pub(crate) mod device_cookie;
 mod forgot;
 mod invite;
 mod passkey_options;
@@ -43,7 +44,9 @@ pub fn routes() -> Router<AppState> {
         .route("/account/sign-out-everywhere", post(account::sign_out_everywhere))
         .route("/static/tessera.css", get(stylesheet))
         .route("/static/passkey.js", get(passkey_script))
+        .route("/static/console.js", get(console_script))
         .merge(signin::routes())
+        .merge(admin::routes())
 }
 
 /// Pages allow only their own stylesheet, their one script (passkeys) and forms posting
@@ -86,7 +89,7 @@ pub(crate) fn checked_form<T: CsrfForm>(
 }
 
 /// A message of the domain's ("must not contain…") as a sentence on a page.
-fn capitalise(s: &str) -> String {
+pub(crate) fn capitalise(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
@@ -156,5 +159,15 @@ async fn passkey_script() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../../templates/static/passkey.js"),
+    )
+}
+
+async fn console_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../../templates/static/console.js"),
     )
 }
