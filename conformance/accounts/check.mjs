@@ -10,17 +10,12 @@
 //
 // Usage (conformance/run does this): TESSERA_BIN=path/to/tessera node accounts/check.mjs
 // Prints one PASS/FAIL line per check; exits 1 when any check fails.
-import { execFileSync, spawn } from 'node:child_process';
-import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { simpleParser } from 'mailparser';
-import { chromium } from 'playwright-core';
-import { SMTPServer } from 'smtp-server';
 import { check, ok, tally } from '../oidc/report.mjs';
+import { launchChromium, listen, screenshots, startSmtp, startTessera, totp, waitFor } from '../live.mjs';
 
 const bin = process.env.TESSERA_BIN;
 if (!bin) {
@@ -29,21 +24,11 @@ if (!bin) {
 }
 const here = dirname(fileURLToPath(import.meta.url));
 const shots = join(here, '..', '.work', 'screenshots');
-mkdirSync(shots, { recursive: true });
+const shoot = screenshots(shots);
 
 // --- mail: a real SMTP server on loopback --------------------------------------------
-const inbox = [];
-const smtp = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ['STARTTLS', 'AUTH'],
-  onData(stream, session, done) {
-    simpleParser(stream).then((m) => {
-      inbox.push({ to: m.to?.value.map((a) => a.address) ?? [], subject: m.subject ?? '', text: m.text ?? '', html: m.html || '' });
-      done();
-    }, done);
-  },
-});
-const smtpPort = await listen(smtp);
+const smtp = await startSmtp();
+const { inbox, mailTo } = smtp;
 
 // --- an application's callback: answers the browser, keeps the query -----------------
 const arrivals = [];
@@ -55,84 +40,15 @@ const rpPort = await listen(rp);
 const redirectUri = `http://localhost:${rpPort}/callback`;
 
 // --- Tessera, with its own data and the SMTP server above -----------------------------
-const port = await freePort();
-const issuer = `http://localhost:${port}`;
-const data = mkdtempSync(join(tmpdir(), 'tessera-accounts-'));
-const env = {
-  ...process.env,
-  TESSERA_DATA_DIR: join(data, 'data'),
-  TESSERA_LISTEN: `127.0.0.1:${port}`,
-  TESSERA_ISSUER: issuer,
-  TESSERA_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
-  TESSERA_ORGANISATION_NAME: 'Northside Clinics',
-};
-delete env.TESSERA_DATABASE_URL;
-delete env.TESSERA_CONFIG;
-const cli = (args, input) => JSON.parse(execFileSync(bin, args, { env, input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] }));
-const tryCli = (args) => {
-  try {
-    return cli(args);
-  } catch (e) {
-    return { failed: String(e.stderr ?? e.message) };
-  }
-};
-cli(['migrate']);
-const server = spawn(bin, ['serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-let serverLog = '';
-server.stderr.on('data', (d) => { serverLog += d; });
-for (let i = 0; i < 100; i++) {
-  if (await fetch(`${issuer}/readyz`).then((r) => r.ok, () => false)) break;
-  await sleep(100);
-}
+const tessera = await startTessera(bin, { name: 'accounts', smtpPort: smtp.port });
+const { issuer, cli, tryCli } = tessera;
 
 const app = cli(['client', 'create', '--name', 'Ward rota', '--redirect-uri', redirectUri, '--public']);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run', '--disable-quic'],
-});
+const browser = await launchChromium();
 
 // --- helpers ---------------------------------------------------------------------------
-function listen(s) {
-  // An SMTPServer keeps its net.Server in `.server`.
-  const net = s.server ?? s;
-  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(net.address().port)));
-}
-async function freePort() {
-  const s = createServer();
-  const p = await listen(s);
-  await new Promise((r) => s.close(r));
-  return p;
-}
-function sleep(ms) {
-  return new Promise((r) => setTimeout(r, ms));
-}
-async function waitFor(what, fn, ms = 10000) {
-  for (const start = Date.now(); Date.now() - start < ms; await sleep(100)) {
-    const v = await fn();
-    if (v) return v;
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-/** The newest mail to `to` whose subject has `about`, once it has arrived. */
-function mailTo(to, about) {
-  return waitFor(`mail to ${to} about "${about}"`, () => [...inbox].reverse().find((m) => m.to.includes(to) && m.subject.includes(about)));
-}
 function linkIn(mail, path) {
-  const at = mail.text.indexOf(`${issuer}${path}`);
-  ok(at >= 0, `no ${path} link in: ${mail.text}`);
-  return mail.text.slice(at).split(/\s/)[0];
-}
-let shotNo = 0;
-async function shoot(page, name) {
-  shotNo += 1;
-  const file = `${String(shotNo).padStart(2, '0')}-${name}`;
-  for (const width of [1280, 390]) {
-    await page.setViewportSize({ width, height: width === 390 ? 844 : 800 });
-    await page.screenshot({ path: join(shots, `${file}-${width}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
+  return tessera.linkIn(mail, path);
 }
 async function freshPage() {
   const context = await browser.newContext();
@@ -183,23 +99,6 @@ async function tokensFor(page, started) {
 }
 function claims(jwt) {
   return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
-}
-function base32(text) {
-  const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const c of text.replace(/[\s=]/g, '')) bits += abc.indexOf(c).toString(2).padStart(5, '0');
-  const bytes = [];
-  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
-  return Buffer.from(bytes);
-}
-/** RFC 6238 with SHA-1, 6 digits, 30 s: the code for the step `ahead` steps from now. */
-function totp(key, ahead = 0) {
-  const step = Math.floor(Date.now() / 30000) + ahead;
-  const msg = Buffer.alloc(8);
-  msg.writeBigUInt64BE(BigInt(step));
-  const h = createHmac('sha1', base32(key)).update(msg).digest();
-  const o = h[19] & 15;
-  return String((((h[o] & 127) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3]) % 1000000).padStart(6, '0');
 }
 async function createUser(username, args = [], password) {
   const extra = password ? ['--password-stdin'] : args;
@@ -450,11 +349,10 @@ await check('refusals: mail goes to no disabled user, with the reason', async ()
 });
 
 await browser.close();
-server.kill();
+tessera.stop();
 smtp.close();
 rp.close();
-rmSync(data, { recursive: true, force: true });
 const { passed, failed } = tally();
 console.log(`${passed} passed, ${failed} failed; screenshots in ${shots}`);
-if (failed) console.log(serverLog.split('\n').slice(-20).join('\n'));
+if (failed) console.log(tessera.log().split('\n').slice(-20).join('\n'));
 process.exit(failed ? 1 : 0);
