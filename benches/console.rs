@@ -199,7 +199,7 @@ async fn run(label: &str, postgres: Option<String>) {
         .await
         .unwrap_or_else(|e| panic!("groups: {e}"));
     let mut heavy = None;
-    for batch in (0..DIRECTORY).collect::<Vec<_>>().chunks(2000) {
+    for batch in (0..DIRECTORY).collect::<Vec<_>>().chunks(1000) {
         let tx = svc.store.begin().await.unwrap_or_else(|e| panic!("tx: {e}"));
         let ids = seed_users(&tx, batch, &groups, now).await;
         heavy = heavy.or(ids.first().copied());

@@ -274,6 +274,20 @@ pub async fn create_in_groups(
     Ok(created)
 }
 
+/// Makes a user an admin or a member; audited. Callers check who may grant what.
+pub async fn set_role(svc: &Services, user: &User, role: Role, by: &By) -> Result<(), AccountsError> {
+    if user.role == role {
+        return Ok(());
+    }
+    let now = svc.now();
+    let tx = svc.store.begin().await?;
+    store::users::set_role(&tx, user.id, role, now).await?;
+    let detail = serde_json::json!({ "from": user.role, "to": role });
+    audit::record(&tx, &by.event("user.role", user).with_detail(detail), now).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
 /// Sets or clears "must change password at the next sign-in"; audited.
 pub async fn set_must_change(svc: &Services, user: &User, must: bool, by: &By) -> Result<(), AccountsError> {
     if must && user.password_hash.is_none() {

@@ -144,3 +144,45 @@ pub async fn set_require_2fa(
     tx.commit().await.map_err(StoreError::from)?;
     Ok(group)
 }
+
+/// Puts a user in exactly the `wanted` ones of `assignable` groups (the groups the
+/// admin may assign), leaving their other groups alone; each change audited, all in
+/// one transaction. How many memberships changed.
+pub async fn set_groups(
+    svc: &Services,
+    by: &crate::accounts::users::By,
+    user: &crate::accounts::User,
+    assignable: &[(Uuid, String)],
+    wanted: &[Uuid],
+) -> Result<usize, DirectoryError> {
+    let now = svc.now();
+    let tx = svc.store.begin().await?;
+    let current: Vec<Uuid> = store::groups::of_user(&tx, user.id)
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let mut changed = 0;
+    for (id, name) in assignable {
+        let (is_in, want) = (current.contains(id), wanted.contains(id));
+        let action = match (is_in, want) {
+            (false, true) => {
+                store::groups::add_member(&tx, *id, user.id, false, now).await?;
+                "group.add_member"
+            }
+            (true, false) => {
+                store::groups::remove_member(&tx, *id, user.id).await?;
+                "group.remove_member"
+            }
+            _ => continue,
+        };
+        changed += 1;
+        let detail = serde_json::json!({ "user_id": user.id, "username": user.username });
+        let event = Event::new(&by.actor, action, Some(Target::group(*id, name)))
+            .from_ip(by.source_ip.clone())
+            .with_detail(detail);
+        audit::record(&tx, &event, now).await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(changed)
+}

@@ -34,6 +34,8 @@ pub enum Refusal {
     RoleAbove,
     /// An admin may not disable, delete, demote or reset itself from the console.
     Yourself,
+    /// The user is also in groups this admin does not administer.
+    OtherGroups,
 }
 
 impl Refusal {
@@ -43,6 +45,7 @@ impl Refusal {
             Refusal::GroupNotHeld => "group_not_held",
             Refusal::RoleAbove => "role_above",
             Refusal::Yourself => "yourself",
+            Refusal::OtherGroups => "other_groups",
         }
     }
 
@@ -53,6 +56,10 @@ impl Refusal {
             Refusal::GroupNotHeld => "You can only assign the groups you administer.",
             Refusal::RoleAbove => "You cannot grant a role above your own.",
             Refusal::Yourself => "You cannot do this to your own account from the console: use your account page.",
+            Refusal::OtherGroups => {
+                "This user is also in groups you do not administer: ask an administrator of the whole \
+                 organisation to do this."
+            }
         }
     }
 }
@@ -136,4 +143,15 @@ pub async fn record_refusal(
     .with_detail(serde_json::json!({ "action": action, "reason": why.as_str() }))
     .from_ip(source_ip);
     audit::record(svc.store.conn(), &event, svc.now()).await
+}
+
+/// Whether `admin` administers every group `target` is in: needed for what hands over
+/// the account itself (a temporary password, a second-factor reset, delete), which
+/// would otherwise reach into the user's other groups.
+pub async fn reaches_fully(svc: &Services, admin: &ConsoleAdmin, target: &User) -> Result<bool, StoreError> {
+    let Some(held) = admin.within() else {
+        return Ok(true);
+    };
+    let groups = store::groups::of_user(svc.store.reader(), target.id).await?;
+    Ok(groups.iter().all(|(id, _)| held.contains(id)))
 }

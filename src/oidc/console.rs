@@ -70,3 +70,9 @@ pub async fn redeem(svc: &Services, code: &str, verifier: &str) -> Result<Option
     }
     Ok(grant.session_id)
 }
+
+/// Spends a code that came back with the wrong state, so nobody redeems it later.
+pub async fn burn(svc: &Services, code: &str) -> Result<(), StoreError> {
+    store::grants::use_code(svc.store.conn(), &token_hash(code), svc.now()).await?;
+    Ok(())
+}

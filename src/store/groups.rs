@@ -189,3 +189,13 @@ pub async fn names_for_users(c: &impl ConnectionTrait, users: &[Uuid]) -> Result
         .filter_map(|(m, g)| Some((m.member_user_id?, g?.display_name)))
         .collect())
 }
+
+/// Removes a user from a group; false when they were not in it.
+pub async fn remove_member(c: &impl ConnectionTrait, group_id: Uuid, user_id: Uuid) -> Result<bool> {
+    let res = group_member::Entity::delete_many()
+        .filter(group_member::Column::GroupId.eq(group_id))
+        .filter(group_member::Column::MemberUserId.eq(user_id))
+        .exec(c)
+        .await?;
+    Ok(res.rows_affected > 0)
+}

@@ -412,3 +412,15 @@ pub async fn set_must_change(c: &impl ConnectionTrait, id: Uuid, must: bool, now
         .await?;
     Ok(res.rows_affected == 1)
 }
+
+/// Sets the role, bumping the version.
+pub async fn set_role(c: &impl ConnectionTrait, id: Uuid, role: Role, now: DateTime<Utc>) -> Result<bool> {
+    let res = Entity::update_many()
+        .col_expr(Column::Role, Expr::value(role.as_str()))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .filter(Column::Id.eq(id))
+        .exec(c)
+        .await?;
+    Ok(res.rows_affected == 1)
+}

@@ -307,6 +307,23 @@ async fn an_admin_acts_on_a_user(backend: Backend) {
     assert_eq!(get(&s, &browser, path("").trim_end_matches('/')).await.0, 404);
     oidc::create_user(&s, "nia.nurse").await;
 
+    // Groups and role, from the user's page.
+    let other = oidc::create_user(&s, "ola.other").await;
+    let north = group(&s, "North Clinic").await;
+    let page = user_page(&s, &browser, &other).await;
+    let groups = format!("/admin/users/{}/groups", other.id);
+    let (_, page) = post(&s, &browser, &page, &groups, &[("group", &north)]).await;
+    assert!(
+        page.contains("The groups are saved") && page.contains("<dd>North Clinic</dd>"),
+        "{page}"
+    );
+    let (_, page) = post(&s, &browser, &page, &groups, &[]).await;
+    assert!(page.contains("<dt>Groups</dt><dd>none</dd>"), "{page}");
+    let role = format!("/admin/users/{}/role", other.id);
+    let (_, page) = post(&s, &browser, &page, &role, &[("role", "admin")]).await;
+    assert!(page.contains("Admin (manages everyone)</dd>"), "{page}");
+    assert_eq!(events(&s, "user.role").await.len(), 1);
+
     // Its own account: not disabled or deleted from here.
     let own = format!("/admin/users/{}/disable", boss.id);
     let page = user_page(&s, &browser, &boss).await;
@@ -323,7 +340,7 @@ async fn sensitive_actions_ask_for_the_admins_password_again(backend: Backend) {
     let (browser, _) = console(&s, &boss).await;
     s.clock.advance(Duration::minutes(6));
     let page = user_page(&s, &browser, &nurse).await;
-    assert!(page.contains("These ask for your own password"), "{page}");
+    assert!(page.contains("ask for your own password"), "{page}");
     let reset = format!("/admin/users/{}/reset-2fa", nurse.id);
     let (_, page) = post(&s, &browser, &page, &reset, &[]).await;
     assert!(page.contains("Your own password was not right"), "{page}");
@@ -396,8 +413,27 @@ async fn a_group_admin_is_held_to_its_groups(backend: Backend) {
     assert_eq!(submit(create(south_id.clone(), "member")).await, 403);
     assert_eq!(submit(create(north_id.clone(), "admin")).await, 403);
     assert_eq!(submit(create(north_id.clone(), "member")).await, 303);
+    // Nor on a user's page: a group it does not hold, or the admin role.
+    let page = user_page(&s, &browser, &north).await;
+    let groups = format!("/admin/users/{}/groups", north.id);
+    let (status, _) = post(&s, &browser, &page, &groups, &[("group", &south_id)]).await;
+    assert_eq!(status, 403);
+    let role = format!("/admin/users/{}/role", north.id);
+    let (status, _) = post(&s, &browser, &page, &role, &[("role", "admin")]).await;
+    assert_eq!(status, 403);
+    let (status, page) = post(&s, &browser, &page, &groups, &[("group", &north_id)]).await;
+    assert_eq!(status, 303, "{page}");
+    // A user also in another group: not handed over by one group's admin.
+    let both = oidc::create_user(&s, "bo.both").await;
+    cli_ok(&s, &["group", "add-member", "North Clinic", "bo.both"], None).await;
+    cli_ok(&s, &["group", "add-member", "South Clinic", "bo.both"], None).await;
+    let page = user_page(&s, &browser, &both).await;
+    let temporary = format!("/admin/users/{}/temporary-password", both.id);
+    let (status, _) = post(&s, &browser, &page, &temporary, &[]).await;
+    assert_eq!(status, 403);
     let refused = events(&s, "console.refused").await;
-    assert_eq!(refused.len(), 6, "{refused:?}");
+    assert_eq!(refused.len(), 9, "{refused:?}");
+    assert!(refused.iter().any(|e| e["detail"]["reason"] == "other_groups"));
     assert!(refused.iter().any(|e| e["detail"]["reason"] == "group_not_held"));
     assert!(refused.iter().any(|e| e["detail"]["reason"] == "role_above"));
     assert!(refused.iter().any(|e| e["target_id"] == south.id.as_str()));

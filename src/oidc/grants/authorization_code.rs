@@ -88,7 +88,8 @@ pub async fn exchange(svc: &Provider, client: &Client, req: &TokenRequest) -> Re
     let (row, grant) = store::grants::find_code_and_grant(svc.store.reader(), &hash)
         .await?
         .ok_or_else(bad)?;
-    if grant.client_id != client.id {
+    // The console's codes are redeemed by the console alone, in-process.
+    if grant.client_id != client.id || client.id == crate::oidc::console::CLIENT_ID {
         return Err(bad());
     }
     if row.used_at.is_some() || !store::grants::use_code(svc.store.conn(), &hash, now).await? {

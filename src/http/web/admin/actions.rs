@@ -6,7 +6,7 @@ use super::console::{self, Console};
 use super::user::{reachable, refuse};
 use crate::accounts::login::LoginError;
 use crate::accounts::users::By;
-use crate::accounts::{User, invites, login, resets, second_factor, users};
+use crate::accounts::{Role, User, invites, login, resets, second_factor, users};
 use crate::directory::scope::Refusal;
 use crate::http::web::{CsrfForm, checked_form, device_cookie, page};
 use crate::http::{AppState, ClientAddress, WebError};
@@ -31,6 +31,9 @@ pub struct ActionForm {
     /// Temporary password: mail it to the user too.
     #[serde(default)]
     mail: Option<String>,
+    /// Role: `admin` or `member`.
+    #[serde(default)]
+    role: String,
 }
 
 impl CsrfForm for ActionForm {
@@ -60,12 +63,15 @@ struct DonePage<'a> {
 
 /// Actions that ask for the admin's password again when its sign-in is not recent.
 fn sensitive(action: &str) -> bool {
-    matches!(action, "temporary-password" | "reset-2fa" | "delete")
+    matches!(action, "temporary-password" | "reset-2fa" | "delete" | "role")
 }
 
 /// Actions an admin may not take on its own account here.
 fn not_on_yourself(action: &str) -> bool {
-    matches!(action, "disable" | "delete" | "reset-2fa" | "temporary-password")
+    matches!(
+        action,
+        "disable" | "delete" | "reset-2fa" | "temporary-password" | "role"
+    )
 }
 
 fn back(user: &User, done: &str) -> Response {
@@ -94,6 +100,10 @@ pub async fn act(
     };
     if not_on_yourself(&action) && user.id == console.admin.user.id {
         let answer = refuse(&svc, &console, &action, Some(&user), Refusal::Yourself, from).await;
+        return Ok(console.answer(answer));
+    }
+    if sensitive(&action) && !crate::directory::scope::reaches_fully(&svc, &console.admin, &user).await? {
+        let answer = refuse(&svc, &console, &action, Some(&user), Refusal::OtherGroups, from).await;
         return Ok(console.answer(answer));
     }
     let by = By {
@@ -167,6 +177,15 @@ async fn perform(
         "must-change" | "no-must-change" => {
             users::set_must_change(svc, user, action == "must-change", by).await?;
             back(user, action)
+        }
+        "role" => {
+            let role = Role::parse(&form.role)
+                .ok_or_else(|| WebError::BadRequest("Choose the role: admin or member.".into()))?;
+            if let Err(why) = console.admin.may_grant(role) {
+                return Ok(refuse(svc, console, "role", Some(user), why, by.source_ip.clone()).await);
+            }
+            users::set_role(svc, user, role, by).await?;
+            back(user, "role")
         }
         "reset-2fa" => {
             second_factor::reset(svc, user, by).await?;

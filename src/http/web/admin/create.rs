@@ -1,6 +1,7 @@
 //! `/admin/users/new`: a new user, by invite (a mailed link to choose a password) or
 //! with a temporary password shown once, optionally mailed too (seed 001, B and C). A
 //! group admin must put the user in at least one of its groups, and only in those.
+use super::Fields;
 use super::actions::TemporaryPasswordPage;
 use super::console;
 use super::user::refuse;
@@ -8,7 +9,7 @@ use super::users::Choice;
 use crate::accounts::users::{self, By, InitialPassword, NewUser};
 use crate::accounts::{AccountsError, Role};
 use crate::directory::scope::{Reach, Refusal};
-use crate::http::web::{CsrfForm, capitalise, checked_form, page};
+use crate::http::web::{capitalise, checked_form, page};
 use crate::http::{AppState, ClientAddress, WebError};
 use crate::model::group::Group;
 use crate::store;
@@ -19,19 +20,7 @@ use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
-use serde::Deserialize;
 use uuid::Uuid;
-
-/// The posted fields in order: `group` repeats, which a struct cannot take.
-#[derive(Deserialize, Default)]
-#[serde(transparent)]
-pub struct Fields(Vec<(String, String)>);
-
-impl CsrfForm for Fields {
-    fn csrf(&self) -> &str {
-        self.0.iter().find(|(k, _)| k == "csrf").map_or("", |(_, v)| v.as_str())
-    }
-}
 
 #[derive(Default)]
 pub struct NewUserForm {
@@ -49,7 +38,7 @@ pub struct NewUserForm {
 impl From<Fields> for NewUserForm {
     fn from(fields: Fields) -> Self {
         let mut form = NewUserForm::default();
-        for (k, v) in fields.0 {
+        for (k, v) in fields.into_pairs() {
             match k.as_str() {
                 "username" => form.username = v,
                 "email" => form.email = v,

@@ -5,6 +5,7 @@ mod actions;
 mod console;
 mod create;
 mod history;
+mod membership;
 mod sign_in;
 mod user;
 mod users;
@@ -22,7 +23,25 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users", get(users::list))
         .route("/admin/users/new", get(create::form).post(create::submit))
         .route("/admin/users/{id}", get(user::show))
+        .route("/admin/users/{id}/groups", post(membership::save))
         .route("/admin/users/{id}/{action}", post(actions::act))
+}
+
+/// A posted form's fields in order: `group` repeats, which a struct cannot take.
+#[derive(serde::Deserialize, Default)]
+#[serde(transparent)]
+pub(super) struct Fields(Vec<(String, String)>);
+
+impl crate::http::web::CsrfForm for Fields {
+    fn csrf(&self) -> &str {
+        self.0.iter().find(|(k, _)| k == "csrf").map_or("", |(_, v)| v.as_str())
+    }
+}
+
+impl Fields {
+    pub fn into_pairs(self) -> Vec<(String, String)> {
+        self.0
+    }
 }
 
 /// The console's header: where the admin is, and who they are.

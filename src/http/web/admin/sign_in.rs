@@ -82,16 +82,19 @@ pub async fn finish(
             .secure(secure)
             .build(),
     );
-    let Some((state, verifier)) = started.as_deref().and_then(|s| s.split_once('.')) else {
+    let expected = started.as_deref().and_then(|s| s.split_once('.'));
+    let state_matches = |(state, _): (&str, &str)| {
+        back.state
+            .as_deref()
+            .is_some_and(|s| constant_time_eq(s.as_bytes(), state.as_bytes()))
+    };
+    let Some((_, verifier)) = expected.filter(|e| state_matches(*e)) else {
+        // A code that came back to the wrong browser is spent here, not left to linger.
+        if let Some(code) = back.code.as_deref() {
+            console_client::burn(&svc, code).await?;
+        }
         return Err(start_again());
     };
-    if !back
-        .state
-        .as_deref()
-        .is_some_and(|s| constant_time_eq(s.as_bytes(), state.as_bytes()))
-    {
-        return Err(start_again());
-    }
     if back.error.is_some() {
         return Err(WebError::Forbidden(
             "The sign-in to the console was not completed. Open /admin to try again.".into(),

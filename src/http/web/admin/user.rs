@@ -63,6 +63,11 @@ struct UserPage<'a> {
     states: Vec<&'static str>,
     locked_until: Option<String>,
     groups: String,
+    /// The groups this admin may put the user in or take them out of.
+    assignable: Vec<super::users::Choice>,
+    /// The console admin may make this user an admin or a member.
+    may_set_role: bool,
+    is_admin: bool,
     origin: String,
     /// The SCIM client that keeps this user in sync, when one does.
     scim_owner: Option<String>,
@@ -103,6 +108,8 @@ fn done_notice(done: &str) -> Option<&'static str> {
         "must-change" => "The user must choose a new password at the next sign-in.",
         "no-must-change" => "The user no longer has to change the password.",
         "created" => "The user is created.",
+        "groups" => "The groups are saved.",
+        "role" => "The role is changed.",
         _ => return None,
     })
 }
@@ -128,6 +135,20 @@ pub(super) async fn reachable(
         Ok(None) => return Err(not_found()),
         Err(e) => return Err(WebError::from(e).into_response()),
     };
+    // The domain's operations name the user by username: it must name this user only
+    // (a rekeyed look-alike could otherwise stand in for another account).
+    match users::find(svc, &user.username).await {
+        Ok(same) if same.id == user.id => {}
+        Ok(_) | Err(crate::accounts::AccountsError::UserNotFound(_)) => {
+            return Err(WebError::BadRequest(format!(
+                "The username {} is shared with another account after a change of the username rules; \
+                 rename one of them with the tessera command first.",
+                user.username
+            ))
+            .into_response());
+        }
+        Err(e) => return Err(WebError::from(e).into_response()),
+    }
     match scope::reaches(svc, &console.admin, &user).await {
         Ok(Ok(())) => Ok(user),
         Ok(Err(why)) => Err(refuse(svc, console, action, Some(&user), why, from).await),
@@ -284,6 +305,10 @@ pub async fn show(
         Err(_) => Some("No mail can be sent: mail goes only to active users, and this user is disabled."),
     };
     let locked = user.locked_until.is_some_and(|t| t > now);
+    let assignable = match &console.admin.reach {
+        scope::Reach::Everyone => store::groups::all_names(c).await?,
+        scope::Reach::Groups(held) => held.clone(),
+    };
     let body = page(
         StatusCode::OK,
         &UserPage {
@@ -300,6 +325,16 @@ pub async fn show(
             states: super::users::states_of(&listed, now),
             locked_until: user.locked_until.filter(|_| locked).map(when),
             groups: groups.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>().join(", "),
+            assignable: assignable
+                .into_iter()
+                .map(|(id, name)| super::users::Choice {
+                    selected: groups.iter().any(|(g, _)| *g == id),
+                    value: id.to_string(),
+                    label: name,
+                })
+                .collect(),
+            may_set_role: console.admin.is_admin() && user.id != console.admin.user.id,
+            is_admin: user.role == Role::Admin,
             origin,
             scim_owner,
             totp: factors.totp,
