@@ -254,8 +254,19 @@ pub async fn count_admins_with_password(c: &impl ConnectionTrait) -> Result<u64>
 
 /// Sets `active`, bumping the version. Returns false when the user is gone.
 pub async fn set_active(c: &impl ConnectionTrait, id: Uuid, active: bool, now: DateTime<Utc>) -> Result<bool> {
+    set_versioned(c, id, Column::Active, active, now).await
+}
+
+/// Sets one column, bumping the version; false when the user is gone.
+async fn set_versioned(
+    c: &impl ConnectionTrait,
+    id: Uuid,
+    column: Column,
+    value: impl Into<sea_orm::Value>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     let res = Entity::update_many()
-        .col_expr(Column::Active, Expr::value(active))
+        .col_expr(column, Expr::value(value))
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .col_expr(Column::Version, Expr::col(Column::Version).add(1))
         .filter(Column::Id.eq(id))
@@ -403,24 +414,10 @@ pub async fn take_attempt(c: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>
 
 /// Sets whether the password must change at the next sign-in, bumping the version.
 pub async fn set_must_change(c: &impl ConnectionTrait, id: Uuid, must: bool, now: DateTime<Utc>) -> Result<bool> {
-    let res = Entity::update_many()
-        .col_expr(Column::MustChangePassword, Expr::value(must))
-        .col_expr(Column::UpdatedAt, Expr::value(now))
-        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
-        .filter(Column::Id.eq(id))
-        .exec(c)
-        .await?;
-    Ok(res.rows_affected == 1)
+    set_versioned(c, id, Column::MustChangePassword, must, now).await
 }
 
 /// Sets the role, bumping the version.
 pub async fn set_role(c: &impl ConnectionTrait, id: Uuid, role: Role, now: DateTime<Utc>) -> Result<bool> {
-    let res = Entity::update_many()
-        .col_expr(Column::Role, Expr::value(role.as_str()))
-        .col_expr(Column::UpdatedAt, Expr::value(now))
-        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
-        .filter(Column::Id.eq(id))
-        .exec(c)
-        .await?;
-    Ok(res.rows_affected == 1)
+    set_versioned(c, id, Column::Role, role.as_str(), now).await
 }
