@@ -10,8 +10,11 @@
 //! Seeding is plain SQL in batches: set-up, not what is measured. The times are the
 //! client's, on loopback: the server's time plus well under a millisecond. Prints
 //! figures; asserts nothing.
+#[path = "support/databases.rs"]
+mod databases;
+use databases::{drop_postgres, fresh_postgres, percentile};
+use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Alias, Query};
-use sea_orm::{ConnectionTrait, Database};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tessera::app::{ServeOptions, Server};
@@ -38,24 +41,6 @@ fn main() {
             run("PostgreSQL", Some(url)).await;
         }
     });
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-async fn fresh_postgres(admin_url: &str) -> (String, String) {
-    let name = format!("tessera_bench_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(admin_url)
-        .await
-        .unwrap_or_else(|e| panic!("connect: {e}"));
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .unwrap_or_else(|e| panic!("create db: {e}"));
-    let mut url = url::Url::parse(admin_url).unwrap_or_else(|e| panic!("url: {e}"));
-    url.set_path(&name);
-    (url.to_string(), name)
 }
 
 /// The value of the hidden input `name` on a page.
@@ -245,12 +230,8 @@ async fn run(label: &str, postgres: Option<String>) {
 
     server.shutdown();
     let _ = tokio::time::timeout(Duration::from_secs(10), server.wait()).await;
-    if let (Some(admin), Some(name)) = (postgres, pg_db)
-        && let Ok(a) = Database::connect(admin.as_str()).await
-    {
-        let _ = a
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .await;
+    if let (Some(admin), Some(name)) = (postgres, pg_db) {
+        drop_postgres(&admin, &name).await;
     }
 }
 

@@ -9,8 +9,11 @@
 //!
 //! Seeding from 10,000 to 100,000 users is plain SQL in batches: it is set-up, not what
 //! is measured. Prints figures; asserts nothing.
+#[path = "support/databases.rs"]
+mod databases;
+use databases::{drop_postgres, fresh_postgres, percentile};
+use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Alias, Order, Query};
-use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -37,24 +40,6 @@ fn main() {
             run("PostgreSQL", Some(url)).await;
         }
     });
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-async fn fresh_postgres(admin_url: &str) -> (String, String) {
-    let name = format!("tessera_bench_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(admin_url)
-        .await
-        .unwrap_or_else(|e| panic!("connect: {e}"));
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .unwrap_or_else(|e| panic!("create db: {e}"));
-    let mut url = url::Url::parse(admin_url).unwrap_or_else(|e| panic!("url: {e}"));
-    url.set_path(&name);
-    (url.to_string(), name)
 }
 
 async fn run(label: &str, postgres: Option<String>) {
@@ -251,12 +236,8 @@ async fn run(label: &str, postgres: Option<String>) {
 
     server.shutdown();
     let _ = tokio::time::timeout(Duration::from_secs(10), server.wait()).await;
-    if let (Some(admin), Some(name)) = (postgres, pg_db)
-        && let Ok(a) = Database::connect(admin.as_str()).await
-    {
-        let _ = a
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .await;
+    if let (Some(admin), Some(name)) = (postgres, pg_db) {
+        drop_postgres(&admin, &name).await;
     }
 }
 
