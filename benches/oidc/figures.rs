@@ -50,12 +50,7 @@ pub(crate) fn median(v: &[f64]) -> f64 {
     v[v.len() / 2]
 }
 
-pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
+pub(crate) use crate::databases::percentile;
 
 pub(crate) fn mark(ok: bool) -> &'static str {
     if ok { "yes" } else { "NO" }

@@ -25,6 +25,8 @@
 //! for the comparison (`npm ci` in benches/oidc-provider when node_modules is missing);
 //! without them the comparison is skipped. Prints figures and targets; asserts nothing.
 
+#[path = "../support/databases.rs"]
+mod databases;
 mod figures;
 mod hashers;
 mod load;

@@ -1,5 +1,6 @@
 //! One backend: a fresh Tessera (SQLite, or a fresh PostgreSQL database), set up through
 //! the CLI, then each section measured in turn.
+use crate::databases::{drop_postgres, fresh_postgres};
 use crate::figures::{Results, median, ratio, wants};
 use crate::hashers::Hashers;
 use crate::load::{
@@ -11,7 +12,6 @@ use crate::servers::{NodeProvider, Tessera};
 use crate::{
     BROWSERS, CONNECTIONS, MEASURE, PASSWORD, REDIRECT_URI, REFRESH_MEASURE, ROUNDS, WARM_UP, WIDE_CONNECTIONS,
 };
-use sea_orm::{ConnectionTrait, Database};
 use serde_json::Value;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -343,27 +343,8 @@ pub(crate) async fn run(
     );
 
     drop(tessera);
-    if let (Some(admin), Some(name)) = (postgres, pg_db)
-        && let Ok(a) = Database::connect(admin.as_str()).await
-    {
-        let _ = a
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .await;
+    if let (Some(admin), Some(name)) = (postgres, pg_db) {
+        drop_postgres(&admin, &name).await;
     }
     results
-}
-
-pub(crate) async fn fresh_postgres(admin_url: &str) -> (String, String) {
-    let name = format!("tessera_bench_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(admin_url)
-        .await
-        .unwrap_or_else(|e| panic!("connect: {e}"));
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .unwrap_or_else(|e| panic!("create db: {e}"));
-    admin.close().await.ok();
-    let mut url = url::Url::parse(admin_url).unwrap_or_else(|e| panic!("url: {e}"));
-    url.set_path(&name);
-    (url.to_string(), name)
 }

@@ -1,7 +1,11 @@
 //! What the benches share: a PostgreSQL database of their own, and percentiles.
 use sea_orm::{ConnectionTrait, Database};
 
+/// The `p` quantile of sorted figures (NaN when there are none).
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 

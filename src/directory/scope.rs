@@ -155,3 +155,12 @@ pub async fn reaches_fully(svc: &Services, admin: &ConsoleAdmin, target: &User) 
     let groups = store::groups::of_user(svc.store.reader(), target.id).await?;
     Ok(groups.iter().all(|(id, _)| held.contains(id)))
 }
+
+/// The groups `admin` may put users in or take them out of, as (id, name), by name:
+/// every group for an admin, its own for a group admin.
+pub async fn assignable_groups(svc: &Services, admin: &ConsoleAdmin) -> Result<Vec<(Uuid, String)>, StoreError> {
+    match &admin.reach {
+        Reach::Everyone => store::groups::all_names(svc.store.reader()).await,
+        Reach::Groups(held) => Ok(held.clone()),
+    }
+}

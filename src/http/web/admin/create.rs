@@ -8,11 +8,10 @@ use super::user::refuse;
 use super::users::Choice;
 use crate::accounts::users::{self, By, InitialPassword, NewUser};
 use crate::accounts::{AccountsError, Role};
-use crate::directory::scope::{Reach, Refusal};
+use crate::directory::scope::{self, Refusal};
 use crate::http::web::{capitalise, checked_form, page};
 use crate::http::{AppState, ClientAddress, WebError};
 use crate::model::group::Group;
-use crate::store;
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
@@ -68,13 +67,6 @@ struct NewUserPage<'a> {
     error: Option<String>,
 }
 
-async fn groups_offered(svc: &AppState, reach: &Reach) -> Result<Vec<(Uuid, String)>, WebError> {
-    Ok(match reach {
-        Reach::Everyone => store::groups::all_names(svc.store.reader()).await?,
-        Reach::Groups(held) => held.clone(),
-    })
-}
-
 fn choices(offered: &[(Uuid, String)], form: &NewUserForm) -> Vec<Choice> {
     offered
         .iter()
@@ -91,7 +83,7 @@ pub async fn form(State(svc): State<AppState>, jar: CookieJar) -> Result<Respons
         Ok(c) => c,
         Err(answer) => return Ok(answer),
     };
-    let offered = groups_offered(&svc, &console.admin.reach).await?;
+    let offered = scope::assignable_groups(&svc, &console.admin).await?;
     let empty = NewUserForm {
         how: "invite".into(),
         ..NewUserForm::default()
@@ -129,7 +121,7 @@ pub async fn submit(
         Err(answer) => return Ok(answer),
     };
     let from = Some(from.to_string());
-    let offered = groups_offered(&svc, &console.admin.reach).await?;
+    let offered = scope::assignable_groups(&svc, &console.admin).await?;
     let mut groups = Vec::new();
     for g in &form.groups {
         let held = Uuid::parse_str(g).ok().filter(|id| console.admin.may_assign(*id));

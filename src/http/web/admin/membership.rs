@@ -5,10 +5,9 @@ use super::Fields;
 use super::console;
 use super::user::{reachable, refuse};
 use crate::accounts::users::By;
-use crate::directory::scope::{Reach, Refusal};
+use crate::directory::scope::{self, Refusal};
 use crate::http::web::checked_form;
 use crate::http::{AppState, ClientAddress, WebError};
-use crate::store;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
@@ -36,10 +35,7 @@ pub async fn save(
         Ok(u) => u,
         Err(answer) => return Ok(console.answer(answer)),
     };
-    let assignable = match &console.admin.reach {
-        Reach::Everyone => store::groups::all_names(svc.store.reader()).await?,
-        Reach::Groups(held) => held.clone(),
-    };
+    let assignable = scope::assignable_groups(&svc, &console.admin).await?;
     let mut wanted = Vec::new();
     for (k, v) in fields.into_pairs() {
         if k != "group" {

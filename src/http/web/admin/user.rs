@@ -305,10 +305,7 @@ pub async fn show(
         Err(_) => Some("No mail can be sent: mail goes only to active users, and this user is disabled."),
     };
     let locked = user.locked_until.is_some_and(|t| t > now);
-    let assignable = match &console.admin.reach {
-        scope::Reach::Everyone => store::groups::all_names(c).await?,
-        scope::Reach::Groups(held) => held.clone(),
-    };
+    let assignable = scope::assignable_groups(&svc, &console.admin).await?;
     let body = page(
         StatusCode::OK,
         &UserPage {

@@ -1,11 +1,9 @@
 //! `/admin/users`: search, filter, sort and page through the users this admin reaches.
 use super::console;
 use crate::directory::listing::{self, PAGE_SIZE};
-use crate::directory::scope::Reach;
 use crate::http::web::page;
 use crate::http::{AppState, WebError};
 use crate::model::user_listing::{ListedUser, Sort, StateFilter, UserQuery};
-use crate::store;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -121,10 +119,7 @@ pub async fn list(
         .take(5)
         .map(str::to_string)
         .collect();
-    let groups_offered = match &console.admin.reach {
-        Reach::Everyone => store::groups::all_names(svc.store.reader()).await?,
-        Reach::Groups(held) => held.clone(),
-    };
+    let groups_offered = crate::directory::scope::assignable_groups(&svc, &console.admin).await?;
     // Only a group the admin may see narrows the list; another is ignored, not probed.
     let group = Uuid::parse_str(&p.group)
         .ok()
