@@ -1,5 +1,5 @@
 //! `tessera client …` (OpenID Connect relying parties) and `tessera keys …`.
-use crate::audit::{self, Actor, Event};
+use crate::audit::Actor;
 use crate::json::JsonFields;
 use crate::oidc::Provider;
 use crate::oidc::clients::{self, Client, NewClient};
@@ -158,18 +158,11 @@ pub async fn client(svc: &Provider, actor: &Actor, cmd: ClientCommand) -> Result
 pub async fn keys(svc: &Provider, actor: &Actor, cmd: KeysCommand) -> Result<Value, String> {
     match cmd {
         KeysCommand::Rotate => {
-            let created = signing_keys::rotate(svc).await.map_err(|e| e.to_string())?;
+            let created = signing_keys::rotate(svc, actor).await.map_err(|e| e.to_string())?;
             let added: Vec<_> = created
                 .iter()
                 .map(|(kid, alg)| json!({ "kid": kid, "alg": alg.as_str() }))
                 .collect();
-            audit::record(
-                svc.store.conn(),
-                &Event::new(actor, "keys.rotate", None).with_detail(json!({ "added": added })),
-                svc.now(),
-            )
-            .await
-            .map_err(|e| e.to_string())?;
             Ok(json!({ "added": added, "note": "running servers start signing with the new keys within 2 minutes" }))
         }
         KeysCommand::List => {

@@ -36,6 +36,8 @@ pub enum Refusal {
     Yourself,
     /// The user is also in groups this admin does not administer.
     OtherGroups,
+    /// Apps, keys, the audit log and settings are for admins of the whole organisation.
+    AdminsOnly,
 }
 
 impl Refusal {
@@ -46,6 +48,7 @@ impl Refusal {
             Refusal::RoleAbove => "role_above",
             Refusal::Yourself => "yourself",
             Refusal::OtherGroups => "other_groups",
+            Refusal::AdminsOnly => "admins_only",
         }
     }
 
@@ -59,6 +62,10 @@ impl Refusal {
             Refusal::OtherGroups => {
                 "This user is also in groups you do not administer: ask an administrator of the whole \
                  organisation to do this."
+            }
+            Refusal::AdminsOnly => {
+                "Apps, SCIM clients, signing keys, the audit log and settings are for administrators of \
+                 the whole organisation."
             }
         }
     }

@@ -120,3 +120,26 @@ impl From<DirectoryError> for WebError {
         }
     }
 }
+
+/// For the console's app pages: a refused registration reads as the form's error.
+impl From<crate::oidc::OidcError> for WebError {
+    fn from(e: crate::oidc::OidcError) -> Self {
+        match e {
+            crate::oidc::OidcError::Protocol { description, .. } => {
+                WebError::BadRequest(crate::http::web::capitalise(&description))
+            }
+            crate::oidc::OidcError::Store(s) => s.into(),
+            other => WebError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::scim::clients::ClientError> for WebError {
+    fn from(e: crate::scim::clients::ClientError) -> Self {
+        match e {
+            crate::scim::clients::ClientError::Store(s) => s.into(),
+            crate::scim::clients::ClientError::NotFound(_) => WebError::NotFound,
+            other => WebError::BadRequest(crate::http::web::capitalise(&other.to_string())),
+        }
+    }
+}

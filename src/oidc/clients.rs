@@ -67,7 +67,7 @@ pub struct NewClient {
 
 /// Absolute, no fragment, and https unless it is loopback; a native app's private
 /// scheme (`com.example.app:/cb`) is allowed for public clients.
-fn check_uri(uri: &str, what: &str, public: bool) -> Result<(), OidcError> {
+pub(super) fn check_uri(uri: &str, what: &str, public: bool) -> Result<(), OidcError> {
     let bad = |why: &str| OidcError::invalid_request(format!("{what} '{uri}' {why}"));
     let parsed = url::Url::parse(uri).map_err(|_| bad("is not an absolute URI"))?;
     if parsed.fragment().is_some() {

@@ -6,6 +6,7 @@ pub mod claims;
 pub mod client_assertion;
 pub mod client_auth;
 pub mod client_cache;
+pub mod client_edits;
 pub mod clients;
 pub mod console;
 pub mod discovery;

@@ -119,7 +119,7 @@ async fn load(svc: &Services) -> Result<KeySet, OidcError> {
 /// Per algorithm, the key that signs: the newest key old enough that every node
 /// publishes it, else (first start) the newest key at all. A retired key is a
 /// candidate only during the handover after its retirement.
-fn signing_kids(rows: &[SigningKey], now: DateTime<Utc>) -> Vec<String> {
+pub fn signing_kids(rows: &[SigningKey], now: DateTime<Utc>) -> Vec<String> {
     let mut kids = Vec::new();
     for alg in Alg::ALL {
         let candidates: Vec<_> = rows
@@ -172,7 +172,7 @@ async fn add(svc: &Services, alg: Alg) -> Result<(String, Alg), OidcError> {
 
 /// Adds a new key per algorithm and retires the old ones: they stay in the JWKS until
 /// tokens they signed have expired, then are removed.
-pub async fn rotate(svc: &Services) -> Result<Vec<(String, Alg)>, OidcError> {
+pub async fn rotate(svc: &Services, actor: &crate::audit::Actor) -> Result<Vec<(String, Alg)>, OidcError> {
     let now = svc.now();
     let c = svc.store.conn();
     store::signing_keys::remove_retired_before(c, now - published_for()).await?;
@@ -184,6 +184,12 @@ pub async fn rotate(svc: &Services) -> Result<Vec<(String, Alg)>, OidcError> {
     for row in old.iter().filter(|r| r.retired_at.is_none()) {
         store::signing_keys::retire(c, &row.kid, now).await?;
     }
+    let added: Vec<_> = created
+        .iter()
+        .map(|(kid, alg)| serde_json::json!({ "kid": kid, "alg": alg.as_str() }))
+        .collect();
+    let event = crate::audit::Event::new(actor, "keys.rotate", None).with_detail(serde_json::json!({ "added": added }));
+    crate::audit::record(c, &event, now).await?;
     Ok(created)
 }
 

@@ -104,6 +104,14 @@ pub async fn list(svc: &Services) -> Result<Vec<ClientRecord>, ClientError> {
     Ok(store::scim_clients::list(svc.store.conn()).await?)
 }
 
+pub async fn find(svc: &Services, id: Uuid) -> Result<ClientRecord, ClientError> {
+    list(svc)
+        .await?
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or_else(|| ClientError::NotFound(id.to_string()))
+}
+
 pub async fn log(svc: &Services, name: &str, limit: u64) -> Result<(ClientRecord, Vec<LoggedRequest>), ClientError> {
     let c = svc.store.conn();
     let record = store::scim_clients::find_by_name(c, name)

@@ -137,3 +137,59 @@ pub async fn set_redirect_uris(c: &impl ConnectionTrait, id: &str, uris: &[Strin
         .await?;
     Ok(())
 }
+
+/// Where a client's browser answers and logout notices go.
+pub async fn set_endpoints(
+    c: &impl ConnectionTrait,
+    id: &str,
+    redirect_uris: &[String],
+    post_logout_uris: &[String],
+    backchannel_logout_uri: Option<&str>,
+) -> Result<()> {
+    oidc_client::Entity::update_many()
+        .col_expr(oidc_client::Column::RedirectUris, Expr::value(json!(redirect_uris)))
+        .col_expr(
+            oidc_client::Column::PostLogoutUris,
+            Expr::value(json!(post_logout_uris)),
+        )
+        .col_expr(
+            oidc_client::Column::BackchannelLogoutUri,
+            Expr::value(backchannel_logout_uri.map(str::to_string)),
+        )
+        .filter(oidc_client::Column::Id.eq(id))
+        .exec(c)
+        .await?;
+    Ok(())
+}
+
+/// The groups a client admits, replacing the old ones; none means everyone.
+pub async fn set_groups(c: &impl ConnectionTrait, id: &str, groups: &[Uuid]) -> Result<()> {
+    oidc_client_group::Entity::delete_many()
+        .filter(oidc_client_group::Column::ClientId.eq(id))
+        .exec(c)
+        .await?;
+    if !groups.is_empty() {
+        let rows = groups.iter().map(|g| oidc_client_group::ActiveModel {
+            client_id: Set(id.to_string()),
+            group_id: Set(*g),
+        });
+        oidc_client_group::Entity::insert_many(rows)
+            .exec_without_returning(c)
+            .await?;
+    }
+    oidc_client::Entity::update_many()
+        .col_expr(oidc_client::Column::LimitedToGroups, Expr::value(!groups.is_empty()))
+        .filter(oidc_client::Column::Id.eq(id))
+        .exec(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_secret_hash(c: &impl ConnectionTrait, id: &str, hash: Vec<u8>) -> Result<()> {
+    oidc_client::Entity::update_many()
+        .col_expr(oidc_client::Column::SecretHash, Expr::value(hash))
+        .filter(oidc_client::Column::Id.eq(id))
+        .exec(c)
+        .await?;
+    Ok(())
+}

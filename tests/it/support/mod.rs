@@ -1,3 +1,4 @@
+pub mod console;
 pub mod mailbox;
 pub mod oidc;
 pub mod passkey;

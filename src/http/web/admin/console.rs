@@ -80,6 +80,21 @@ impl Console {
         now - self.session.auth_time > crate::accounts::login::recent_sign_in()
     }
 
+    /// Checks the admin's own password again when its sign-in is not recent (seed 004);
+    /// false when it is wrong. Failures count towards lockout like any sign-in.
+    pub async fn step_up(&mut self, svc: &AppState, password: &str, from: Option<String>) -> Result<bool, WebError> {
+        let (jar, device) = super::super::device_cookie::of(svc, self.jar.clone());
+        self.jar = jar;
+        let checked =
+            crate::accounts::login::reconfirm(svc, &self.admin.user, self.session.auth_time, password, &device, from)
+                .await;
+        match checked {
+            Ok(()) => Ok(true),
+            Err(crate::accounts::login::LoginError::Accounts(e)) => Err(e.into()),
+            Err(_) => Ok(false),
+        }
+    }
+
     /// An answer with the renewed cookies.
     pub fn answer(self, response: impl IntoResponse) -> Response {
         (self.jar, response).into_response()
