@@ -5,10 +5,14 @@ pub mod batch;
 use crate::store::{self, StoreError};
 use chrono::{DateTime, Utc};
 
-pub use crate::model::audit::{Actor, ActorKind, Event, Outcome, StoredEvent, Target};
+pub use crate::model::audit::{Actor, ActorKind, AuditQuery, Event, Outcome, StoredEvent, Target};
 
 pub async fn record(c: &impl store::Conn, event: &Event, at: DateTime<Utc>) -> Result<(), StoreError> {
     store::audit::append(c, event, at).await
+}
+
+pub async fn search(c: &impl store::Conn, q: &AuditQuery) -> Result<Vec<StoredEvent>, StoreError> {
+    store::audit::search(c, q).await
 }
 
 pub async fn recent(c: &impl store::Conn, target_id: Option<&str>, limit: u64) -> Result<Vec<StoredEvent>, StoreError> {

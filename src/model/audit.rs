@@ -183,3 +183,19 @@ pub struct StoredEvent {
     pub outcome: String,
     pub detail: Option<serde_json::Value>,
 }
+
+/// The console's audit log view: every part optional, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// Part of the actor's name, or its exact id.
+    pub actor: Option<String>,
+    /// Part of the target's name, or its exact id.
+    pub target: Option<String>,
+    /// An action (`user.disable`), or a family of them ending in a dot (`user.`).
+    pub action: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// Older than this event: the next page.
+    pub before_id: Option<i64>,
+    pub limit: u64,
+}

@@ -1,10 +1,11 @@
 use super::Result;
-use crate::model::audit::{Event, StoredEvent};
+use crate::model::audit::{AuditQuery, Event, StoredEvent};
 use chrono::{DateTime, Utc};
 use entity::audit_event::{ActiveModel, Column, Entity};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 pub async fn append(c: &impl ConnectionTrait, e: &Event, at: DateTime<Utc>) -> Result<()> {
@@ -100,4 +101,49 @@ pub async fn last_sign_in(c: &impl ConnectionTrait, target_id: &str) -> Result<O
         .one(c)
         .await?
         .map(|m| m.at))
+}
+
+/// Who or what: part of the name in any case, or the exact id.
+fn names(label: Column, id: Column, text: &str) -> Condition {
+    let pattern = format!("%{}%", super::scim_filter::escape_like(&text.to_lowercase()));
+    Condition::any()
+        .add(Expr::expr(Func::lower(Expr::col(label))).like(LikeExpr::new(pattern).escape('\\')))
+        .add(id.eq(text))
+}
+
+/// The events `q` selects, newest first.
+pub async fn search(c: &impl ConnectionTrait, q: &AuditQuery) -> Result<Vec<StoredEvent>> {
+    let mut all = Condition::all();
+    if let Some(actor) = &q.actor {
+        all = all.add(names(Column::ActorLabel, Column::ActorId, actor));
+    }
+    if let Some(target) = &q.target {
+        all = all.add(names(Column::TargetLabel, Column::TargetId, target));
+    }
+    match q.action.as_deref() {
+        Some(family) if family.ends_with('.') => {
+            let pattern = format!("{}%", super::scim_filter::escape_like(family));
+            all = all.add(Expr::col(Column::Action).like(LikeExpr::new(pattern).escape('\\')));
+        }
+        Some(action) => all = all.add(Column::Action.eq(action)),
+        None => {}
+    }
+    if let Some(since) = q.since {
+        all = all.add(Column::At.gte(since));
+    }
+    if let Some(until) = q.until {
+        all = all.add(Column::At.lt(until));
+    }
+    if let Some(before) = q.before_id {
+        all = all.add(Column::Id.lt(before));
+    }
+    Ok(Entity::find()
+        .filter(all)
+        .order_by_desc(Column::Id)
+        .limit(q.limit)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(to_stored)
+        .collect())
 }

@@ -346,7 +346,7 @@ fn has_member(sub: &str, op: Option<CompareOp>, value: Option<&CompValue>) -> Re
     }
 }
 
-fn escape_like(s: &str) -> String {
+pub(super) fn escape_like(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(c, '%' | '_' | '\\') {

@@ -203,11 +203,7 @@ pub async fn submit(
                 id: created.user.id.to_string(),
                 username: &created.user.username,
                 password,
-                expires: created
-                    .user
-                    .password_expires_at
-                    .map(|t| t.format("%-d %b %Y, %H:%M UTC").to_string())
-                    .unwrap_or_default(),
+                expires: created.user.password_expires_at.map(super::when).unwrap_or_default(),
                 mailed: mail_temporary,
             },
         ),
