@@ -47,8 +47,12 @@ pub async fn open(config: Config, clock: Arc<dyn Clock>, migrate: bool) -> Resul
         }
     }
     let passkeys = crate::accounts::passkeys::relying_party(&config.issuer, &config.organisation_name);
+    let settings = crate::settings::load(store.conn(), &config)
+        .await
+        .map_err(|e| ConfigError::new("TESSERA_DATABASE_URL", format!("cannot read the settings: {e}")))?;
     Ok(Services {
         passkeys,
+        settings: Arc::new(crate::settings::SettingsCache::new(settings)),
         limits: Arc::new(crate::limits::Limits::new(
             config.sign_in_per_minute,
             config.pending_sign_ins_per_address,
@@ -150,6 +154,8 @@ pub struct Server {
     worker: JoinHandle<()>,
     logouts: JoinHandle<()>,
     purge: JoinHandle<()>,
+    access_ends: JoinHandle<()>,
+    settings: JoinHandle<()>,
 }
 
 impl Server {
@@ -183,6 +189,8 @@ impl Server {
         let logouts =
             tokio::spawn(crate::oidc::backchannel::Worker::new(provider.clone(), options.mail_poll).run(stop.clone()));
         let purge = tokio::spawn(crate::oidc::purge::run(services.clone(), stop.clone()));
+        let access_ends = tokio::spawn(crate::accounts::access_ends::run(services.clone(), stop.clone()));
+        let settings = tokio::spawn(crate::settings::run(services.clone(), stop.clone()));
         let worker = Worker {
             svc: services.clone(),
             transport,
@@ -202,6 +210,8 @@ impl Server {
             worker,
             logouts,
             purge,
+            access_ends,
+            settings,
         })
     }
 
@@ -215,6 +225,8 @@ impl Server {
         let _ = self.worker.await;
         let _ = self.logouts.await;
         let _ = self.purge.await;
+        let _ = self.access_ends.await;
+        let _ = self.settings.await;
         self.services.store.close().await;
         served
     }

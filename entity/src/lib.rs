@@ -20,6 +20,7 @@ pub mod revoked_token;
 pub mod scim_client;
 pub mod scim_client_group;
 pub mod scim_request;
+pub mod setting;
 pub mod signing_key;
 pub mod sso_session;
 pub mod totp_key;

@@ -48,6 +48,8 @@ pub struct Model {
     pub password_expires_at: Option<DateTimeUtc>,
     /// Lockouts in a row of sign-ins from unknown browsers: each lasts longer.
     pub lockouts: i32,
+    /// At this moment the user is disabled (a locum's last day).
+    pub access_until: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i64,

@@ -15,6 +15,8 @@ mod m20261201_000006_lockout_and_resets;
 mod m20261201_000007_second_factors;
 mod m20261201_000008_session_origin;
 mod m20261201_000009_passkeys;
+mod m20261202_000001_access_until;
+mod m20261202_000002_settings;
 
 /// The migration before which the server re-keys usernames by its current rule.
 pub const USERNAME_KEYS: &str = "m20261201_000003_username_keys";
@@ -39,6 +41,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_second_factors::Migration),
             Box::new(m20261201_000008_session_origin::Migration),
             Box::new(m20261201_000009_passkeys::Migration),
+            Box::new(m20261202_000001_access_until::Migration),
+            Box::new(m20261202_000002_settings::Migration),
         ]
     }
 }

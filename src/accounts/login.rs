@@ -92,7 +92,7 @@ pub async fn check_second_factor(
     };
     let mut bucket = bucket_of(svc, user, device).await?;
     let refuse = |bucket: &Bucket| match bucket {
-        Bucket::Device(d) => LoginError::Locked(d.locked_until.unwrap_or(now + svc.config.lockout_duration)),
+        Bucket::Device(d) => LoginError::Locked(d.locked_until.unwrap_or(now + svc.settings().lockout_duration)),
         Bucket::Unknown => LoginError::InvalidCredentials,
     };
     // The attempt is counted before the code is checked, atomically and only while the
@@ -101,7 +101,7 @@ pub async fn check_second_factor(
         Bucket::Device(d) => store::devices::take_attempt(svc.store.conn(), d.id, now).await?,
         Bucket::Unknown => store::users::take_attempt(svc.store.conn(), user.id, now).await?,
     };
-    let threshold = i32::try_from(svc.config.lockout_threshold).unwrap_or(i32::MAX);
+    let threshold = i32::try_from(svc.settings().lockout_threshold).unwrap_or(i32::MAX);
     let Some(attempts) = taken.filter(|n| *n <= threshold) else {
         audit::record(svc.store.conn(), &event(false, Some("locked")), now).await?;
         return Err(refuse(&bucket));
@@ -174,6 +174,7 @@ pub async fn check_password_step(
     let locked = bucket.locked_until(&user, now);
     let refusal = match (&user.password_hash, locked) {
         _ if !user.active => Some("disabled"),
+        _ if user.access_ended(now) => Some("access ended"),
         (_, Some(_)) => Some("locked"),
         (None, _) => Some("no password set"),
         (Some(_), None) => None,
@@ -183,7 +184,7 @@ pub async fn check_password_step(
         audit::record(svc.store.conn(), &fail(Some(&user), reason), now).await?;
         // Only a browser the user signed in with before hears that it is locked.
         return match (&bucket, locked) {
-            (Bucket::Device(_), Some(until)) if user.active => Err(LoginError::Locked(until)),
+            (Bucket::Device(_), Some(until)) if user.may_hold_tokens(now) => Err(LoginError::Locked(until)),
             _ => Err(LoginError::InvalidCredentials),
         };
     }
@@ -252,8 +253,8 @@ async fn record_failure(
         Bucket::Device(d) => d.lockouts,
         Bucket::Unknown => user.lockouts,
     };
-    if failures >= i32::try_from(svc.config.lockout_threshold).unwrap_or(i32::MAX) {
-        let until = now + lockout_length(svc.config.lockout_duration, lockouts);
+    if failures >= i32::try_from(svc.settings().lockout_threshold).unwrap_or(i32::MAX) {
+        let until = now + lockout_length(svc.settings().lockout_duration, lockouts);
         match bucket {
             Bucket::Device(d) => store::devices::lock(&tx, d.id, until).await?,
             Bucket::Unknown => store::users::lock(&tx, user.id, until).await?,
@@ -268,7 +269,7 @@ async fn record_failure(
         // The person hears of a lock they did not cause; one on their own browser
         // they see on the page.
         if matches!(bucket, Bucket::Unknown) && user.mail_address().is_some() {
-            let message = messages::account_locked(&svc.config, user, until, codes).map_err(AccountsError::from)?;
+            let message = messages::account_locked(&svc.settings(), user, until, codes).map_err(AccountsError::from)?;
             mail::queue_for_user(&tx, now, "account_locked", user, message)
                 .await
                 .map_err(AccountsError::from)?;

@@ -101,7 +101,7 @@ pub async fn prepare(svc: &Services, new: NewUser, initial: InitialPassword) -> 
     let (password_hash, temporary_password, must_change) = match initial {
         InitialPassword::None => (None, None, false),
         InitialPassword::Chosen(p) => {
-            password::check_policy(&p, &username, email.as_deref())?;
+            password::check_policy(svc.settings().password_min_length, &p, &username, email.as_deref())?;
             (Some(password::hash(p).await?), None, false)
         }
         InitialPassword::Temporary => {
@@ -132,7 +132,8 @@ pub async fn prepare(svc: &Services, new: NewUser, initial: InitialPassword) -> 
         failed_logins: 0,
         locked_until: None,
         lockouts: 0,
-        password_expires_at: must_change.then(|| now + svc.config.temporary_password_lifetime),
+        password_expires_at: must_change.then(|| now + svc.settings().temporary_password_lifetime),
+        access_until: None,
         created_at: now,
         updated_at: now,
         version: 1,
@@ -263,7 +264,7 @@ pub async fn create_in_groups(
     }
     if let (Some(temporary), true) = (&created.temporary_password, mail_temporary) {
         let expires_at = user.password_expires_at.unwrap_or(now);
-        let message = crate::mail::messages::access_information(&svc.config, user, temporary, expires_at)?;
+        let message = crate::mail::messages::access_information(&svc.settings(), user, temporary, expires_at)?;
         crate::mail::queue_for_user(&tx, now, "temporary_password", user, message).await?;
         mailed = true;
     }
@@ -366,6 +367,18 @@ pub async fn set_active(svc: &Services, actor: &Actor, username: &str, active: b
         store::users::set_active(&tx, user.id, active, now).await?;
         activation_changed(&tx, &user, active, &By::new(actor), now).await?;
     }
+    // Restoring someone whose access ended means the end no longer holds: else the
+    // sweep would disable them again within seconds.
+    if active && user.access_ended(now) {
+        store::users::set_access_until(&tx, user.id, None, now).await?;
+        let detail = serde_json::json!({ "from": user.access_until, "to": null });
+        audit::record(
+            &tx,
+            &By::new(actor).event("user.access_until", &user).with_detail(detail),
+            now,
+        )
+        .await?;
+    }
     let updated = store::users::find_by_id(&tx, user.id)
         .await?
         .ok_or_else(|| AccountsError::UserNotFound(username.to_string()))?;
@@ -462,7 +475,12 @@ pub async fn change_own_password(
     new_password: &str,
     signing_in: Option<Uuid>,
 ) -> Result<(), AccountsError> {
-    password::check_policy(new_password, &user.username, user.email.as_deref())?;
+    password::check_policy(
+        svc.settings().password_min_length,
+        new_password,
+        &user.username,
+        user.email.as_deref(),
+    )?;
     if let Some(current) = &user.password_hash
         && matches!(
             password::verify(new_password.to_string(), current.clone()).await?,
@@ -479,7 +497,7 @@ pub async fn change_own_password(
     store::users::set_password(&tx, user.id, &hash, None, now).await?;
     on_own_password_changed(&tx, user.id, signing_in, now).await?;
     if user.mail_address().is_some() {
-        let message = crate::mail::messages::password_changed(&svc.config, user, now)?;
+        let message = crate::mail::messages::password_changed(&svc.settings(), user, now)?;
         crate::mail::queue_for_user(&tx, now, "password_changed", user, message).await?;
     }
     let me = Actor::user(user.id, &user.username);
@@ -516,7 +534,7 @@ mod tests {
         for _ in 0..50 {
             let p = temporary_password();
             assert_eq!(p.len(), 23);
-            password::check_policy(&p, "someone", Some("someone@clinic.org")).expect("policy");
+            password::check_policy(password::MIN_LENGTH, &p, "someone", Some("someone@clinic.org")).expect("policy");
         }
     }
 

@@ -98,6 +98,8 @@ pub struct User {
     pub lockouts: i32,
     /// When an admin's temporary password stops working if it was never changed.
     pub password_expires_at: Option<DateTime<Utc>>,
+    /// When the user's access ends: then it is disabled, and tokens stop counting.
+    pub access_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -119,8 +121,13 @@ impl User {
     /// Whether tokens issued to this user are good: while the account is enabled. A
     /// lockout only stops new password guesses; it does not sign the person out, or
     /// anyone who guesses at a username could end that user's work.
-    pub fn may_hold_tokens(&self) -> bool {
-        self.active
+    pub fn may_hold_tokens(&self, now: DateTime<Utc>) -> bool {
+        self.active && !self.access_ended(now)
+    }
+
+    /// Its end date has come, whether or not the sweep has disabled it yet.
+    pub fn access_ended(&self, now: DateTime<Utc>) -> bool {
+        self.access_until.is_some_and(|at| at <= now)
     }
 
     /// Mail goes only to active users with an address.
@@ -182,6 +189,7 @@ mod tests {
             locked_until: None,
             lockouts: 0,
             password_expires_at: None,
+            access_until: None,
             created_at: t,
             updated_at: t,
             version: 1,

@@ -42,7 +42,7 @@ pub async fn check_access_token(svc: &Provider, token: &str) -> Result<ActiveTok
         let user = store::users::find_by_id(c, grant.user_id.ok_or_else(inactive)?)
             .await?
             .ok_or_else(inactive)?;
-        if !user.may_hold_tokens() {
+        if !user.may_hold_tokens(svc.now()) {
             return Err(inactive());
         }
         return Ok(ActiveToken {
@@ -114,7 +114,7 @@ pub async fn introspect(svc: &Provider, presented: &Presented, token: &str) -> R
         && grant.revoked_at.is_none()
         && let Some(user_id) = grant.user_id
         && let Some(user) = store::users::find_by_id(c, user_id).await?
-        && user.may_hold_tokens()
+        && user.may_hold_tokens(svc.now())
     {
         return Ok(json!({
             "active": true,

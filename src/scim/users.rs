@@ -106,11 +106,16 @@ fn apply(user: &mut User, input: &UserInput) -> Result<(), ScimError> {
     Ok(())
 }
 
-async fn hash_password(input: &UserInput, user: &User) -> Result<Option<String>, ScimError> {
+async fn hash_password(svc: &Services, input: &UserInput, user: &User) -> Result<Option<String>, ScimError> {
     match &input.password {
         Some(p) => {
-            password::check_policy(p, &user.username, user.email.as_deref())
-                .map_err(|e| ScimError::invalid_value(e.to_string()))?;
+            password::check_policy(
+                svc.settings().password_min_length,
+                p,
+                &user.username,
+                user.email.as_deref(),
+            )
+            .map_err(|e| ScimError::invalid_value(e.to_string()))?;
             Ok(Some(password::hash(p.clone()).await?))
         }
         None => Ok(None),
@@ -139,6 +144,7 @@ pub async fn create(svc: &Services, client: &ScimClient, body: &Value) -> Result
         locked_until: None,
         lockouts: 0,
         password_expires_at: None,
+        access_until: None,
         created_at: now,
         updated_at: now,
         version: 1,
@@ -149,7 +155,7 @@ pub async fn create(svc: &Services, client: &ScimClient, body: &Value) -> Result
         ..Sensitive::default()
     };
     rights::check(svc, client, None, sensitive).await?;
-    new.password_hash = hash_password(&input, &new).await?;
+    new.password_hash = hash_password(svc, &input, &new).await?;
 
     let actor = client.actor();
     let tx = svc.store.begin().await?;
@@ -219,7 +225,7 @@ async fn save(
     let sensitive = Sensitive::of_update(before, &after, input.password.is_some());
     // Checked before the costly hash, and again inside the transaction.
     rights::check(svc, client, Some(before), sensitive).await?;
-    let new_hash = hash_password(input, &after).await?;
+    let new_hash = hash_password(svc, input, &after).await?;
     if let Some(hash) = &new_hash {
         // A password set by the HR system is the user's own: no forced change, lock cleared.
         after.password_hash = Some(hash.clone());

@@ -48,6 +48,7 @@ pub(super) fn to_domain(m: user::Model) -> Result<User> {
         locked_until: m.locked_until,
         lockouts: m.lockouts,
         password_expires_at: m.password_expires_at,
+        access_until: m.access_until,
         created_at: m.created_at,
         updated_at: m.updated_at,
         version: m.version,
@@ -96,6 +97,7 @@ fn to_row(u: &User) -> ActiveModel {
         locked_until: Set(u.locked_until),
         lockouts: Set(u.lockouts),
         password_expires_at: Set(u.password_expires_at),
+        access_until: Set(u.access_until),
         created_at: Set(u.created_at),
         updated_at: Set(u.updated_at),
         version: Set(u.version),
@@ -420,4 +422,41 @@ pub async fn set_must_change(c: &impl ConnectionTrait, id: Uuid, must: bool, now
 /// Sets the role, bumping the version.
 pub async fn set_role(c: &impl ConnectionTrait, id: Uuid, role: Role, now: DateTime<Utc>) -> Result<bool> {
     set_versioned(c, id, Column::Role, role.as_str(), now).await
+}
+
+/// Sets or clears when the user's access ends, bumping the version.
+pub async fn set_access_until(
+    c: &impl ConnectionTrait,
+    id: Uuid,
+    until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    set_versioned(c, id, Column::AccessUntil, until, now).await
+}
+
+/// Enabled users whose access has ended: the sweep disables them.
+pub async fn access_ended(c: &impl ConnectionTrait, now: DateTime<Utc>, limit: u64) -> Result<Vec<User>> {
+    Entity::find()
+        .filter(Column::AccessUntil.lte(now))
+        .filter(Column::Active.eq(true))
+        .order_by_asc(Column::AccessUntil)
+        .limit(limit)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(to_domain)
+        .collect()
+}
+
+/// Disables the user if still enabled; false when another node (or an admin) was first.
+pub async fn disable_if_active(c: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<bool> {
+    let res = Entity::update_many()
+        .col_expr(Column::Active, Expr::value(false))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Active.eq(true))
+        .exec(c)
+        .await?;
+    Ok(res.rows_affected == 1)
 }

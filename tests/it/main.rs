@@ -6,7 +6,9 @@ mod support;
 
 mod account_page;
 mod accounts;
+mod admin_apps;
 mod admin_console;
+mod admin_profile;
 mod architecture;
 mod cli;
 mod config;

@@ -39,7 +39,7 @@ pub async fn exchange(svc: &Provider, client: &Client, req: &TokenRequest) -> Re
     let subject = claims::load(svc, user_id, &scope_list(&grant.scope), &requested)
         .await?
         .ok_or_else(bad)?;
-    if !subject.user.may_hold_tokens() {
+    if !subject.user.may_hold_tokens(svc.now()) {
         return Err(bad());
     }
     let mut grant = grant;

@@ -4,11 +4,10 @@
 //! The work is the domain's: the same operations the CLI and SCIM call.
 use super::console::{self, Console};
 use super::user::{reachable, refuse};
-use crate::accounts::login::LoginError;
 use crate::accounts::users::By;
-use crate::accounts::{Role, User, invites, login, resets, second_factor, users};
+use crate::accounts::{Role, User, invites, resets, second_factor, users};
 use crate::directory::scope::Refusal;
-use crate::http::web::{CsrfForm, checked_form, device_cookie, page};
+use crate::http::web::{CsrfForm, checked_form, page};
 use crate::http::{AppState, ClientAddress, WebError};
 use askama::Template;
 use axum::Form;
@@ -34,6 +33,20 @@ pub struct ActionForm {
     /// Role: `admin` or `member`.
     #[serde(default)]
     role: String,
+    /// Access until: a `datetime-local` value in UTC; empty clears it.
+    #[serde(default)]
+    access_until: String,
+    /// Profile: the fields as edited.
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    given_name: String,
+    #[serde(default)]
+    family_name: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    department: String,
 }
 
 impl CsrfForm for ActionForm {
@@ -63,14 +76,23 @@ struct DonePage<'a> {
 
 /// Actions that ask for the admin's password again when its sign-in is not recent.
 fn sensitive(action: &str) -> bool {
-    matches!(action, "temporary-password" | "reset-2fa" | "delete" | "role")
+    matches!(
+        action,
+        "temporary-password" | "reset-2fa" | "delete" | "role" | "profile"
+    )
+}
+
+/// Actions that hand over or remove the account itself (a new email address takes
+/// the reset links with it): a group admin needs every group the user is in.
+fn hands_over(action: &str) -> bool {
+    matches!(action, "temporary-password" | "reset-2fa" | "delete" | "profile")
 }
 
 /// Actions an admin may not take on its own account here.
 fn not_on_yourself(action: &str) -> bool {
     matches!(
         action,
-        "disable" | "delete" | "reset-2fa" | "temporary-password" | "role"
+        "disable" | "delete" | "reset-2fa" | "temporary-password" | "role" | "access-until"
     )
 }
 
@@ -102,7 +124,7 @@ pub async fn act(
         let answer = refuse(&svc, &console, &action, Some(&user), Refusal::Yourself, from).await;
         return Ok(console.answer(answer));
     }
-    if sensitive(&action) && !crate::directory::scope::reaches_fully(&svc, &console.admin, &user).await? {
+    if hands_over(&action) && !crate::directory::scope::reaches_fully(&svc, &console.admin, &user).await? {
         let answer = refuse(&svc, &console, &action, Some(&user), Refusal::OtherGroups, from).await;
         return Ok(console.answer(answer));
     }
@@ -111,23 +133,8 @@ pub async fn act(
         source_ip: from.clone(),
     };
     let mut console = console;
-    if sensitive(&action) {
-        let (jar, device) = device_cookie::of(&svc, console.jar.clone());
-        console.jar = jar;
-        let checked = login::reconfirm(
-            &svc,
-            &console.admin.user,
-            console.session.auth_time,
-            &form.current_password,
-            &device,
-            from.clone(),
-        )
-        .await;
-        match checked {
-            Ok(()) => {}
-            Err(LoginError::Accounts(e)) => return Err(e.into()),
-            Err(_) => return Ok(console.answer(back(&user, "wrong-password"))),
-        }
+    if sensitive(&action) && !console.step_up(&svc, &form.current_password, from.clone()).await? {
+        return Ok(console.answer(back(&user, "wrong-password")));
     }
     let answer = match perform(&svc, &console, &user, &action, &form, &by).await {
         Ok(answer) => answer,
@@ -152,7 +159,14 @@ async fn perform(
         }
         "restore" => {
             users::set_active(svc, actor, &user.username, true).await?;
-            back(user, "restored")
+            back(
+                user,
+                if user.access_ended(svc.now()) {
+                    "restored-access"
+                } else {
+                    "restored"
+                },
+            )
         }
         "unlock" => {
             resets::unlock(svc, by, &user.username).await?;
@@ -173,6 +187,29 @@ async fn perform(
         "sign-out-everywhere" => {
             users::sign_out_everywhere(svc, user, by).await?;
             back(user, "signed-out")
+        }
+        "profile" => {
+            let edit = crate::accounts::profile::ProfileEdit {
+                email: Some(form.email.clone()),
+                given_name: Some(form.given_name.clone()),
+                family_name: Some(form.family_name.clone()),
+                title: Some(form.title.clone()),
+                department: Some(form.department.clone()),
+            };
+            crate::accounts::profile::edit(svc, user, edit, by).await?;
+            back(user, "profile")
+        }
+        "access-until" => {
+            let until = super::moment(&form.access_until)?;
+            crate::accounts::access_ends::set(svc, user, until, by).await?;
+            back(
+                user,
+                if until.is_some() {
+                    "access-until"
+                } else {
+                    "access-until-cleared"
+                },
+            )
         }
         "must-change" | "no-must-change" => {
             users::set_must_change(svc, user, action == "must-change", by).await?;
@@ -201,7 +238,7 @@ async fn perform(
                     id: user.id.to_string(),
                     username: &user.username,
                     password: &made.password,
-                    expires: made.expires_at.format("%-d %b %Y, %H:%M UTC").to_string(),
+                    expires: super::when(made.expires_at),
                     mailed: made.mail_id.is_some(),
                 },
             )

@@ -15,15 +15,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
 const HISTORY: u64 = 50;
 
-fn when(at: DateTime<Utc>) -> String {
-    at.format("%-d %b %Y, %H:%M UTC").to_string()
-}
+use super::when;
 
 struct SessionRow {
     browser: String,
@@ -56,12 +53,18 @@ struct UserPage<'a> {
     id: Uuid,
     username: &'a str,
     name: String,
+    given_name: &'a str,
+    family_name: &'a str,
     email: &'a str,
     title: &'a str,
     department: &'a str,
     role: String,
     states: Vec<&'static str>,
     locked_until: Option<String>,
+    /// When access ends, and how far off that is.
+    access_until: Option<String>,
+    /// The `datetime-local` value of the end of access, for the form.
+    access_until_value: String,
     groups: String,
     /// The groups this admin may put the user in or take them out of.
     assignable: Vec<super::users::Choice>,
@@ -110,12 +113,31 @@ fn done_notice(done: &str) -> Option<&'static str> {
         "created" => "The user is created.",
         "groups" => "The groups are saved.",
         "role" => "The role is changed.",
+        "profile" => "The profile is saved.",
+        "access-until" => "The end of access is set: at that moment the user is disabled.",
+        "access-until-cleared" => "The end of access is cleared.",
+        "restored-access" => "Restored, and the end of access that had passed is cleared.",
         _ => return None,
     })
 }
 
 fn done_error(done: &str) -> Option<&'static str> {
     (done == "wrong-password").then_some("Your own password was not right, so nothing was done. Try again.")
+}
+
+/// "12 Dec 2026, 18:00 UTC (in 3 days)", or that it has passed.
+fn access_note(at: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> String {
+    let left = at - now;
+    let how_far = if left <= chrono::Duration::zero() {
+        "ended".to_string()
+    } else if left < chrono::Duration::hours(1) {
+        format!("in {} minutes", left.num_minutes().max(1))
+    } else if left < chrono::Duration::days(2) {
+        format!("in {} hours", left.num_hours())
+    } else {
+        format!("in {} days", left.num_days())
+    };
+    format!("{} ({how_far})", when(at))
 }
 
 /// The user an admin asked for, if it reaches them; else the answer (404, or 403 audited).
@@ -246,7 +268,7 @@ pub async fn show(
         Some(e) => format!("Created on {}", when(e.at)),
         None => format!("Created on {}", when(user.created_at)),
     };
-    let scim_owner = created.filter(|e| e.actor_kind == "scim").map(|e| e.actor_label);
+    let scim_owner = crate::accounts::profile::scim_owner(&svc, &user).await?;
     let role = match (user.role, administers.is_empty()) {
         (Role::Admin, _) => "Admin (manages everyone)".to_string(),
         (Role::Member, false) => format!(
@@ -315,12 +337,19 @@ pub async fn show(
             id: user.id,
             username: &user.username,
             name: full_name(user.given_name.as_deref(), user.family_name.as_deref()),
+            given_name: user.given_name.as_deref().unwrap_or(""),
+            family_name: user.family_name.as_deref().unwrap_or(""),
             email: user.email.as_deref().unwrap_or(""),
             title: user.profile.title.as_deref().unwrap_or(""),
             department: user.profile.department.as_deref().unwrap_or(""),
             role,
             states: super::users::states_of(&listed, now),
             locked_until: user.locked_until.filter(|_| locked).map(when),
+            access_until: user.access_until.map(|at| access_note(at, now)),
+            access_until_value: user
+                .access_until
+                .map(|at| at.format("%Y-%m-%dT%H:%M").to_string())
+                .unwrap_or_default(),
             groups: groups.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>().join(", "),
             assignable: assignable
                 .into_iter()

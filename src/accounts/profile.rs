@@ -1,0 +1,129 @@
+//! An admin's edits to a user's profile (name, email, title, department). A user a
+//! SCIM client provisioned is that client's to change: its next sync would undo an
+//! edit made here, so the edit is refused and the admin told which system to use.
+use super::users::{By, validate_email};
+use super::{AccountsError, User};
+use crate::audit;
+use crate::model::user::MultiValue;
+use crate::services::Services;
+use crate::store::{self, StoreError};
+
+const MAX_FIELD: usize = 256;
+
+#[derive(Debug, Clone, Default)]
+pub struct ProfileEdit {
+    pub email: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub title: Option<String>,
+    pub department: Option<String>,
+}
+
+/// The SCIM client that provisioned `user` and still holds an unrevoked token: it owns
+/// the user's profile.
+pub async fn scim_owner(svc: &Services, user: &User) -> Result<Option<String>, StoreError> {
+    let c = svc.store.reader();
+    let Some(created) = store::audit::first(c, &user.id.to_string(), "user.create").await? else {
+        return Ok(None);
+    };
+    if created.actor_kind != "scim" {
+        return Ok(None);
+    }
+    let live = store::scim_clients::list(c)
+        .await?
+        .into_iter()
+        .any(|client| Some(client.id.to_string()) == created.actor_id && client.revoked_at.is_none());
+    Ok(live.then_some(created.actor_label))
+}
+
+fn field(value: Option<String>, name: &'static str) -> Result<Option<String>, AccountsError> {
+    match value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) {
+        Some(v) if v.chars().count() > MAX_FIELD => Err(AccountsError::invalid(name, "is longer than 256 characters")),
+        Some(v) if v.chars().any(char::is_control) => Err(AccountsError::invalid(name, "contains control characters")),
+        other => Ok(other),
+    }
+}
+
+/// Saves the edit; audited with the fields that changed.
+pub async fn edit(svc: &Services, user: &User, edit: ProfileEdit, by: &By) -> Result<(), AccountsError> {
+    if let Some(owner) = scim_owner(svc, user).await? {
+        return Err(AccountsError::invalid(
+            "profile",
+            format!("{owner} keeps this user's profile in sync: change it there, or its next sync undoes the change"),
+        ));
+    }
+    let email = field(edit.email, "email")?.map(|e| validate_email(&e)).transpose()?;
+    let mut after = user.clone();
+    after.email = email;
+    after.given_name = field(edit.given_name, "given_name")?;
+    after.family_name = field(edit.family_name, "family_name")?;
+    after.profile.title = field(edit.title, "title")?;
+    after.profile.department = field(edit.department, "department")?;
+    after.display_name = match (&after.given_name, &after.family_name) {
+        (Some(g), Some(f)) => Some(format!("{g} {f}")),
+        (Some(n), None) | (None, Some(n)) => Some(n.clone()),
+        (None, None) => user
+            .display_name
+            .clone()
+            .filter(|_| user.given_name.is_none() && user.family_name.is_none()),
+    };
+    let changed: Vec<&str> = [
+        ("email", user.email != after.email),
+        ("given_name", user.given_name != after.given_name),
+        ("family_name", user.family_name != after.family_name),
+        ("title", user.profile.title != after.profile.title),
+        ("department", user.profile.department != after.profile.department),
+    ]
+    .into_iter()
+    .filter_map(|(name, differs)| differs.then_some(name))
+    .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let now = svc.now();
+    after.updated_at = now;
+    after.version = user.version + 1;
+    let tx = svc.store.begin().await?;
+    if let Some(e) = &after.email
+        && user.email.as_deref().map(str::to_lowercase) != Some(e.to_lowercase())
+        && store::users::email_in_use(&tx, e).await?
+    {
+        return Err(AccountsError::EmailTaken(e.clone()));
+    }
+    match store::users::replace(&tx, &after, user.version).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(AccountsError::invalid(
+                "profile",
+                "someone else changed this user a moment ago: open the page again and redo the edit",
+            ));
+        }
+        Err(StoreError::Conflict(_)) => return Err(AccountsError::EmailTaken(after.email.clone().unwrap_or_default())),
+        Err(e) => return Err(e.into()),
+    }
+    if changed.contains(&"email") {
+        // The address is the user's one SCIM `emails` value too.
+        let mut values: Vec<MultiValue> = store::scim::values_of(&tx, &[user.id])
+            .await?
+            .remove(&user.id)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|v| v.attr != "emails")
+            .collect();
+        if let Some(email) = &after.email {
+            values.push(MultiValue {
+                attr: "emails".into(),
+                kind: Some("work".into()),
+                value: Some(email.clone()),
+                display: None,
+                primary: true,
+                data: serde_json::json!({ "value": email, "type": "work", "primary": true }),
+            });
+        }
+        store::scim::set_values(&tx, user.id, &values).await?;
+    }
+    let detail = serde_json::json!({ "changed": changed });
+    audit::record(&tx, &by.event("user.profile", user).with_detail(detail), now).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
