@@ -57,6 +57,8 @@ pub struct Config {
     pub require_2fa: bool,
     /// Anyone with admin rights (the admin role, or admin of a group) must.
     pub admins_require_2fa: bool,
+    /// The shortest password accepted (NIST SP 800-63B: 8 at least; 12 by default).
+    pub password_min_length: usize,
     /// Reverse proxies whose `X-Forwarded-For` is believed: behind one, every request
     /// comes from the proxy, and per-address limits would throttle everyone at once.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -102,6 +104,7 @@ struct FileConfig {
     lockout_minutes: Option<String>,
     require_2fa: Option<String>,
     admins_require_2fa: Option<String>,
+    password_min_length: Option<String>,
     trusted_proxies: Option<String>,
     header_read_timeout_secs: Option<String>,
     idle_timeout_secs: Option<String>,
@@ -288,6 +291,18 @@ impl Config {
         };
         let require_2fa = flag("require_2fa", file.require_2fa, false)?;
         let admins_require_2fa = flag("admins_require_2fa", file.admins_require_2fa, true)?;
+        let password_min_length = match pick("password_min_length", file.password_min_length) {
+            None => crate::accounts::password::MIN_LENGTH,
+            Some(text) => match bounded("password_min_length", &text, 64, "characters")? {
+                n @ 8..=64 => usize::try_from(n).unwrap_or(crate::accounts::password::MIN_LENGTH),
+                _ => {
+                    return Err(ConfigError::new(
+                        "TESSERA_PASSWORD_MIN_LENGTH",
+                        format!("'{text}' is below 8: shorter passwords are guessed (NIST SP 800-63B)"),
+                    ));
+                }
+            },
+        };
 
         let seconds = |key: &str, from_file: Option<String>, default: u64| -> Result<Duration, ConfigError> {
             match pick(key, from_file) {
@@ -327,6 +342,7 @@ impl Config {
             lockout_duration,
             require_2fa,
             admins_require_2fa,
+            password_min_length,
             trusted_proxies,
             database_url,
             listen,

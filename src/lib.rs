@@ -25,4 +25,5 @@ pub mod oidc;
 pub mod scim;
 pub mod services;
 pub mod sessions;
+pub mod settings;
 pub(crate) mod store;

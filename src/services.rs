@@ -19,10 +19,18 @@ pub struct Services {
     pub audit: Arc<crate::audit::batch::Batcher>,
     /// The WebAuthn relying party; None when the issuer's host is an IP address.
     pub passkeys: Option<Arc<webauthn_rs::prelude::Webauthn>>,
+    /// The console's settings as this node last read them (`settings::refresh`).
+    pub settings: Arc<crate::settings::SettingsCache>,
 }
 
 impl Services {
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
+    }
+
+    /// The settings in force (the configuration's, with the console's changes over
+    /// them), as this node last read them.
+    pub fn settings(&self) -> Arc<crate::settings::Settings> {
+        self.settings.get()
     }
 }

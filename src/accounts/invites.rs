@@ -39,9 +39,9 @@ pub async fn send(
     }
     // A mail still waiting would carry a link this one voids.
     store::outbox::cancel_purpose(c, user.id, "invite", "a newer invite replaced it").await?;
-    let issued = tokens::issue(c, Purpose::Invite, Some(user.id), now, svc.config.invite_lifetime).await?;
+    let issued = tokens::issue(c, Purpose::Invite, Some(user.id), now, svc.settings().invite_lifetime).await?;
     let link = format!("{}/invite?token={}", svc.config.base_url(), issued.secret);
-    let message = messages::invite(&svc.config, user, &link, issued.token.expires_at)?;
+    let message = messages::invite(&svc.settings(), user, &link, issued.token.expires_at)?;
     let queued = mail::queue_link_for_user(c, now, "invite", user, message, issued.token.id).await?;
     let expires_at = issued.token.expires_at;
     audit::record(
@@ -93,7 +93,12 @@ pub async fn accept(
     let now = svc.now();
     // Checked before the costly hash, and again (atomically) when using the link up.
     let user = open(svc, secret).await?.ok_or(AccountsError::InvalidToken)?;
-    password::check_policy(new_password, &user.username, user.email.as_deref())?;
+    password::check_policy(
+        svc.settings().password_min_length,
+        new_password,
+        &user.username,
+        user.email.as_deref(),
+    )?;
     let hash = password::hash(new_password.to_string()).await?;
     let tx = svc.store.begin().await?;
     let token = tokens::consume(&tx, secret, Purpose::Invite, now)

@@ -234,7 +234,7 @@ pub async fn finish_registration(
     }
     if user.mail_address().is_some() {
         let method = format!("a passkey named \"{name}\"");
-        let message = messages::sign_in_method_added(&svc.config, user, &method, now)?;
+        let message = messages::sign_in_method_added(&svc.settings(), user, &method, now)?;
         mail::queue_for_user(&tx, now, "sign_in_method_added", user, message).await?;
     }
     let detail = serde_json::json!({ "passkey": stored.id, "name": name, "synced": synced });
@@ -400,7 +400,7 @@ pub async fn remove(svc: &Services, user: &User, id: Uuid, by: &By) -> Result<()
     store::auth_requests::delete_for_user(&tx, user.id, None).await?;
     if user.mail_address().is_some() {
         let method = format!("the passkey named \"{name}\"");
-        let message = messages::sign_in_method_removed(&svc.config, user, &method, now)?;
+        let message = messages::sign_in_method_removed(&svc.settings(), user, &method, now)?;
         mail::queue_for_user(&tx, now, "sign_in_method_removed", user, message).await?;
     }
     let detail = serde_json::json!({ "passkey": id, "name": name });

@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 use tokio::sync::OnceCell;
 
+/// The default shortest password; the settings may ask for more (or as few as 8).
 pub const MIN_LENGTH: usize = 12;
 pub const MAX_LENGTH: usize = 128;
 
@@ -180,11 +181,16 @@ static COMMON: LazyLock<HashSet<&'static str>> =
     LazyLock::new(|| include_str!("common_passwords.txt").lines().collect());
 
 /// Why a password is refused, in words for the person choosing it.
-pub fn check_policy(password: &str, username: &str, email: Option<&str>) -> Result<(), AccountsError> {
+pub fn check_policy(
+    min_length: usize,
+    password: &str,
+    username: &str,
+    email: Option<&str>,
+) -> Result<(), AccountsError> {
     let weak = |m: &str| Err(AccountsError::WeakPassword(m.to_string()));
     let chars = password.chars().count();
-    if chars < MIN_LENGTH {
-        return weak("must be at least 12 characters");
+    if chars < min_length {
+        return weak(&format!("must be at least {min_length} characters"));
     }
     if chars > MAX_LENGTH {
         return weak("must be at most 128 characters");
@@ -225,7 +231,7 @@ mod tests {
 
     #[test]
     fn policy_accepts_a_passphrase_and_refuses_weak_ones() {
-        assert!(check_policy("correct horse battery", "nurse", Some("n@clinic.org")).is_ok());
+        assert!(check_policy(MIN_LENGTH, "correct horse battery", "nurse", Some("n@clinic.org")).is_ok());
         for bad in [
             "short",
             "qwertyuiop123",
@@ -233,10 +239,10 @@ mod tests {
             "aaaaaaaaaaaaaaa",
             &"x".repeat(129),
         ] {
-            assert!(check_policy(bad, "nurse", None).is_err(), "{bad}");
+            assert!(check_policy(MIN_LENGTH, bad, "nurse", None).is_err(), "{bad}");
         }
-        assert!(check_policy("camille.nurse.2026", "camille.nurse", None).is_err());
-        assert!(check_policy("cnurse@email.xyz", "camille", Some("cnurse@email.xyz")).is_err());
+        assert!(check_policy(MIN_LENGTH, "camille.nurse.2026", "camille.nurse", None).is_err());
+        assert!(check_policy(MIN_LENGTH, "cnurse@email.xyz", "camille", Some("cnurse@email.xyz")).is_err());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -47,9 +47,16 @@ pub async fn send_link(
 ) -> Result<ResetLink, AccountsError> {
     let to = mail::address_of(user)?.to_string();
     store::outbox::cancel_purpose(c, user.id, "reset", "a newer reset link replaced it").await?;
-    let issued = tokens::issue(c, Purpose::Reset, Some(user.id), now, svc.config.reset_link_lifetime).await?;
+    let issued = tokens::issue(
+        c,
+        Purpose::Reset,
+        Some(user.id),
+        now,
+        svc.settings().reset_link_lifetime,
+    )
+    .await?;
     let link = format!("{}/reset?token={}", svc.config.base_url(), issued.secret);
-    let message = messages::reset_link(&svc.config, user, &link, issued.token.expires_at)?;
+    let message = messages::reset_link(&svc.settings(), user, &link, issued.token.expires_at)?;
     let queued = mail::queue_link_for_user(c, now, "reset", user, message, issued.token.id).await?;
     let expires_at = issued.token.expires_at;
     let detail = serde_json::json!({ "mail": queued.id, "to": to, "expires_at": expires_at });
@@ -153,7 +160,12 @@ pub async fn complete(
     let now = svc.now();
     // Checked before the costly hash, and again (atomically) when using the link up.
     let user = open(svc, secret).await?.ok_or(AccountsError::InvalidToken)?;
-    password::check_policy(new_password, &user.username, user.email.as_deref())?;
+    password::check_policy(
+        svc.settings().password_min_length,
+        new_password,
+        &user.username,
+        user.email.as_deref(),
+    )?;
     let hash = password::hash(new_password.to_string()).await?;
     let tx = svc.store.begin().await?;
     let token = tokens::consume(&tx, secret, Purpose::Reset, now)
@@ -164,7 +176,7 @@ pub async fn complete(
         .ok_or(AccountsError::InvalidToken)?;
     new_password_set(&tx, &user, &hash, None, now).await?;
     if user.mail_address().is_some() {
-        let message = messages::password_changed(&svc.config, &user, now)?;
+        let message = messages::password_changed(&svc.settings(), &user, now)?;
         mail::queue_for_user(&tx, now, "password_changed", &user, message).await?;
     }
     let by = By {
@@ -207,7 +219,7 @@ pub async fn temporary(svc: &Services, by: &By, username: &str, send: bool) -> R
     let temporary = users::temporary_password();
     let hash = password::hash(temporary.clone()).await?;
     let now = svc.now();
-    let expires_at = now + svc.config.temporary_password_lifetime;
+    let expires_at = now + svc.settings().temporary_password_lifetime;
     let tx = svc.store.begin().await?;
     let mut user = find(&tx, username).await?;
     new_password_set(&tx, &user, &hash, Some(expires_at), now).await?;
@@ -217,7 +229,7 @@ pub async fn temporary(svc: &Services, by: &By, username: &str, send: bool) -> R
     (user.failed_logins, user.locked_until, user.lockouts) = (0, None, 0);
     let mail_id = match send {
         true => {
-            let message = messages::access_information(&svc.config, &user, &temporary, expires_at)?;
+            let message = messages::access_information(&svc.settings(), &user, &temporary, expires_at)?;
             Some(
                 mail::queue_for_user(&tx, now, "temporary_password", &user, message)
                     .await?

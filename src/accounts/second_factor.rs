@@ -29,10 +29,10 @@ pub struct Enrolment {
 /// says so, admins (any admin right) unless it is turned off, and members of a group
 /// that requires one.
 pub async fn required(svc: &Services, user: &User) -> Result<bool, StoreError> {
-    if svc.config.require_2fa {
+    if svc.settings().require_2fa {
         return Ok(true);
     }
-    let admins = svc.config.admins_require_2fa;
+    let admins = svc.settings().admins_require_2fa;
     if admins && user.role == Role::Admin {
         return Ok(true);
     }
@@ -86,7 +86,7 @@ fn totp(svc: &Services, user: &User, secret: Vec<u8>) -> Result<Totp, AccountsEr
         .with_skew(1)
         .with_step_duration(30)
         .with_secret(secret)
-        .with_issuer(Some(label(&svc.config.organisation_name)))
+        .with_issuer(Some(label(&svc.settings().organisation_name)))
         .with_account_name(label(&user.username))
         .build()
         .map_err(|e| AccountsError::SecondFactor(e.to_string()))
@@ -196,7 +196,7 @@ pub async fn confirm_enrolment(
     }
     let codes = new_recovery_codes(&tx, svc, user.id, now).await?;
     if user.mail_address().is_some() {
-        let message = messages::sign_in_method_added(&svc.config, user, "an authenticator app", now)?;
+        let message = messages::sign_in_method_added(&svc.settings(), user, "an authenticator app", now)?;
         mail::queue_for_user(&tx, now, "sign_in_method_added", user, message).await?;
     }
     audit::record(&tx, &by.event("user.totp_enrol", user), now).await?;
@@ -232,7 +232,7 @@ pub async fn remove(svc: &Services, user: &User, by: &By) -> Result<bool, Accoun
     // A sign-in in progress that got past the old app must not finish on its strength.
     store::auth_requests::delete_for_user(&tx, user.id, None).await?;
     if removed && user.mail_address().is_some() {
-        let message = messages::sign_in_method_removed(&svc.config, user, "the authenticator app", now)?;
+        let message = messages::sign_in_method_removed(&svc.settings(), user, "the authenticator app", now)?;
         mail::queue_for_user(&tx, now, "sign_in_method_removed", user, message).await?;
     }
     audit::record(&tx, &by.event("user.totp_remove", user), now).await?;

@@ -1,8 +1,8 @@
 //! The mails Tessera writes to people, each a folder under `templates/mail/` with a
 //! plain-text and an HTML part that read the same `Letter`.
 use super::{MailError, Rendered, render};
-use crate::config::Config;
 use crate::model::user::User;
+use crate::settings::Settings;
 use askama::Template;
 use chrono::{DateTime, Utc};
 
@@ -105,31 +105,36 @@ fn when(at: DateTime<Utc>) -> String {
     at.format("%A %-d %B %Y, %H:%M UTC").to_string()
 }
 
-fn letter<'a>(config: &'a Config, user: &'a User) -> Letter<'a> {
+fn letter<'a>(settings: &'a Settings, user: &'a User) -> Letter<'a> {
     Letter {
-        organisation: config.organisation_name.as_str(),
+        organisation: settings.organisation_name.as_str(),
         name: greeting(user),
         username: user.username.as_str(),
-        site: config.issuer_id(),
+        site: settings.site.as_str(),
         ..Letter::default()
     }
 }
 
-pub fn invite(config: &Config, user: &User, link: &str, expires_at: DateTime<Utc>) -> Result<Rendered, MailError> {
+pub fn invite(settings: &Settings, user: &User, link: &str, expires_at: DateTime<Utc>) -> Result<Rendered, MailError> {
     let l = Letter {
         link,
         expires: when(expires_at),
-        ..letter(config, user)
+        ..letter(settings, user)
     };
     let subject = format!("{}: your account is ready, choose your password", l.organisation);
     render(subject, &InviteText(&l), &InviteHtml(&l))
 }
 
-pub fn reset_link(config: &Config, user: &User, link: &str, expires_at: DateTime<Utc>) -> Result<Rendered, MailError> {
+pub fn reset_link(
+    settings: &Settings,
+    user: &User,
+    link: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<Rendered, MailError> {
     let l = Letter {
         link,
         expires: when(expires_at),
-        ..letter(config, user)
+        ..letter(settings, user)
     };
     let subject = format!("{}: choose a new password", l.organisation);
     render(subject, &ResetText(&l), &ResetHtml(&l))
@@ -137,7 +142,7 @@ pub fn reset_link(config: &Config, user: &User, link: &str, expires_at: DateTime
 
 /// An admin's temporary password, sent when the admin asks (seed 001, option C).
 pub fn access_information(
-    config: &Config,
+    settings: &Settings,
     user: &User,
     temporary_password: &str,
     expires_at: DateTime<Utc>,
@@ -145,23 +150,28 @@ pub fn access_information(
     let l = Letter {
         password: temporary_password,
         expires: when(expires_at),
-        ..letter(config, user)
+        ..letter(settings, user)
     };
     let subject = format!("{}: your sign-in details", l.organisation);
     render(subject, &AccessText(&l), &AccessHtml(&l))
 }
 
-pub fn password_changed(config: &Config, user: &User, at: DateTime<Utc>) -> Result<Rendered, MailError> {
+pub fn password_changed(settings: &Settings, user: &User, at: DateTime<Utc>) -> Result<Rendered, MailError> {
     let l = Letter {
         when: when(at),
-        ..letter(config, user)
+        ..letter(settings, user)
     };
     let subject = format!("{}: your password was changed", l.organisation);
     render(subject, &ChangedText(&l), &ChangedHtml(&l))
 }
 
 /// `codes`: the wrong tries were second-factor codes, typed after the right password.
-pub fn account_locked(config: &Config, user: &User, until: DateTime<Utc>, codes: bool) -> Result<Rendered, MailError> {
+pub fn account_locked(
+    settings: &Settings,
+    user: &User,
+    until: DateTime<Utc>,
+    codes: bool,
+) -> Result<Rendered, MailError> {
     let l = Letter {
         when: when(until),
         method: if codes {
@@ -170,14 +180,14 @@ pub fn account_locked(config: &Config, user: &User, until: DateTime<Utc>, codes:
             "passwords"
         },
         password_known: codes,
-        ..letter(config, user)
+        ..letter(settings, user)
     };
     let subject = format!("{}: sign-in to your account was paused", l.organisation);
     render(subject, &LockedText(&l), &LockedHtml(&l))
 }
 
 pub fn sign_in_method_added(
-    config: &Config,
+    settings: &Settings,
     user: &User,
     method: &str,
     at: DateTime<Utc>,
@@ -185,14 +195,14 @@ pub fn sign_in_method_added(
     let l = Letter {
         method,
         when: when(at),
-        ..letter(config, user)
+        ..letter(settings, user)
     };
     let subject = format!("{}: a new way to sign in was added", l.organisation);
     render(subject, &MethodText(&l), &MethodHtml(&l))
 }
 
 pub fn sign_in_method_removed(
-    config: &Config,
+    settings: &Settings,
     user: &User,
     method: &str,
     at: DateTime<Utc>,
@@ -200,7 +210,7 @@ pub fn sign_in_method_removed(
     let l = Letter {
         method,
         when: when(at),
-        ..letter(config, user)
+        ..letter(settings, user)
     };
     let subject = format!("{}: a way to sign in was removed", l.organisation);
     render(subject, &MethodRemovedText(&l), &MethodRemovedHtml(&l))

@@ -1,6 +1,7 @@
 //! Mail: a durable outbox written in the transaction that causes the mail, and a
 //! worker that delivers it (SMTP, or `.eml` files in development) with retries.
 pub mod messages;
+pub mod test_mail;
 pub mod transport;
 pub mod worker;
 

@@ -38,12 +38,21 @@ impl Transport {
     }
 
     pub async fn send(&self, from: &Mailbox, mail: &OutboxMail) -> Result<(), SendError> {
+        self.send_answered(from, mail).await.map(|_| ())
+    }
+
+    /// Sends, returning what the server answered ("250 2.0.0 Ok: queued as ...").
+    pub async fn send_answered(&self, from: &Mailbox, mail: &OutboxMail) -> Result<String, SendError> {
         let message = build(from, mail)?;
         match self {
-            Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| SendError {
-                permanent: e.is_permanent(),
-                message: e.to_string(),
-            }),
+            Transport::Smtp(smtp) => smtp
+                .send(message)
+                .await
+                .map(|r| format!("{} {}", r.code(), r.message().collect::<Vec<_>>().join(" ")))
+                .map_err(|e| SendError {
+                    permanent: e.is_permanent(),
+                    message: e.to_string(),
+                }),
             Transport::Files(dir) => {
                 let transient = |e: std::io::Error| SendError {
                     message: format!("cannot write to {}: {e}", dir.display()),
@@ -53,7 +62,10 @@ impl Transport {
                 let path = dir.join(format!("{}.eml", mail.id));
                 tokio::fs::write(&path, message.formatted()).await.map_err(transient)?;
                 tracing::info!(path = %path.display(), "mail written to file (no TESSERA_SMTP_URL set)");
-                Ok(())
+                Ok(format!(
+                    "no SMTP server is set (TESSERA_SMTP_URL): written to {}",
+                    path.display()
+                ))
             }
         }
     }

@@ -16,6 +16,7 @@ pub mod scim_clients;
 mod scim_filter;
 pub mod second_factors;
 pub mod sessions;
+pub mod settings;
 pub mod signing_keys;
 mod sqlite;
 pub mod tokens;

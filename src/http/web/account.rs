@@ -2,7 +2,7 @@
 //! password (forms in `account_security`), and signing out here or everywhere.
 use super::{CsrfForm, checked_form, csrf, page, session_cookie};
 use crate::accounts::login;
-use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
+use crate::accounts::password::MAX_LENGTH;
 use crate::accounts::users::{self, By};
 use crate::accounts::{passkeys, second_factor};
 use crate::audit::Actor;
@@ -221,7 +221,7 @@ pub async fn show(
             recovery_left,
             required,
             confirm_password: svc.now() - session.auth_time > login::recent_sign_in(),
-            min_length: MIN_LENGTH,
+            min_length: svc.settings().password_min_length,
             max_length: MAX_LENGTH,
             sessions,
             passkeys,

@@ -217,7 +217,7 @@ async fn enrolment_page(
         csrf: &csrf,
         r: "",
         confirm_password: stale(svc, session),
-        organisation: &svc.config.organisation_name,
+        organisation: &svc.settings().organisation_name,
         qr_svg: &enrolment.qr_svg,
         key_text: &enrolment.key_text,
         error,

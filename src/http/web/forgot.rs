@@ -107,7 +107,7 @@ pub async fn submit(
     let body = SentPage {
         r: &r,
         username,
-        hours: svc.config.reset_link_lifetime.num_hours(),
+        hours: svc.settings().reset_link_lifetime.num_hours(),
     };
     Ok(page(StatusCode::OK, &body))
 }

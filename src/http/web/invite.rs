@@ -1,6 +1,6 @@
 //! The page an invite link opens: the new user chooses a password and is signed in.
 use super::{CsrfForm, capitalise, checked_form, csrf, page, session_cookie};
-use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
+use crate::accounts::password::MAX_LENGTH;
 use crate::accounts::{AccountsError, User, invites};
 use crate::http::{AppState, BrowserOrigin, WebError, too_many};
 use askama::Template;
@@ -66,13 +66,13 @@ fn render(svc: &AppState, user: &User, token: &str, csrf: &str, error: Option<St
     page(
         status,
         &ChoosePasswordPage {
-            organisation: &svc.config.organisation_name,
+            organisation: &svc.settings().organisation_name,
             name: user.given_name.as_deref().unwrap_or(&user.username),
             username: &user.username,
             token,
             csrf,
             error,
-            min_length: MIN_LENGTH,
+            min_length: svc.settings().password_min_length,
             max_length: MAX_LENGTH,
         },
     )

@@ -1,6 +1,6 @@
 //! The page a reset link opens: the person chooses a new password; every sign-in ends.
 use super::{CsrfForm, capitalise, checked_form, csrf, page};
-use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
+use crate::accounts::password::MAX_LENGTH;
 use crate::accounts::{AccountsError, User, resets};
 use crate::http::{AppState, ClientAddress, WebError, too_many};
 use askama::Template;
@@ -66,12 +66,12 @@ fn render(svc: &AppState, user: &User, token: &str, csrf: &str, error: Option<St
         None => StatusCode::OK,
     };
     let body = ChoosePasswordPage {
-        organisation: &svc.config.organisation_name,
+        organisation: &svc.settings().organisation_name,
         username: &user.username,
         token,
         csrf,
         error,
-        min_length: MIN_LENGTH,
+        min_length: svc.settings().password_min_length,
         max_length: MAX_LENGTH,
     };
     page(status, &body)

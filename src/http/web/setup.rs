@@ -1,7 +1,7 @@
 //! The first admin's setup page, reached through the link printed at start-up.
 use super::{CsrfForm, capitalise, checked_form, csrf, page};
 use crate::accounts::AccountsError;
-use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
+use crate::accounts::password::MAX_LENGTH;
 use crate::accounts::setup::{self, FirstAdmin};
 use crate::http::{AppState, ClientAddress, WebError, too_many};
 use askama::Template;
@@ -83,7 +83,7 @@ pub async fn show(
     }
     let (jar, csrf) = csrf::issue(jar, &svc.secret, svc.config.secure_cookies());
     let form = SetupForm::default();
-    Ok((jar, render_form(StatusCode::OK, &q.token, &csrf, &form, None)).into_response())
+    Ok((jar, render_form(&svc, StatusCode::OK, &q.token, &csrf, &form, None)).into_response())
 }
 
 pub async fn submit(
@@ -101,7 +101,7 @@ pub async fn submit(
         Ok(form) => form,
         Err(answer) => return Ok(*answer),
     };
-    let again = |status, message: String| render_form(status, &form.token, &form.csrf, &form, Some(message));
+    let again = |status, message: String| render_form(&svc, status, &form.token, &form.csrf, &form, Some(message));
     if form.password != form.password_confirm {
         return Ok(again(
             StatusCode::BAD_REQUEST,
@@ -140,7 +140,14 @@ pub async fn submit(
     }
 }
 
-fn render_form(status: StatusCode, token: &str, csrf: &str, form: &SetupForm, error: Option<String>) -> Response {
+fn render_form(
+    svc: &AppState,
+    status: StatusCode,
+    token: &str,
+    csrf: &str,
+    form: &SetupForm,
+    error: Option<String>,
+) -> Response {
     page(
         status,
         &SetupPage {
@@ -151,7 +158,7 @@ fn render_form(status: StatusCode, token: &str, csrf: &str, form: &SetupForm, er
             email: &form.email,
             given_name: &form.given_name,
             family_name: &form.family_name,
-            min_length: MIN_LENGTH,
+            min_length: svc.settings().password_min_length,
             max_length: MAX_LENGTH,
         },
     )

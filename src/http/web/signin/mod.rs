@@ -6,7 +6,7 @@ use super::{csrf, device_cookie, page_leading_to, session_cookie};
 
 mod codes;
 mod passkey;
-use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH};
+use crate::accounts::password::MAX_LENGTH;
 use crate::accounts::second_factor;
 use crate::http::answers::{self, Unserved, past_body_limit};
 use crate::http::oidc::{redirect, refusal_response, signin_page};
@@ -214,7 +214,8 @@ pub(crate) async fn render(
     extra: &Extra<'_>,
 ) -> Response {
     let (jar, csrf) = csrf::issue(jar, &svc.secret, svc.config.secure_cookies());
-    let organisation = svc.config.organisation_name.as_str();
+    let settings = svc.settings();
+    let organisation = settings.organisation_name.as_str();
     let client_name = p.request.client.name.as_str();
     let r = p.handle.as_str();
     // Any step's answer may be the redirect back to the client, with a code or an error.
@@ -240,7 +241,7 @@ pub(crate) async fn render(
                 client_name,
                 username: p.identifier(),
                 max_length: MAX_LENGTH,
-                lockout_threshold: svc.config.lockout_threshold,
+                lockout_threshold: svc.settings().lockout_threshold,
                 error,
             },
             target,
@@ -251,7 +252,7 @@ pub(crate) async fn render(
                 csrf: &csrf,
                 r,
                 client_name,
-                min_length: MIN_LENGTH,
+                min_length: svc.settings().password_min_length,
                 max_length: MAX_LENGTH,
                 error,
             },
