@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use url::Url;
 
+/// The shortest password accepted unless configured otherwise.
+pub const DEFAULT_PASSWORD_MIN_LENGTH: usize = 12;
+
 #[derive(Debug, thiserror::Error)]
 #[error("{setting}: {message}")]
 pub struct ConfigError {
@@ -292,9 +295,9 @@ impl Config {
         let require_2fa = flag("require_2fa", file.require_2fa, false)?;
         let admins_require_2fa = flag("admins_require_2fa", file.admins_require_2fa, true)?;
         let password_min_length = match pick("password_min_length", file.password_min_length) {
-            None => crate::accounts::password::MIN_LENGTH,
+            None => DEFAULT_PASSWORD_MIN_LENGTH,
             Some(text) => match bounded("password_min_length", &text, 64, "characters")? {
-                n @ 8..=64 => usize::try_from(n).unwrap_or(crate::accounts::password::MIN_LENGTH),
+                n @ 8..=64 => usize::try_from(n).unwrap_or(DEFAULT_PASSWORD_MIN_LENGTH),
                 _ => {
                     return Err(ConfigError::new(
                         "TESSERA_PASSWORD_MIN_LENGTH",

@@ -20,7 +20,7 @@ pub struct Services {
     /// The WebAuthn relying party; None when the issuer's host is an IP address.
     pub passkeys: Option<Arc<webauthn_rs::prelude::Webauthn>>,
     /// The console's settings as this node last read them (`settings::refresh`).
-    pub settings: Arc<crate::settings::SettingsCache>,
+    pub settings: Arc<crate::model::settings::SettingsCache>,
 }
 
 impl Services {
@@ -30,7 +30,7 @@ impl Services {
 
     /// The settings in force (the configuration's, with the console's changes over
     /// them), as this node last read them.
-    pub fn settings(&self) -> Arc<crate::settings::Settings> {
+    pub fn settings(&self) -> Arc<crate::model::settings::Settings> {
         self.settings.get()
     }
 }

@@ -5,8 +5,13 @@
 // password shown once (it leads to the forced change), sends a reset link, disables,
 // restores, signs out everywhere, resets 2FA and deletes. A group admin sees only its
 // groups' users and is refused another group's user by URL, a group it does not hold
-// and the admin role, each with 403. Every page is saved at 1280 and 390 px into
-// conformance/.work/screenshots/console; the user list must fit a phone.
+// and the admin role, each with 403, and every organisation page (apps, SCIM clients,
+// keys, the audit log, settings). The admin also edits a profile, groups, role and
+// the end of access, registers an app and rotates its secret, registers a SCIM client
+// whose failed request its log marks, rotates keys, filters and exports the audit
+// log, and changes settings with a test mail answered by the SMTP server. Every page
+// is saved at 1280 and 390 px into conformance/.work/screenshots/console; the user
+// list must fit a phone.
 //
 // Usage (conformance/run does this): TESSERA_BIN=path/to/tessera node console/check.mjs
 import { dirname, join } from 'node:path';
@@ -183,6 +188,118 @@ await check('admin: reset link mailed, disable and restore, sign out everywhere,
   cli(['user', 'create', '--username', 'locum7', '--email', 'locum7@clinic.example']);
 });
 
+await check("admin: edits a profile, groups, role and the end of access from a user's page", async () => {
+  await openUser(admin, 'nora.north');
+  await admin.click('summary:has-text("Edit profile")');
+  await admin.fill('#p-title', 'Ward sister');
+  await admin.fill('#p-department', 'North ward');
+  await admin.click('button:has-text("Save the profile")');
+  await admin.waitForURL(/done=profile/);
+  ok((await admin.content()).includes('Ward sister'), 'the new title shows');
+  await admin.click('summary:has-text("Change groups")');
+  await admin.check('label.check:has-text("South Clinic") input');
+  await admin.click('button:has-text("Save groups")');
+  await admin.waitForURL(/done=groups/);
+  ok((await admin.locator('dl.profile').textContent()).includes('South Clinic'), 'the group is added');
+  await admin.click('summary:has-text("Set an end of access")');
+  await admin.fill('#access_until', '2099-06-30T18:00');
+  await admin.click('button:has-text("Save the end of access")');
+  await admin.waitForURL(/done=access-until/);
+  ok((await admin.content()).includes('30 Jun 2099, 18:00 UTC (in '), 'the end of access shows coming');
+  await openUser(admin, 'locum3');
+  await admin.click('summary:has-text("Change role")');
+  await admin.selectOption('#role', 'admin');
+  await admin.click('button:has-text("Save the role")');
+  await admin.waitForURL(/done=role/);
+  ok((await admin.content()).includes('Admin (manages everyone)'), 'the role is changed');
+  await openUser(admin, 'nora.north');
+  await admin.locator('details.sensitive').first().evaluate((d) => { d.open = true; });
+  await shoot(admin, 'user-edit');
+});
+
+await check('admin: registers an app (secret shown once), edits its URIs and groups, rotates the secret', async () => {
+  await admin.goto(`${issuer}/admin/clients`);
+  await shoot(admin, 'apps-empty');
+  await admin.fill('#name', 'Rota');
+  await admin.fill('#redirect_uris', 'https://rota.clinic.example/callback');
+  await admin.click('button:has-text("Register the app")');
+  const secret = (await admin.locator('#secret').textContent()).trim();
+  ok(secret.length >= 40, 'a long secret');
+  await shoot(admin, 'app-secret');
+  ok(await fitsPhone(admin), 'the secret page fits a phone');
+  await admin.click('a:has-text("Go to Rota")');
+  ok(!(await admin.content()).includes(secret), 'never shown again');
+  await admin.fill('#redirect_uris', 'https://rota.clinic.example/callback\nhttps://rota.clinic.example/second');
+  await admin.check('label.check:has-text("North Clinic") input');
+  await admin.click('button:has-text("Save")');
+  await admin.waitForURL(/done=saved/);
+  ok((await admin.content()).includes('North Clinic'), 'limited to a group');
+  await admin.fill('#redirect_uris', 'http://rota.clinic.example/plain');
+  await admin.click('button:has-text("Save")');
+  ok((await admin.content()).includes('must use https'), 'an http redirect is refused with the reason');
+  await shoot(admin, 'app');
+  await admin.click('summary:has-text("Make a new secret")');
+  await admin.click('button:has-text("Make a new secret")');
+  const fresh = (await admin.locator('#secret').textContent()).trim();
+  ok(fresh !== secret, 'a new secret');
+  await admin.goto(`${issuer}/admin/clients`);
+  await shoot(admin, 'apps');
+  ok(await fitsPhone(admin), 'the app list fits a phone');
+});
+
+await check("admin: a SCIM client's token is shown once; its request log marks the failure; revoke", async () => {
+  await admin.goto(`${issuer}/admin/scim`);
+  await admin.fill('#name', 'HR feed');
+  await admin.click('button:has-text("Register and show its token")');
+  const token = (await admin.locator('#secret').textContent()).trim();
+  await shoot(admin, 'scim-token');
+  const scim = (body) => fetch(`${issuer}/scim/v2/Users`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
+    body: JSON.stringify(body),
+  });
+  const schemas = ['urn:ietf:params:scim:schemas:core:2.0:User'];
+  ok((await scim({ schemas, userName: 'hana.hr' })).status === 201, 'the token provisions');
+  ok((await scim({ schemas })).status === 400, 'a bad request fails');
+  await admin.click('a:has-text("Go to HR feed")');
+  const log = await admin.content();
+  ok(log.includes('1 of the last 2 requests failed'), 'the failure is counted');
+  ok((await admin.locator('ul.history li.failed').count()) === 1, 'and marked');
+  await shoot(admin, 'scim-client');
+  await admin.click('button:has-text("Revoke the token")');
+  ok((await scim({ schemas, userName: 'late.one' })).status === 401, 'a revoked token is refused');
+  await shoot(admin, 'scim-clients');
+});
+
+await check('admin: rotates signing keys, filters the audit log and exports it, changes settings, sends a test mail', async () => {
+  await admin.goto(`${issuer}/admin/keys`);
+  await admin.click('button:has-text("Rotate the signing keys")');
+  ok((await admin.content()).includes('New keys are added'), 'rotated');
+  await shoot(admin, 'keys');
+  await admin.goto(`${issuer}/admin/audit`);
+  await admin.fill('#target', 'nora');
+  await admin.click('form.filters button');
+  const rows = await admin.locator('ul.history li').count();
+  ok(rows >= 3, `${rows} events about nora`);
+  ok(!(await admin.content()).includes('Created: gale.lead'), 'others filtered out');
+  await shoot(admin, 'audit');
+  ok(await fitsPhone(admin), 'the audit log fits a phone');
+  const csv = await admin.evaluate(async () => (await fetch(document.querySelector('a[download]').href)).text());
+  ok(csv.startsWith('id,at,actor_kind') && csv.includes('nora.north'), 'the CSV holds the filtered view');
+  await admin.goto(`${issuer}/admin/settings`);
+  await shoot(admin, 'settings');
+  await admin.fill('#organisation_name', 'North & South Clinics');
+  await admin.fill('#password_min_length', '14');
+  await admin.click('button:has-text("Save the settings")');
+  ok((await admin.content()).includes('Saved. Every node'), 'saved');
+  await admin.fill('#to', 'olu.admin@clinic.example');
+  await admin.click('button:has-text("Send a test mail")');
+  const answer = await admin.locator('#test-mail ~ p[role=status]').textContent();
+  ok(/Sent: 250/.test(answer), `the SMTP answer is shown: ${answer}`);
+  await smtp.mailTo('olu.admin@clinic.example', 'North & South Clinics: a test mail');
+  await shoot(admin, 'settings-test-mail');
+});
+
 await check('group admin: sees only its groups; another group, the admin role, another user by URL: 403', async () => {
   const page = await freshPage();
   await signIn(page, 'gale.lead', 'group-admin-signin');
@@ -221,6 +338,12 @@ await check('group admin: sees only its groups; another group, the admin role, a
   ok((await promoted).status() === 403, 'granting admin: 403');
   const events = cli(['audit', 'list', '--limit', '200']).events.filter((e) => e.action === 'console.refused');
   ok(events.length === 3, `${events.length} refusals audited`);
+  ok(!(await page.content()).includes('href="/admin/clients"'), 'the header offers no organisation pages');
+  for (const path of ['/admin/clients', '/admin/scim', '/admin/keys', '/admin/audit', '/admin/settings']) {
+    const r = await page.goto(`${issuer}${path}`);
+    ok(r.status() === 403, `${path}: ${r.status()}`);
+  }
+  await shoot(page, 'group-admin-settings-refused');
   await page.context().close();
   ok(boss.id && lead.id && nora.id, 'users made');
 });

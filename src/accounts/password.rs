@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use tokio::sync::OnceCell;
 
 /// The default shortest password; the settings may ask for more (or as few as 8).
-pub const MIN_LENGTH: usize = 12;
+pub const MIN_LENGTH: usize = crate::config::DEFAULT_PASSWORD_MIN_LENGTH;
 pub const MAX_LENGTH: usize = 128;
 
 /// OWASP: m=19 MiB, t=2, p=1. A stored hash with other parameters is rehashed at sign-in.

@@ -1,8 +1,8 @@
 //! The mails Tessera writes to people, each a folder under `templates/mail/` with a
 //! plain-text and an HTML part that read the same `Letter`.
 use super::{MailError, Rendered, render};
+use crate::model::settings::Settings;
 use crate::model::user::User;
-use crate::settings::Settings;
 use askama::Template;
 use chrono::{DateTime, Utc};
 

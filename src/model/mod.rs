@@ -13,6 +13,7 @@ pub mod query;
 pub mod scim_client;
 pub mod second_factor;
 pub mod session;
+pub mod settings;
 pub mod sign_in;
 pub mod signing_key;
 pub mod user;
