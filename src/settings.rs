@@ -110,7 +110,7 @@ mod tests {
     fn rows_out_of_bounds_are_skipped() {
         let base = from_config(&Config::for_data_dir(std::path::Path::new("/tmp")).expect("config"));
         let s = base.clone().with_rows(&[
-            ("lockout_threshold".into(), json!(1)),
+            ("lockout_threshold".into(), json!(0)),
             ("password_min_length".into(), json!(16)),
             ("organisation_name".into(), json!("North Clinics")),
         ]);

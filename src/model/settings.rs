@@ -45,12 +45,12 @@ impl Settings {
                 }
                 self.organisation_name = text.to_string();
             }
-            "invite_lifetime_hours" => self.invite_lifetime = Duration::hours(number(1, 24 * 30, "hours")?),
-            "reset_link_lifetime_hours" => self.reset_link_lifetime = Duration::hours(number(1, 24 * 7, "hours")?),
+            "invite_lifetime_hours" => self.invite_lifetime = Duration::hours(number(1, 24 * 366, "hours")?),
+            "reset_link_lifetime_hours" => self.reset_link_lifetime = Duration::hours(number(1, 24 * 366, "hours")?),
             "temporary_password_lifetime_hours" => {
-                self.temporary_password_lifetime = Duration::hours(number(1, 24 * 30, "hours")?)
+                self.temporary_password_lifetime = Duration::hours(number(1, 24 * 366, "hours")?)
             }
-            "lockout_threshold" => self.lockout_threshold = u32::try_from(number(3, 100, "attempts")?).unwrap_or(5),
+            "lockout_threshold" => self.lockout_threshold = u32::try_from(number(1, 100, "attempts")?).unwrap_or(5),
             "lockout_minutes" => self.lockout_duration = Duration::minutes(number(1, 24 * 60, "minutes")?),
             "password_min_length" => {
                 self.password_min_length = usize::try_from(number(8, 64, "characters")?).unwrap_or(12)

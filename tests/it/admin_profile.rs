@@ -169,7 +169,7 @@ async fn settings_are_stored_and_applied(backend: Backend) {
         ("reset_link_lifetime_hours", "2"),
         ("temporary_password_lifetime_hours", "24"),
         ("password_min_length", "16"),
-        ("lockout_threshold", "1"),
+        ("lockout_threshold", "101"),
         ("lockout_minutes", "15"),
         ("flags", "on"),
         ("admins_require_2fa", "on"),
@@ -177,7 +177,7 @@ async fn settings_are_stored_and_applied(backend: Backend) {
     let (status, refused) = post(&s, &browser, &page, "/admin/settings", &fields).await;
     assert_eq!(status, 422);
     assert!(
-        refused.contains("Lockout threshold must be a whole number of attempts from 3 to 100"),
+        refused.contains("Lockout threshold must be a whole number of attempts from 1 to 100"),
         "{refused}"
     );
     assert!(events(&s, "settings.update").await.is_empty());
