@@ -71,6 +71,15 @@ pub async fn update(svc: &Services, actor: &Actor, changes: &[(&str, Value)]) ->
             why,
         })?;
     }
+    let configured = from_config(&svc.config);
+    if (configured.require_2fa && !after.require_2fa) || (configured.admins_require_2fa && !after.admins_require_2fa) {
+        return Err(SettingsError::Invalid {
+            name: "two-step sign-in".into(),
+            why: "is required by the server's configuration (TESSERA_REQUIRE_2FA, TESSERA_ADMINS_REQUIRE_2FA): \
+                  it cannot be turned off here"
+                .into(),
+        });
+    }
     let old = before.rows();
     let changed: Vec<(&str, Value, Value)> = after
         .rows()

@@ -49,7 +49,7 @@ pub async fn end_due(svc: &Services) -> Result<usize, StoreError> {
         let mut progressed = false;
         for user in due {
             let tx = svc.store.begin().await?;
-            if store::users::disable_if_active(&tx, user.id, now).await? {
+            if store::users::disable_if_access_ended(&tx, user.id, now).await? {
                 activation_changed(&tx, &user, false, &by, now).await?;
                 ended += 1;
                 progressed = true;

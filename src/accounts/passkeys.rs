@@ -297,7 +297,7 @@ pub async fn finish_sign_in(
     };
     let user = store::users::find_by_id(svc.store.conn(), stored.user_id)
         .await?
-        .filter(|u| u.active)
+        .filter(|u| u.may_hold_tokens(svc.now()))
         .ok_or_else(refused)?;
     let mut passkey = to_passkey(&stored)?;
     let checked = match ceremony {

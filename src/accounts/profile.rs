@@ -121,8 +121,14 @@ pub async fn edit(svc: &Services, user: &User, edit: ProfileEdit, by: &By) -> Re
             });
         }
         store::scim::set_values(&tx, user.id, &values).await?;
+        // Links went to the old address: whoever has it there must not use them.
+        super::invites::void(&tx, user.id, "email address changed", now).await?;
+        super::resets::void(&tx, user.id, "email address changed", now).await?;
     }
-    let detail = serde_json::json!({ "changed": changed });
+    let mut detail = serde_json::json!({ "changed": changed });
+    if changed.contains(&"email") {
+        detail["email"] = serde_json::json!({ "from": user.email, "to": after.email });
+    }
     audit::record(&tx, &by.event("user.profile", user).with_detail(detail), now).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())

@@ -105,7 +105,7 @@ impl ConsoleAdmin {
 
 /// The console admin a signed-in user is, if any.
 pub async fn console_admin(svc: &Services, user: User) -> Result<Option<ConsoleAdmin>, StoreError> {
-    if !user.active {
+    if !user.may_hold_tokens(svc.now()) {
         return Ok(None);
     }
     if user.role == Role::Admin {

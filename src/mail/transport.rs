@@ -62,10 +62,7 @@ impl Transport {
                 let path = dir.join(format!("{}.eml", mail.id));
                 tokio::fs::write(&path, message.formatted()).await.map_err(transient)?;
                 tracing::info!(path = %path.display(), "mail written to file (no TESSERA_SMTP_URL set)");
-                Ok(format!(
-                    "no SMTP server is set (TESSERA_SMTP_URL): written to {}",
-                    path.display()
-                ))
+                Ok("no SMTP server is set (TESSERA_SMTP_URL): written to a file in the data directory".into())
             }
         }
     }

@@ -23,10 +23,19 @@ impl Settings {
     /// The configuration's values with the stored rows over them; a row that no longer
     /// fits its bounds (an older release's) is skipped.
     pub fn with_rows(mut self, rows: &[(String, Value)]) -> Self {
+        let floor = (self.require_2fa, self.admins_require_2fa);
         for (name, value) in rows {
             let _ = self.apply(name, value);
         }
+        self.hold_floors(floor);
         self
+    }
+
+    /// A two-step rule the operator configured on stays on: the console may add
+    /// requirements, not remove the operator's.
+    pub fn hold_floors(&mut self, (require_2fa, admins_require_2fa): (bool, bool)) {
+        self.require_2fa |= require_2fa;
+        self.admins_require_2fa |= admins_require_2fa;
     }
 
     pub fn apply(&mut self, name: &str, value: &Value) -> Result<(), String> {

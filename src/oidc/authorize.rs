@@ -278,7 +278,9 @@ pub async fn decide(svc: &Provider, req: &Checked, session: Option<Session>) -> 
         let fresh = req.max_age.is_none_or(|m| (now - s.auth_time).num_seconds() <= m);
         let same = req.allows_user(s.user_id);
         // A lockout does not end a session: it stops guesses, not the person's work.
-        let active = user.as_ref().is_some_and(|u| u.active && !u.must_change_password);
+        let active = user
+            .as_ref()
+            .is_some_and(|u| u.may_hold_tokens(now) && !u.must_change_password);
         // A session signed in with the password alone does not do where a second
         // factor is asked for (acr_values) or has since become required.
         let strong_enough = s.acr == super::signin::ACR_SECOND_FACTOR

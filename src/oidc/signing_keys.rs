@@ -177,6 +177,14 @@ pub async fn rotate(svc: &Services, actor: &crate::audit::Actor) -> Result<Vec<(
     let c = svc.store.conn();
     store::signing_keys::remove_retired_before(c, now - published_for()).await?;
     let old = store::signing_keys::list(c).await?;
+    // A second rotation inside the handover would make a key sign that some nodes
+    // have not published yet. (A first start's keys sign at once; they retire fine.)
+    let rotated_before = old.iter().any(|r| r.retired_at.is_some_and(|at| at > now - handover()));
+    if rotated_before {
+        return Err(OidcError::invalid_request(
+            "the last rotation is still being handed over to every node: rotate again in two minutes",
+        ));
+    }
     let mut created = Vec::new();
     for alg in Alg::ALL {
         created.push(add(svc, alg).await?);

@@ -222,6 +222,11 @@ async fn save(
     let now = svc.now();
     let mut after = before.clone();
     apply(&mut after, input)?;
+    // An end of access set in Tessera holds against a feed that still lists the user
+    // as active: only an admin restoring the user (which clears the end) lifts it.
+    if after.access_ended(now) {
+        after.active = false;
+    }
     let sensitive = Sensitive::of_update(before, &after, input.password.is_some());
     // Checked before the costly hash, and again inside the transaction.
     rights::check(svc, client, Some(before), sensitive).await?;

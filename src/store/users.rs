@@ -448,14 +448,16 @@ pub async fn access_ended(c: &impl ConnectionTrait, now: DateTime<Utc>, limit: u
         .collect()
 }
 
-/// Disables the user if still enabled; false when another node (or an admin) was first.
-pub async fn disable_if_active(c: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<bool> {
+/// Disables the user if still enabled and its access still ended; false when another
+/// node was first, or an admin restored the user or moved the end meanwhile.
+pub async fn disable_if_access_ended(c: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<bool> {
     let res = Entity::update_many()
         .col_expr(Column::Active, Expr::value(false))
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .col_expr(Column::Version, Expr::col(Column::Version).add(1))
         .filter(Column::Id.eq(id))
         .filter(Column::Active.eq(true))
+        .filter(Column::AccessUntil.lte(now))
         .exec(c)
         .await?;
     Ok(res.rows_affected == 1)

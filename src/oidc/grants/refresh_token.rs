@@ -39,7 +39,8 @@ pub async fn exchange(svc: &Provider, client: &Client, req: &TokenRequest) -> Re
     let subject = claims::load(svc, user_id, &scope_list(&grant.scope), &requested)
         .await?
         .ok_or_else(bad)?;
-    if !subject.user.may_hold_tokens(svc.now()) {
+    // A client since limited to groups the user is not in refreshes nothing more.
+    if !subject.user.may_hold_tokens(svc.now()) || !crate::oidc::clients::admits(svc, client, user_id).await? {
         return Err(bad());
     }
     let mut grant = grant;

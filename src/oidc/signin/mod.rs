@@ -282,7 +282,7 @@ async fn user_at(svc: &Provider, p: &Pending, stage: Stage) -> Result<Option<Use
     };
     Ok(store::users::find_by_id(svc.store.conn(), user_id)
         .await?
-        .filter(|u| u.active))
+        .filter(|u| u.may_hold_tokens(svc.now())))
 }
 
 /// Step 3 (when required): a new password, twice.

@@ -32,16 +32,20 @@ pub struct Filters {
     before: Option<i64>,
 }
 
-fn text(s: &str) -> Option<String> {
-    Some(s.trim().to_string()).filter(|t| !t.is_empty() && t.len() <= 200)
+fn text(s: &str) -> Result<Option<String>, WebError> {
+    let t = s.trim();
+    if t.chars().count() > 200 {
+        return Err(WebError::BadRequest("A filter may be at most 200 characters.".into()));
+    }
+    Ok(Some(t.to_string()).filter(|t| !t.is_empty()))
 }
 
 impl Filters {
     fn query(&self, limit: u64) -> Result<AuditQuery, WebError> {
         Ok(AuditQuery {
-            actor: text(&self.actor),
-            target: text(&self.target),
-            action: text(&self.action),
+            actor: text(&self.actor)?,
+            target: text(&self.target)?,
+            action: text(&self.action)?,
             since: super::moment(&self.since)?,
             until: super::moment(&self.until)?,
             before_id: self.before,
@@ -217,6 +221,15 @@ pub async fn export(
         }
     }
     events.truncate(EXPORT_MAX as usize);
+    // What left the system, and who took it.
+    let detail = serde_json::json!({
+        "actor": filters.actor, "target": filters.target, "action": filters.action,
+        "since": filters.since, "until": filters.until, "rows": events.len(),
+    });
+    let event = crate::audit::Event::new(&console.admin.actor(), "audit.export", None)
+        .with_detail(detail)
+        .from_ip(Some(from.to_string()));
+    crate::audit::record(svc.store.conn(), &event, svc.now()).await?;
     let body = csv_of(&events).map_err(|e| WebError::Internal(e.to_string()))?;
     let name = format!(
         "attachment; filename=\"tessera-audit-{}.csv\"",

@@ -156,7 +156,7 @@ pub async fn save(
         Ok(fields) => fields.into(),
         Err(answer) => return Ok(*answer),
     };
-    let console = match enter_admin(&svc, jar, "client_update", from).await {
+    let mut console = match enter_admin(&svc, jar, "client_update", from).await {
         Ok(c) => c,
         Err(answer) => return Ok(answer),
     };
@@ -164,6 +164,22 @@ pub async fn save(
         Ok(c) => c,
         Err(e) => return Ok(console.answer(e)),
     };
+    // Where an app sends its codes decides who receives them: as sensitive as a secret.
+    if !console
+        .step_up(&svc, &posted.current_password, Some(from.to_string()))
+        .await?
+    {
+        let why = "Your own password was not right, so nothing was saved. Try again.".to_string();
+        return render(
+            &svc,
+            console,
+            &client,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some(why),
+        )
+        .await;
+    }
     let Some(groups) = posted
         .groups
         .iter()

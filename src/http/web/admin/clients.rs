@@ -227,10 +227,9 @@ pub async fn create(
         .any(|g| !all_groups.iter().any(|(id, _)| g == &id.to_string()))
     {
         error = Some("One of the chosen groups no longer exists.".to_string());
-    } else if form.kind != "public"
-        && !console
-            .step_up(&svc, &form.current_password, Some(from.to_string()))
-            .await?
+    } else if !console
+        .step_up(&svc, &form.current_password, Some(from.to_string()))
+        .await?
     {
         error = Some("Your own password was not right, so no app was registered.".to_string());
     } else {

@@ -27,6 +27,9 @@ struct SettingsPage<'a> {
     test_to: String,
     test_answer: Option<(bool, String)>,
     mail_via: String,
+    /// Two-step rules the configuration turned on: shown, not changeable here.
+    fixed_require_2fa: bool,
+    fixed_admins_require_2fa: bool,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -62,6 +65,8 @@ fn render(svc: &AppState, console: super::console::Console, r: Render) -> Respon
                 .unwrap_or_else(|| console.admin.user.email.clone().unwrap_or_default()),
             test_answer: r.test_answer,
             mail_via,
+            fixed_require_2fa: svc.config.require_2fa,
+            fixed_admins_require_2fa: svc.config.admins_require_2fa,
         },
     );
     console.answer(body)
