@@ -15,6 +15,7 @@ mod m20261201_000006_lockout_and_resets;
 mod m20261201_000007_second_factors;
 mod m20261201_000008_session_origin;
 mod m20261201_000009_passkeys;
+mod m20261202_000003_user_search;
 
 /// The migration before which the server re-keys usernames by its current rule.
 pub const USERNAME_KEYS: &str = "m20261201_000003_username_keys";
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_second_factors::Migration),
             Box::new(m20261201_000008_session_origin::Migration),
             Box::new(m20261201_000009_passkeys::Migration),
+            Box::new(m20261202_000003_user_search::Migration),
         ]
     }
 }
