@@ -1,15 +1,16 @@
 //! The console's user list as one query (and one capped count): words, group, state and
 //! the admin's reach become conditions; sorting and keyset paging happen in the database.
 //!
-//! Search words match one expression, the user's search text (its four values, joined
-//! by spaces: a word has no space in it, so a word found in the text is found in one
-//! value). PostgreSQL has a trigram index on that very expression; SQLite has an FTS5
-//! trigram index over a copy of it (see migration m20261202_000003_user_search).
+//! Search words are looked up first in a trigram index over each user's search text
+//! (its four values joined by spaces: a word has no space in it, so a word found in
+//! the text is found in one value): PostgreSQL indexes that very expression, SQLite
+//! keeps an FTS5 copy (migration m20261202_000003_user_search). The ids it finds narrow
+//! the query; each word is then tested exactly, on each value, as before.
 use super::Result;
 use crate::model::user_listing::{ListedPage, ListedUser, PageStart, Sort, SortKey, StateFilter, UserQuery};
 use chrono::{DateTime, Utc};
 use entity::{group_member, passkey, totp_key, user};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, LikeExpr, Order, Query, SelectStatement, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Order, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
     Statement,
@@ -25,7 +26,7 @@ const SEARCH_TEXT: &str = "(username_lower || ' ' || coalesce(email_lower, '') |
 const FAMILY_KEY: &str = "coalesce(family_name, '')";
 const GIVEN_KEY: &str = "coalesce(given_name, '')";
 
-/// On SQLite, words matching more users than this are looked for by scanning instead:
+/// Words matching more users than this are looked for by scanning instead:
 /// walking the sort order finds a page of common matches sooner than fetching them all.
 const CANDIDATES_MAX: u64 = 2_000;
 
@@ -58,8 +59,16 @@ fn containing(word: &str) -> LikeExpr {
     LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
 
-fn matches_word(word: &str) -> SimpleExpr {
-    Expr::cust(SEARCH_TEXT).like(containing(word))
+/// The exact test of a word, on each value. Not the indexed expression on purpose: the
+/// index is asked once, by `found_by_index`, and where it said "too many" a planner
+/// should walk the sort order rather than build a bitmap of most of the table.
+fn matches_word(word: &str) -> Condition {
+    let lower = |c: user::Column| Expr::expr(Func::lower(Expr::col(c)));
+    Condition::any()
+        .add(Expr::col(user::Column::UsernameLower).like(containing(word)))
+        .add(Expr::col(user::Column::EmailLower).like(containing(word)))
+        .add(lower(user::Column::GivenName).like(containing(word)))
+        .add(lower(user::Column::FamilyName).like(containing(word)))
 }
 
 fn state(filter: StateFilter, now: DateTime<Utc>) -> Condition {
@@ -85,9 +94,6 @@ fn state(filter: StateFilter, now: DateTime<Utc>) -> Condition {
 /// What narrows the list: the query, and on SQLite the ids the search index found.
 fn conditions(q: &UserQuery, now: DateTime<Utc>, found: Option<&[Uuid]>) -> Condition {
     let mut all = Condition::all();
-    for word in &q.words {
-        all = all.add(matches_word(word));
-    }
     if let Some(ids) = found {
         all = all.add(user::Column::Id.is_in(ids.iter().copied()));
     }
@@ -111,36 +117,46 @@ fn conditions(q: &UserQuery, now: DateTime<Utc>, found: Option<&[Uuid]>) -> Cond
     if let Some(s) = q.state {
         all = all.add(state(s, now));
     }
+    // Last: SQLite tests the terms of a scan in this order, and these cost the most.
+    for word in &q.words {
+        all = all.add(matches_word(word));
+    }
     all
 }
 
-/// On SQLite, the users whose search text holds every word of three letters or more
-/// (the trigram index cannot serve shorter ones), if there are at most CANDIDATES_MAX;
-/// None: no such word, or too many to be worth it.
+/// The users whose search text holds every word of three letters or more (a trigram
+/// index cannot serve shorter ones), if there are at most CANDIDATES_MAX; None: no such
+/// word, or too many to be worth it. PostgreSQL's trigram index serves the LIKE on the
+/// expression; SQLite's FTS5 table a phrase query.
 async fn found_by_index(c: &impl ConnectionTrait, words: &[String]) -> Result<Option<Vec<Uuid>>> {
-    let phrases: Vec<String> = words
-        .iter()
-        .filter(|w| w.chars().count() >= 3)
-        // Quoted, an FTS5 phrase is literal text; a quote inside is doubled.
-        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
-        .collect();
-    if phrases.is_empty() || c.get_database_backend() != DbBackend::Sqlite {
+    let long: Vec<&String> = words.iter().filter(|w| w.chars().count() >= 3).collect();
+    if long.is_empty() {
         return Ok(None);
     }
-    let sql = "SELECT t.user_id FROM user_search_text t WHERE t.row IN \
-               (SELECT rowid FROM user_search WHERE user_search MATCH ? LIMIT ?)";
-    let stmt = Statement::from_sql_and_values(
-        DbBackend::Sqlite,
-        sql,
-        [phrases.join(" ").into(), (CANDIDATES_MAX + 1).into()],
-    );
-    let rows = c.query_all_raw(stmt).await?;
+    let rows = match c.get_database_backend() {
+        DbBackend::Sqlite => {
+            // Quoted, an FTS5 phrase is literal text; a quote inside is doubled.
+            let phrases: Vec<String> = long.iter().map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect();
+            let sql = "SELECT t.user_id AS id FROM user_search_text t WHERE t.row IN \
+                       (SELECT rowid FROM user_search WHERE user_search MATCH ? LIMIT ?)";
+            let values = [phrases.join(" ").into(), (CANDIDATES_MAX + 1).into()];
+            c.query_all_raw(Statement::from_sql_and_values(DbBackend::Sqlite, sql, values))
+                .await?
+        }
+        _ => {
+            let mut select = Query::select().column(user::Column::Id).from(user::Entity).to_owned();
+            for word in long {
+                select.and_where(Expr::cust(SEARCH_TEXT).like(containing(word)));
+            }
+            c.query_all(select.limit(CANDIDATES_MAX + 1)).await?
+        }
+    };
     if rows.len() as u64 > CANDIDATES_MAX {
         return Ok(None);
     }
     let ids = rows
         .iter()
-        .map(|r| r.try_get::<Uuid>("", "user_id"))
+        .map(|r| r.try_get::<Uuid>("", "id"))
         .collect::<std::result::Result<Vec<_>, _>>()?;
     Ok(Some(ids))
 }
