@@ -52,6 +52,13 @@ fn hidden(html: &str, name: &str) -> String {
     rest[..rest.find('"').unwrap_or(0)].to_string()
 }
 
+/// The address of a page's "Next" link.
+fn next_link(html: &str) -> Option<String> {
+    let end = html.find("\" rel=\"next\"")?;
+    let start = html[..end].rfind("href=\"")? + 6;
+    Some(html[start..end].replace("&#38;", "&").replace("&amp;", "&"))
+}
+
 /// Signs in to the console through the sign-in pages (identify, password).
 async fn sign_in(http: &reqwest::Client, base: &str) {
     let page = http
@@ -217,11 +224,23 @@ async fn run(label: &str, postgres: Option<String>) {
     let common: Vec<String> = (0..220)
         .map(|i| format!("/admin/users?q=given+{}&state=disabled", i % 10))
         .collect();
-    let what = "/admin/users search matching ~1,000 + state=disabled (50 shown, counted all)".to_string();
+    let what = "/admin/users search matching ~1,000 + state=disabled (50 shown, counted to 1,001)".to_string();
     timed(&http, &base, label, &what, &common).await;
-    let deep: Vec<String> = (0..120)
-        .map(|i| format!("/admin/users?state=invited&sort=name&page={}", 100 + i % 50))
-        .collect();
+    // Pages follow from a cursor, so the deep ones are reached as a reader would: Next.
+    let mut pages = vec!["/admin/users?state=invited&sort=name".to_string()];
+    while pages.len() < 150 {
+        let last = pages.last().cloned().unwrap_or_default();
+        let html = http
+            .get(format!("{base}{last}"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("get: {e}"))
+            .text()
+            .await
+            .unwrap_or_default();
+        pages.push(next_link(&html).unwrap_or_else(|| panic!("no next page after {last}")));
+    }
+    let deep: Vec<String> = (0..120).map(|i| pages[99 + i % 50].clone()).collect();
     let what = "/admin/users state=invited sorted by family name, pages 100-150".to_string();
     timed(&http, &base, label, &what, &deep).await;
     let user_page: Vec<String> = (0..220).map(|_| format!("/admin/users/{heavy}")).collect();

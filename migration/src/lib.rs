@@ -17,6 +17,7 @@ mod m20261201_000008_session_origin;
 mod m20261201_000009_passkeys;
 mod m20261202_000001_access_until;
 mod m20261202_000002_settings;
+mod m20261202_000003_user_search;
 
 /// The migration before which the server re-keys usernames by its current rule.
 pub const USERNAME_KEYS: &str = "m20261201_000003_username_keys";
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_passkeys::Migration),
             Box::new(m20261202_000001_access_until::Migration),
             Box::new(m20261202_000002_settings::Migration),
+            Box::new(m20261202_000003_user_search::Migration),
         ]
     }
 }

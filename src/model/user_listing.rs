@@ -97,8 +97,41 @@ pub struct UserQuery {
     pub within: Option<Vec<Uuid>>,
     /// Leave out everyone who holds admin rights (a group admin does not reach them).
     pub without_admins: bool,
-    pub offset: u64,
+    pub start: PageStart,
     pub limit: u64,
+}
+
+/// Where a row stands in every sort order. The username key is unique, so it settles
+/// every tie and no two rows share a key; a missing name sorts as an empty one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortKey {
+    pub username_key: String,
+    pub family_name: String,
+    pub given_name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Which page: pages follow a row's sort key (keyset paging), so a deep page costs what
+/// the first one does and rows added meanwhile neither repeat nor go missing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum PageStart {
+    #[default]
+    First,
+    /// The rows after this key.
+    After(SortKey),
+    /// The rows just before this key (going back), shown in the usual order.
+    Before(SortKey),
+}
+
+/// One page of the list, in the sort order.
+#[derive(Debug, Clone, Default)]
+pub struct ListedPage {
+    pub users: Vec<ListedUser>,
+    /// The first and last rows' keys, for the links to the pages around this one.
+    pub first: Option<SortKey>,
+    pub last: Option<SortKey>,
+    /// More rows lie beyond this page in the direction it was asked for.
+    pub more: bool,
 }
 
 /// One user as the list shows them.

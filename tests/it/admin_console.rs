@@ -96,8 +96,12 @@ async fn the_user_list_searches_filters_and_pages(backend: Backend) {
     let (browser, page) = console(&s, &boss).await;
     assert!(page.contains("1–50 of 57 users"), "{page}");
     assert!(page.contains("rel=\"next\""));
-    let (_, second) = get(&s, &browser, "/admin/users?page=2").await;
+    let (_, second) = get(&s, &browser, &next_link(&page)).await;
     assert!(second.contains("51–57 of 57 users"), "{second}");
+    assert!(!second.contains("rel=\"next\""), "the last page: {second}");
+    let (_, back) = get(&s, &browser, &previous_link(&second)).await;
+    assert!(back.contains("1–50 of 57 users"), "{back}");
+    assert!(!back.contains("rel=\"prev\""), "the first page again: {back}");
 
     // Words match the name, username or email, in any case, each word somewhere.
     let (_, found) = get(&s, &browser, "/admin/users?q=CAMILLE+okafor").await;
@@ -120,10 +124,54 @@ async fn the_user_list_searches_filters_and_pages(backend: Backend) {
     let (_, newest) = get(&s, &browser, "/admin/users?sort=newest").await;
     let first_row = newest.split("<li>").nth(1).expect("a row");
     assert!(first_row.contains("camille.okafor"), "{first_row}");
+    // Each order pages through everyone exactly once.
+    for sort in ["username", "name", "newest"] {
+        let mut seen = std::collections::HashSet::new();
+        let (_, mut at) = get(&s, &browser, &format!("/admin/users?sort={sort}")).await;
+        // Bounded: a link that led back would otherwise page for ever.
+        for _ in 0..5 {
+            for row in at.split("<a href=\"/admin/users/").skip(1) {
+                if row.get(36..37) == Some("\"") {
+                    seen.insert(row[..36].to_string());
+                }
+            }
+            if !at.contains("rel=\"next\"") {
+                break;
+            }
+            at = get(&s, &browser, &next_link(&at)).await.1;
+        }
+        assert_eq!(seen.len(), 57, "sort={sort}");
+        assert!(!at.contains("rel=\"next\""), "sort={sort} ends");
+    }
+    // Short words are found too, wildcards are letters, and a deleted user is gone.
+    let (_, short) = get(&s, &browser, "/admin/users?q=ok+ca").await;
+    assert!(short.contains("1–1 of 1 user"), "{short}");
+    let (_, none) = get(&s, &browser, "/admin/users?q=staff_1").await;
+    assert!(none.contains("No users match"), "a literal _ matches nothing: {none}");
+    cli_ok(&s, &["user", "delete", "staff54"], None).await;
+    let (_, gone) = get(&s, &browser, "/admin/users?q=staff54").await;
+    assert!(gone.contains("No users match"), "{gone}");
+    let (_, rest) = get(&s, &browser, "/admin/users?q=staff5").await;
+    assert!(rest.contains("1–4 of 4 users"), "{rest}");
     // A hand-edited address shows the list, not an error.
-    let (status, _) = get(&s, &browser, "/admin/users?page=abc&state=nonsense&group=zz").await;
+    let (status, _) = get(&s, &browser, "/admin/users?after=abc&state=nonsense&group=zz").await;
     assert_eq!(status, 200);
     s.stop().await;
+}
+
+/// The address a page's link marked `rel` leads to.
+fn link_of(page: &str, rel: &str) -> String {
+    let end = page.find(&format!("\" rel=\"{rel}\"")).expect("a link");
+    let start = page[..end].rfind("href=\"").expect("its address") + 6;
+    page[start..end].replace("&#38;", "&").replace("&amp;", "&")
+}
+
+fn next_link(page: &str) -> String {
+    link_of(page, "next")
+}
+
+fn previous_link(page: &str) -> String {
+    link_of(page, "prev")
 }
 
 async fn an_admin_acts_on_a_user(backend: Backend) {

@@ -1,14 +1,17 @@
 //! `/admin/users`: search, filter, sort and page through the users this admin reaches.
 use super::console;
-use crate::directory::listing::{self, PAGE_SIZE};
+use crate::directory::listing::{self, Total};
 use crate::http::web::page;
 use crate::http::{AppState, WebError};
-use crate::model::user_listing::{ListedUser, Sort, StateFilter, UserQuery};
+use crate::model::user_listing::{ListedUser, PageStart, Sort, SortKey, StateFilter, UserQuery};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum_extra::extract::cookie::CookieJar;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -25,8 +28,47 @@ pub struct ListParams {
     state: String,
     #[serde(default)]
     sort: String,
+    /// A page after (or before) a row: see `Cursor`.
     #[serde(default)]
-    page: Option<u64>,
+    after: String,
+    #[serde(default)]
+    before: String,
+}
+
+/// A row's place in the list, as a page link carries it: its sort key, and its position
+/// (1-based), which only numbers the rows shown ("51–100"). Opaque to the reader;
+/// one that does not decode shows the first page.
+struct Cursor {
+    key: SortKey,
+    position: u64,
+}
+
+impl Cursor {
+    fn encode(&self) -> String {
+        let k = &self.key;
+        let fields = (
+            self.position,
+            k.created_at.timestamp(),
+            k.created_at.timestamp_subsec_nanos(),
+            &k.username_key,
+            &k.family_name,
+            &k.given_name,
+        );
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&fields).unwrap_or_default())
+    }
+
+    fn decode(text: &str) -> Option<Cursor> {
+        let json = URL_SAFE_NO_PAD.decode(text).ok()?;
+        let (position, secs, nanos, username_key, family_name, given_name): (u64, i64, u32, String, String, String) =
+            serde_json::from_slice(&json).ok()?;
+        let key = SortKey {
+            username_key,
+            family_name,
+            given_name,
+            created_at: DateTime::<Utc>::from_timestamp(secs, nanos)?,
+        };
+        Some(Cursor { key, position })
+    }
 }
 
 pub(super) struct Choice {
@@ -53,9 +95,8 @@ struct UsersPage<'a> {
     states: Vec<Choice>,
     sorts: Vec<Choice>,
     rows: Vec<Row>,
-    total: u64,
-    first: u64,
-    last: u64,
+    /// "51–100 of 1,234 users", or why there are no rows.
+    status: String,
     previous: Option<String>,
     next: Option<String>,
 }
@@ -83,22 +124,39 @@ pub(super) fn full_name(given: Option<&str>, family: Option<&str>) -> String {
     [given, family].into_iter().flatten().collect::<Vec<_>>().join(" ")
 }
 
-fn link(p: &ListParams, page: u64) -> String {
+/// 1234567 as "1,234,567".
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
+fn status(first: u64, last: u64, total: Total, rows: usize) -> String {
+    match total {
+        Total::Exactly(0) => "No users match.".into(),
+        _ if rows == 0 => "No more users.".into(),
+        Total::Exactly(1) => format!("{first}–{last} of 1 user"),
+        Total::Exactly(n) => format!("{}–{} of {} users", grouped(first), grouped(last), grouped(n)),
+        Total::MoreThan(n) => format!("{}–{} of more than {} users", grouped(first), grouped(last), grouped(n)),
+    }
+}
+
+/// The list with the same filters, from `page` on: ("after" or "before", a cursor).
+fn link(p: &ListParams, page: (&str, Cursor)) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     for (k, v) in [("q", &p.q), ("group", &p.group), ("state", &p.state), ("sort", &p.sort)] {
         if !v.is_empty() {
             query.append_pair(k, v);
         }
     }
-    if page > 1 {
-        query.append_pair("page", &page.to_string());
-    }
-    let query = query.finish();
-    if query.is_empty() {
-        "/admin/users".into()
-    } else {
-        format!("/admin/users?{query}")
-    }
+    query.append_pair(page.0, &page.1.encode());
+    format!("/admin/users?{}", query.finish())
 }
 
 pub async fn list(
@@ -126,18 +184,53 @@ pub async fn list(
         .filter(|g| groups_offered.iter().any(|(id, _)| id == g));
     let state = StateFilter::parse(&p.state);
     let sort = Sort::parse(&p.sort).unwrap_or_default();
-    let page_no = p.page.unwrap_or(1).clamp(1, 100_000);
+    let (start, at) = match (Cursor::decode(&p.after), Cursor::decode(&p.before)) {
+        (Some(c), _) => (PageStart::After(c.key), c.position),
+        (None, Some(c)) => (PageStart::Before(c.key), c.position),
+        (None, None) => (PageStart::First, 0),
+    };
     let query = UserQuery {
         words,
         group,
         state,
         sort,
-        offset: (page_no - 1) * PAGE_SIZE,
+        start: start.clone(),
         ..UserQuery::default()
     };
     let found = listing::users(&svc, &console.admin, query).await?;
     let now = svc.now();
+    let shown = found.page.users.len() as u64;
+    // The positions the rows take; going back to the start makes them 1.. again.
+    let first = match start {
+        PageStart::Before(_) if found.page.more => at.saturating_sub(shown).max(1),
+        PageStart::Before(_) | PageStart::First => 1,
+        PageStart::After(_) => at + 1,
+    };
+    let last = first + shown.saturating_sub(1);
+    let earlier = match start {
+        PageStart::First => false,
+        PageStart::After(_) => true,
+        PageStart::Before(_) => found.page.more,
+    };
+    let later = match start {
+        PageStart::Before(_) => true,
+        PageStart::First | PageStart::After(_) => found.page.more,
+    };
+    let previous = match (&found.page.first, &start) {
+        (Some(key), _) if earlier => Some((key.clone(), first)),
+        // Past the last row (they went away meanwhile): back to where this page began.
+        (None, PageStart::After(key)) => Some((key.clone(), at + 1)),
+        _ => None,
+    };
+    let previous = previous.map(|(key, position)| link(&p, ("before", Cursor { key, position })));
+    let next = found
+        .page
+        .last
+        .clone()
+        .filter(|_| later)
+        .map(|key| link(&p, ("after", Cursor { key, position: last })));
     let rows = found
+        .page
         .users
         .iter()
         .map(|u| Row {
@@ -149,12 +242,6 @@ pub async fn list(
             groups: found.groups.get(&u.id).map(|g| g.join(", ")).unwrap_or_default(),
         })
         .collect::<Vec<_>>();
-    let first = if rows.is_empty() {
-        0
-    } else {
-        (page_no - 1) * PAGE_SIZE + 1
-    };
-    let last = (page_no - 1) * PAGE_SIZE + rows.len() as u64;
     let body = page(
         StatusCode::OK,
         &UsersPage {
@@ -184,12 +271,10 @@ pub async fn list(
                     selected: s == sort,
                 })
                 .collect(),
-            previous: (page_no > 1).then(|| link(&p, page_no - 1)),
-            next: (last < found.total).then(|| link(&p, page_no + 1)),
+            status: status(first, last, found.total, rows.len()),
+            previous,
+            next,
             rows,
-            total: found.total,
-            first,
-            last,
         },
     );
     Ok(console.answer(body))
