@@ -125,10 +125,11 @@ pub async fn edit(svc: &Services, user: &User, edit: ProfileEdit, by: &By) -> Re
         super::invites::void(&tx, user.id, "email address changed", now).await?;
         super::resets::void(&tx, user.id, "email address changed", now).await?;
     }
-    let mut detail = serde_json::json!({ "changed": changed });
-    if changed.contains(&"email") {
-        detail["email"] = serde_json::json!({ "from": user.email, "to": after.email });
-    }
+    let detail = if changed.contains(&"email") {
+        serde_json::json!({ "changed": changed, "email": { "from": user.email, "to": after.email } })
+    } else {
+        serde_json::json!({ "changed": changed })
+    };
     audit::record(&tx, &by.event("user.profile", user).with_detail(detail), now).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())

@@ -119,11 +119,26 @@ async fn an_admin_registers_edits_rotates_and_deletes_an_app(backend: Backend) {
     assert!(saved.contains("ward-a"));
     let update = events(&s, "client.update").await;
     assert_eq!(update.len(), 1, "{update:?}");
+    // Later, where an app sends its codes asks for the admin's own password first.
+    s.clock.advance(chrono::Duration::minutes(6));
+    let (_, app) = get(&s, &browser, &path).await;
+    let steal = [("redirect_uris", "https://attacker.example/cb")];
+    let (status, asked) = post(&s, &browser, &app, &path, &steal).await;
+    assert_eq!(status, 422);
+    assert!(asked.contains("Your own password was not right"), "{asked}");
+    assert_eq!(events(&s, "client.update").await.len(), 1);
+    let fields = [
+        ("redirect_uris", "https://records.clinic.example/cb"),
+        ("current_password", PASSWORD),
+    ];
+    let (status, _) = post(&s, &browser, &app, &path, &fields).await;
+    assert_eq!(status, 303);
 
     // Rotating the service's secret: the old one stops at once, the new one works.
     let path = format!("/admin/clients/{id}");
     let (_, app) = get(&s, &browser, &path).await;
-    let (status, rotated) = post(&s, &browser, &app, &format!("{path}/rotate-secret"), &[]).await;
+    let pw = [("current_password", PASSWORD)];
+    let (status, rotated) = post(&s, &browser, &app, &format!("{path}/rotate-secret"), &pw).await;
     assert_eq!(status, 200, "{rotated}");
     let fresh = shown_secret(&rotated);
     assert_ne!(fresh, secret);
@@ -137,7 +152,7 @@ async fn an_admin_registers_edits_rotates_and_deletes_an_app(backend: Backend) {
         &browser,
         &app,
         &format!("{path}/delete"),
-        &[("confirm_name", "rota")],
+        &[("confirm_name", "rota"), ("current_password", PASSWORD)],
     )
     .await;
     assert_eq!(status, 422);
@@ -148,7 +163,7 @@ async fn an_admin_registers_edits_rotates_and_deletes_an_app(backend: Backend) {
         &browser,
         &app,
         &format!("{path}/delete"),
-        &[("confirm_name", "Rota sync")],
+        &[("confirm_name", "Rota sync"), ("current_password", PASSWORD)],
     )
     .await;
     assert_eq!(status, 303, "{gone}");
@@ -245,6 +260,11 @@ async fn signing_keys_rotate_from_the_console(backend: Backend) {
     );
     let rotations = events(&s, "keys.rotate").await;
     assert_eq!(rotations[0]["actor_label"], "olu.admin", "{rotations:?}");
+    // A second rotation before every node has the new keys is refused.
+    let (status, again) = post(&s, &browser, &rotated, "/admin/keys/rotate", &[]).await;
+    assert_eq!(status, 400);
+    assert!(again.contains("rotate again in two minutes"), "{again}");
+    assert_eq!(events(&s, "keys.rotate").await.len(), 1);
     // The JWKS publishes old and new keys together.
     assert_eq!(oidc::jwks(&s).await["keys"].as_array().expect("keys").len(), 6);
 }
@@ -290,6 +310,11 @@ async fn the_audit_log_filters_and_exports_csv(backend: Backend) {
         lines[1].contains("user.disable") && lines[2].contains("user.create"),
         "{csv}"
     );
+    let exported = events(&s, "audit.export").await;
+    assert_eq!(exported[0]["detail"]["rows"], 2, "the export is audited: {exported:?}");
+    let long = "x".repeat(201);
+    let (_, refused) = get(&s, &browser, &format!("/admin/audit?actor={long}")).await;
+    assert!(refused.contains("at most 200 characters"), "{refused}");
 }
 
 async fn a_group_admin_is_refused_the_organisation_pages(backend: Backend) {

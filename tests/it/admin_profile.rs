@@ -2,7 +2,7 @@
 //! owns it), an end date on access that disables at its moment, and the settings every
 //! node reads from the database.
 use crate::on_each_backend;
-use crate::scim_support::{Scim, USER};
+use crate::scim_support::{PATCH, Scim, USER};
 use crate::support::console::{admin, console, events, get, group, post, start, user_page};
 use crate::support::oidc;
 use crate::support::{Backend, stderr_of};
@@ -44,6 +44,7 @@ async fn an_admin_edits_a_profile_unless_scim_owns_it(backend: Backend) {
         Some(5),
         "{changed:?}"
     );
+    assert_eq!(changed[0]["detail"]["email"]["from"], "nia.nurse@clinic.example");
 
     // An address another user has is refused, and nothing changes.
     let (status, taken) = post(&s, &browser, &saved, &path, &[("email", boss.email.as_str())]).await;
@@ -137,6 +138,15 @@ async fn access_ends_at_its_moment(backend: Backend) {
     let disabled = events(&s, "user.disable").await;
     assert_eq!(disabled.len(), 1, "{disabled:?}");
     assert_eq!(disabled[0]["actor_kind"], "system");
+    // A feed that still lists the locum as active does not bring them back.
+    let feed = Scim::register(&s, "HR feed", &[]).await;
+    let patch = json!({ "schemas": [PATCH], "Operations": [{ "op": "replace", "path": "active", "value": true }] });
+    let patched = feed
+        .call("PATCH", &format!("/Users/{}", locum.id), Some(patch), &[])
+        .await;
+    assert_eq!(patched.status, 200, "{:?}", patched.body);
+    assert_eq!(patched.body["active"], false);
+    assert!(events(&s, "user.enable").await.is_empty());
 
     // Restoring clears the end that has passed, so the sweep does not undo it.
     let (browser, _) = console(&s, &boss).await;
