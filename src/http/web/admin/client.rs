@@ -38,12 +38,6 @@ struct ClientPage<'a> {
     error: Option<String>,
 }
 
-#[derive(serde::Deserialize, Default)]
-pub struct Shown {
-    #[serde(default)]
-    done: Option<String>,
-}
-
 fn notice(done: &str) -> Option<&'static str> {
     Some(match done {
         "created" => "The app is registered.",
@@ -131,7 +125,7 @@ pub async fn show(
     ClientAddress(from): ClientAddress,
     jar: CookieJar,
     Path(id): Path<String>,
-    Query(shown): Query<Shown>,
+    Query(shown): Query<super::Shown>,
 ) -> Result<Response, WebError> {
     let console = match enter_admin(&svc, jar, "client_view", from).await {
         Ok(c) => c,

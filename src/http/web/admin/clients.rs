@@ -136,17 +136,11 @@ fn choices(all: &[(Uuid, String)], chosen: &[String]) -> Vec<Choice> {
         .collect()
 }
 
-#[derive(serde::Deserialize, Default)]
-pub struct Shown {
-    #[serde(default)]
-    done: Option<String>,
-}
-
 pub async fn list(
     State(svc): State<AppState>,
     ClientAddress(from): ClientAddress,
     jar: CookieJar,
-    axum::extract::Query(shown): axum::extract::Query<Shown>,
+    axum::extract::Query(shown): axum::extract::Query<super::Shown>,
 ) -> Result<Response, WebError> {
     let console = match enter_admin(&svc, jar, "clients", from).await {
         Ok(c) => c,

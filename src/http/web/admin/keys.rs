@@ -28,17 +28,11 @@ struct KeysPage<'a> {
     notice: Option<&'static str>,
 }
 
-#[derive(serde::Deserialize, Default)]
-pub struct Shown {
-    #[serde(default)]
-    done: Option<String>,
-}
-
 pub async fn list(
     State(svc): State<AppState>,
     ClientAddress(from): ClientAddress,
     jar: CookieJar,
-    Query(shown): Query<Shown>,
+    Query(shown): Query<super::Shown>,
 ) -> Result<Response, WebError> {
     let console = match enter_admin(&svc, jar, "keys_view", from).await {
         Ok(c) => c,

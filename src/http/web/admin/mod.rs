@@ -105,6 +105,13 @@ pub(super) async fn enter_admin(
     Err(console.answer(answer))
 }
 
+/// `?done=...` after an action redirects back: which fixed notice the page shows.
+#[derive(serde::Deserialize, Default)]
+pub struct Shown {
+    #[serde(default)]
+    pub done: Option<String>,
+}
+
 /// Lines of a textarea, trimmed, without the empty ones.
 pub(super) fn lines(text: &str) -> Vec<String> {
     text.lines()

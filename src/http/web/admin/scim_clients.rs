@@ -64,12 +64,6 @@ struct ScimClientsPage<'a> {
     notice: Option<&'static str>,
 }
 
-#[derive(serde::Deserialize, Default)]
-pub struct Shown {
-    #[serde(default)]
-    done: Option<String>,
-}
-
 async fn render(
     svc: &AppState,
     console: super::console::Console,
@@ -119,7 +113,7 @@ pub async fn list(
     State(svc): State<AppState>,
     ClientAddress(from): ClientAddress,
     jar: CookieJar,
-    Query(shown): Query<Shown>,
+    Query(shown): Query<super::Shown>,
 ) -> Result<Response, WebError> {
     let console = match enter_admin(&svc, jar, "scim_clients", from).await {
         Ok(c) => c,

@@ -32,12 +32,6 @@ struct SettingsPage<'a> {
     fixed_admins_require_2fa: bool,
 }
 
-#[derive(serde::Deserialize, Default)]
-pub struct Shown {
-    #[serde(default)]
-    done: Option<String>,
-}
-
 struct Render {
     status: StatusCode,
     notice: Option<&'static str>,
@@ -76,7 +70,7 @@ pub async fn show(
     State(svc): State<AppState>,
     ClientAddress(from): ClientAddress,
     jar: CookieJar,
-    Query(shown): Query<Shown>,
+    Query(shown): Query<super::Shown>,
 ) -> Result<Response, WebError> {
     let console = match enter_admin(&svc, jar, "settings_view", from).await {
         Ok(c) => c,

@@ -15,7 +15,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
-use serde::Deserialize;
 use uuid::Uuid;
 
 const HISTORY: u64 = 50;
@@ -89,12 +88,6 @@ struct UserPage<'a> {
     locked: bool,
     must_change: bool,
     step_up: bool,
-}
-
-#[derive(Deserialize, Default)]
-pub struct Shown {
-    #[serde(default)]
-    done: Option<String>,
 }
 
 /// What the page says after an action (fixed texts: nothing from the query is echoed).
@@ -241,7 +234,7 @@ pub async fn show(
     ClientAddress(from): ClientAddress,
     jar: CookieJar,
     Path(id): Path<String>,
-    Query(shown): Query<Shown>,
+    Query(shown): Query<super::Shown>,
 ) -> Result<Response, WebError> {
     let console = match console::enter(&svc, jar).await {
         Ok(c) => c,
