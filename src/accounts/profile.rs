@@ -1,14 +1,12 @@
 //! An admin's edits to a user's profile (name, email, title, department). A user a
 //! SCIM client provisioned is that client's to change: its next sync would undo an
 //! edit made here, so the edit is refused and the admin told which system to use.
-use super::users::{By, validate_email};
+use super::users::{By, clean_optional, display_name_of, validate_email};
 use super::{AccountsError, User};
 use crate::audit;
 use crate::model::user::MultiValue;
 use crate::services::Services;
 use crate::store::{self, StoreError};
-
-const MAX_FIELD: usize = 256;
 
 #[derive(Debug, Clone, Default)]
 pub struct ProfileEdit {
@@ -36,14 +34,6 @@ pub async fn scim_owner(svc: &Services, user: &User) -> Result<Option<String>, S
     Ok(live.then_some(created.actor_label))
 }
 
-fn field(value: Option<String>, name: &'static str) -> Result<Option<String>, AccountsError> {
-    match value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) {
-        Some(v) if v.chars().count() > MAX_FIELD => Err(AccountsError::invalid(name, "is longer than 256 characters")),
-        Some(v) if v.chars().any(char::is_control) => Err(AccountsError::invalid(name, "contains control characters")),
-        other => Ok(other),
-    }
-}
-
 /// Saves the edit; audited with the fields that changed.
 pub async fn edit(svc: &Services, user: &User, edit: ProfileEdit, by: &By) -> Result<(), AccountsError> {
     if let Some(owner) = scim_owner(svc, user).await? {
@@ -52,21 +42,21 @@ pub async fn edit(svc: &Services, user: &User, edit: ProfileEdit, by: &By) -> Re
             format!("{owner} keeps this user's profile in sync: change it there, or its next sync undoes the change"),
         ));
     }
-    let email = field(edit.email, "email")?.map(|e| validate_email(&e)).transpose()?;
+    let email = clean_optional(edit.email, "email")?
+        .map(|e| validate_email(&e))
+        .transpose()?;
     let mut after = user.clone();
     after.email = email;
-    after.given_name = field(edit.given_name, "given_name")?;
-    after.family_name = field(edit.family_name, "family_name")?;
-    after.profile.title = field(edit.title, "title")?;
-    after.profile.department = field(edit.department, "department")?;
-    after.display_name = match (&after.given_name, &after.family_name) {
-        (Some(g), Some(f)) => Some(format!("{g} {f}")),
-        (Some(n), None) | (None, Some(n)) => Some(n.clone()),
-        (None, None) => user
-            .display_name
+    after.given_name = clean_optional(edit.given_name, "given_name")?;
+    after.family_name = clean_optional(edit.family_name, "family_name")?;
+    after.profile.title = clean_optional(edit.title, "title")?;
+    after.profile.department = clean_optional(edit.department, "department")?;
+    // With no names left, a display name set apart from them (by the CLI) is kept.
+    after.display_name = display_name_of(after.given_name.as_deref(), after.family_name.as_deref()).or_else(|| {
+        user.display_name
             .clone()
-            .filter(|_| user.given_name.is_none() && user.family_name.is_none()),
-    };
+            .filter(|_| user.given_name.is_none() && user.family_name.is_none())
+    });
     let changed: Vec<&str> = [
         ("email", user.email != after.email),
         ("given_name", user.given_name != after.given_name),

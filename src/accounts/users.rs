@@ -37,7 +37,17 @@ pub struct Created {
 
 const MAX_NAME: usize = 256;
 
-fn clean_optional(value: Option<String>, field: &'static str) -> Result<Option<String>, AccountsError> {
+/// "Given Family", or whichever of the two there is.
+pub(super) fn display_name_of(given: Option<&str>, family: Option<&str>) -> Option<String> {
+    match (given, family) {
+        (Some(g), Some(f)) => Some(format!("{g} {f}")),
+        (Some(n), None) | (None, Some(n)) => Some(n.to_string()),
+        (None, None) => None,
+    }
+}
+
+/// A name-like field: trimmed, empty as none, one line of at most 256 characters.
+pub(super) fn clean_optional(value: Option<String>, field: &'static str) -> Result<Option<String>, AccountsError> {
     match value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) {
         Some(v) if v.chars().count() > MAX_NAME => Err(AccountsError::invalid(field, "is longer than 256 characters")),
         Some(v) if v.chars().any(char::is_control) => Err(AccountsError::invalid(field, "contains control characters")),
@@ -111,11 +121,7 @@ pub async fn prepare(svc: &Services, new: NewUser, initial: InitialPassword) -> 
     };
 
     let now = svc.now();
-    let display_name = match (&given_name, &family_name) {
-        (Some(g), Some(f)) => Some(format!("{g} {f}")),
-        (Some(n), None) | (None, Some(n)) => Some(n.clone()),
-        (None, None) => None,
-    };
+    let display_name = display_name_of(given_name.as_deref(), family_name.as_deref());
     let user = User {
         id: Uuid::now_v7(),
         username,

@@ -53,13 +53,18 @@ pub(super) struct Fields(Vec<(String, String)>);
 
 impl crate::http::web::CsrfForm for Fields {
     fn csrf(&self) -> &str {
-        self.0.iter().find(|(k, _)| k == "csrf").map_or("", |(_, v)| v.as_str())
+        self.get("csrf").unwrap_or("")
     }
 }
 
 impl Fields {
     pub fn into_pairs(self) -> Vec<(String, String)> {
         self.0
+    }
+
+    /// The first value posted under `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 

@@ -93,8 +93,8 @@ pub async fn show(
 
 /// The form's values as settings rows; a number field that is not a number is kept as
 /// text, so the domain names it in its refusal.
-fn changes(pairs: &[(String, String)]) -> Vec<(&'static str, Value)> {
-    let text = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string());
+fn changes(form: &Fields) -> Vec<(&'static str, Value)> {
+    let text = |name: &str| form.get(name).map(|v| v.trim().to_string());
     let mut out = Vec::new();
     if let Some(name) = text("organisation_name") {
         out.push(("organisation_name", json!(name)));
@@ -125,19 +125,15 @@ pub async fn save(
     jar: CookieJar,
     form: Result<Form<Fields>, FormRejection>,
 ) -> Result<Response, WebError> {
-    let pairs = match checked_form(&svc, &jar, form, "Open the settings page again.") {
-        Ok(fields) => fields.into_pairs(),
+    let form = match checked_form(&svc, &jar, form, "Open the settings page again.") {
+        Ok(fields) => fields,
         Err(answer) => return Ok(*answer),
     };
     let mut console = match enter_admin(&svc, jar, "settings_update", from).await {
         Ok(c) => c,
         Err(answer) => return Ok(answer),
     };
-    let password = pairs
-        .iter()
-        .find(|(k, _)| k == "current_password")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("");
+    let password = form.get("current_password").unwrap_or("");
     let retry = |error: String| Render {
         status: StatusCode::UNPROCESSABLE_ENTITY,
         notice: None,
@@ -149,7 +145,7 @@ pub async fn save(
         let why = "Your own password was not right, so nothing was saved.".to_string();
         return Ok(render(&svc, console, retry(why)));
     }
-    match settings::update(&svc, &console.admin.actor(), &changes(&pairs)).await {
+    match settings::update(&svc, &console.admin.actor(), &changes(&form)).await {
         Ok(_) => Ok(console.answer(Redirect::to("/admin/settings?done=saved"))),
         Err(SettingsError::Invalid { name, why }) => {
             let why = crate::http::web::capitalise(&format!("{name} {why}. Nothing was saved."));
@@ -165,19 +161,15 @@ pub async fn test_mail(
     jar: CookieJar,
     form: Result<Form<Fields>, FormRejection>,
 ) -> Result<Response, WebError> {
-    let pairs = match checked_form(&svc, &jar, form, "Open the settings page again.") {
-        Ok(fields) => fields.into_pairs(),
+    let form = match checked_form(&svc, &jar, form, "Open the settings page again.") {
+        Ok(fields) => fields,
         Err(answer) => return Ok(*answer),
     };
     let console = match enter_admin(&svc, jar, "mail_test", from).await {
         Ok(c) => c,
         Err(answer) => return Ok(answer),
     };
-    let to = pairs
-        .iter()
-        .find(|(k, _)| k == "to")
-        .map(|(_, v)| v.trim().to_string())
-        .unwrap_or_default();
+    let to = form.get("to").unwrap_or_default().trim().to_string();
     if crate::accounts::users::validate_email(&to).is_err() {
         let r = Render {
             status: StatusCode::UNPROCESSABLE_ENTITY,
